@@ -1,0 +1,88 @@
+/* span.h - one OpenTelemetry span, bounded in size, and its OTLP/JSON form.
+ *
+ * Limits follow the OTel SDK defaults (128 attributes, events, links) plus
+ * a cap on each string value; what is cut is counted in the span's
+ * dropped_attributes_count (a truncated value counts as one), and
+ * dropped_events_count / dropped_links_count. A span is used by one thread.
+ */
+#ifndef RC_SPAN_H
+#define RC_SPAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "tracectx.h"
+
+#define SPAN_MAX_ATTRIBUTES	128
+#define SPAN_MAX_EVENTS		128
+#define SPAN_MAX_LINKS		128
+#define SPAN_MAX_EVENT_ATTRIBUTES 16
+#define SPAN_MAX_VALUE_LEN	(32 * 1024) /* bytes, cut on a UTF-8 boundary */
+#define SPAN_MAX_ARRAY_LEN	128
+
+enum span_kind {			/* OTLP SpanKind */
+	SPAN_KIND_UNSPECIFIED = 0,
+	SPAN_KIND_INTERNAL = 1,
+	SPAN_KIND_SERVER = 2,
+	SPAN_KIND_CLIENT = 3,
+	SPAN_KIND_PRODUCER = 4,
+	SPAN_KIND_CONSUMER = 5,
+};
+
+enum span_status {			/* OTLP Status.code */
+	SPAN_STATUS_UNSET = 0,
+	SPAN_STATUS_OK = 1,
+	SPAN_STATUS_ERROR = 2,
+};
+
+struct span;
+
+/* Current wall-clock time in ns since the epoch. */
+uint64_t span_now_ns(void);
+
+/* Start a span now. With parent NULL it starts a new trace (root span);
+ * otherwise it joins parent's trace as its child (parent_span_id =
+ * parent->span_id, flags and tracestate inherited). Returns NULL only if
+ * the kernel gave no random bytes. Free with span_free. */
+struct span *span_start(const char *name, enum span_kind kind,
+    const struct tracectx *parent) __attribute__((warn_unused_result));
+void span_free(struct span *s);
+
+/* The span's own context (trace id, its span id, flags, tracestate):
+ * what goes into an outgoing traceparent and what children use as parent. */
+const struct tracectx *span_context(const struct span *s);
+const char *span_name(const struct span *s);
+
+/* Attributes. Setting a key again replaces its value. Values longer than
+ * SPAN_MAX_VALUE_LEN are cut; attributes past SPAN_MAX_ATTRIBUTES are
+ * dropped; both are counted. str must be valid UTF-8 (invalid bytes are
+ * replaced with U+FFFD). */
+void span_set_str(struct span *s, const char *key, const char *val);
+void span_set_strn(struct span *s, const char *key, const char *val,
+    size_t len);
+void span_set_int(struct span *s, const char *key, int64_t val);
+void span_set_double(struct span *s, const char *key, double val);
+void span_set_bool(struct span *s, const char *key, int val);
+void span_set_str_array(struct span *s, const char *key,
+    const char *const *vals, size_t n);
+
+/* Link to another span context (e.g. an untrusted incoming traceparent),
+ * with its tracestate. */
+void span_add_link(struct span *s, const struct tracectx *ctx);
+/* Record an OTel "exception" event now, with exception.type,
+ * exception.message and exception.escaped (stacktrace omitted). */
+void span_add_exception(struct span *s, const char *type, const char *msg,
+    int escaped);
+/* Set status; msg is kept only for SPAN_STATUS_ERROR (may be NULL). */
+void span_set_status(struct span *s, enum span_status code, const char *msg);
+/* Set the end time to now (the first call wins). */
+void span_end(struct span *s);
+
+/* The span as an OTLP/JSON Span object (lowerCamelCase, hex ids, 64-bit
+ * integers as decimal strings, enums as integers). Caller owns the result
+ * (json_object_put). */
+json_object *span_to_otlp_json(const struct span *s);
+
+#endif

@@ -1,0 +1,344 @@
+/* spool.c - append-only OTLP/JSON span segments under SPOOL_DIR; the only
+ * writer there. Each process writes its own locked segment file; the
+ * format, lock protocol and durability are in docs/spool-format.md.
+ * json-c objects built here are put before each function returns. */
+#define _GNU_SOURCE	/* renameat2 */
+#include "spool.h"
+#include "buf.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RC_VERSION
+#define RC_VERSION "0"
+#endif
+
+#define SPOOL_SDK_NAME		"recipe-chat"
+#define SPOOL_NAME_TRIES	8	/* name collisions before giving up */
+#define SPOOL_JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
+    JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct spool {
+	pthread_mutex_t	 mu;		/* guards everything below */
+	int		 dirfd;
+	char		*dir;
+	char		*prefix;	/* the line up to the spans array */
+	pid_t		 pid;		/* the process that opened it */
+	int		 fd;		/* active segment, locked; or -1 */
+	off_t		 size;		/* bytes in the active segment */
+	unsigned int	 seq;
+	char		 name[64];	/* active segment file name */
+};
+
+static const char line_suffix[] = "]}]}]}\n";
+
+/* Append {"key":key,"value":{kind:val}} to arr; takes val. */
+static void
+kv_add(json_object *arr, const char *key, const char *kind, json_object *val)
+{
+	json_object *kv = json_object_new_object();
+	json_object *v = json_object_new_object();
+
+	json_object_object_add(v, kind, val);
+	json_object_object_add(kv, "key", json_object_new_string(key));
+	json_object_object_add(kv, "value", v);
+	json_object_array_add(arr, kv);
+}
+
+static void
+kv_str(json_object *arr, const char *key, const char *val)
+{
+	kv_add(arr, key, "stringValue", json_object_new_string(val));
+}
+
+static json_object *
+resource_json(const struct spool_resource *res)
+{
+	json_object *r = json_object_new_object();
+	json_object *a = json_object_new_array();
+	char pid[24];
+
+	kv_str(a, "service.name",
+	    res->service_name != NULL ? res->service_name : SPOOL_SDK_NAME);
+	if (res->project_name != NULL)
+		kv_str(a, "openinference.project.name", res->project_name);
+	kv_str(a, "telemetry.sdk.name", SPOOL_SDK_NAME);
+	kv_str(a, "telemetry.sdk.language", "c");
+	kv_str(a, "telemetry.sdk.version", RC_VERSION);
+	/* OTLP/JSON writes 64-bit integers as decimal strings. */
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	kv_add(a, "process.pid", "intValue", json_object_new_string(pid));
+	json_object_object_add(r, "attributes", a);
+	return r;
+}
+
+static json_object *
+scope_json(const struct spool_resource *res)
+{
+	json_object *sc = json_object_new_object();
+
+	json_object_object_add(sc, "name", json_object_new_string(
+	    res->scope_name != NULL ? res->scope_name : SPOOL_SDK_NAME));
+	if (res->scope_version != NULL)
+		json_object_object_add(sc, "version",
+		    json_object_new_string(res->scope_version));
+	return sc;
+}
+
+/* The text every line starts with, built once. Caller frees. */
+static char *
+line_prefix(const struct spool_resource *res)
+{
+	json_object *r = resource_json(res), *sc = scope_json(res);
+	struct buf b;
+
+	buf_init(&b, SPOOL_LINE_MAX);
+	if (buf_printf(&b, "{\"resourceSpans\":[{\"resource\":%s,"
+	    "\"scopeSpans\":[{\"scope\":%s,\"spans\":[",
+	    json_object_to_json_string_ext(r, SPOOL_JSON_FLAGS),
+	    json_object_to_json_string_ext(sc, SPOOL_JSON_FLAGS)) == -1)
+		fatalx("%s: resource too large", __func__);
+	json_object_put(r);
+	json_object_put(sc);
+	return buf_take(&b);
+}
+
+/* mkdir -p for the last component only: the parent must exist. */
+static int
+open_dir(const char *dir, char *err, size_t errlen)
+{
+	int fd;
+
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "spool: mkdir %s: %s%s", dir,
+		    strerror(errno), errno == ENOENT ?
+		    " (its parent directory must exist)" : "");
+		return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		snprintf(err, errlen, "spool: open %s: %s", dir,
+		    strerror(errno));
+	return fd;
+}
+
+struct spool *
+spool_open(const char *dir, const struct spool_resource *res, char *err,
+    size_t errlen)
+{
+	static const struct spool_resource none;
+	struct spool *sp;
+	int dirfd;
+
+	if (dir == NULL || dir[0] == '\0') {
+		snprintf(err, errlen, "spool: no directory given");
+		return NULL;
+	}
+	if ((dirfd = open_dir(dir, err, errlen)) == -1)
+		return NULL;
+	sp = xcalloc(1, sizeof(*sp));
+	pthread_mutex_init(&sp->mu, NULL);
+	sp->dirfd = dirfd;
+	sp->dir = xstrdup(dir);
+	sp->prefix = line_prefix(res != NULL ? res : &none);
+	sp->pid = getpid();
+	sp->fd = -1;
+	return sp;
+}
+
+/* Give the locked temporary file its segment name, durably. */
+static int
+publish(struct spool *sp, const char *tmp)
+{
+	if (renameat2(sp->dirfd, tmp, sp->dirfd, sp->name,
+	    RENAME_NOREPLACE) == -1) {
+		if (errno != EINVAL || renameat(sp->dirfd, tmp, sp->dirfd,
+		    sp->name) == -1)
+			return -1;
+	}
+	if (fsync(sp->dirfd) == -1)
+		log_warn("%s: fsync %s", __func__, sp->dir);
+	return 0;
+}
+
+/* Create and lock a new segment. It is locked under a hidden name first,
+ * so a reader never finds a live segment it can lock. */
+static int
+segment_open(struct spool *sp)
+{
+	char tmp[sizeof(sp->name) + 1];
+	struct timespec ts;
+	int fd = -1, tries, saved;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++) {
+		snprintf(sp->name, sizeof(sp->name), "spans-%lld-%ld-%u.jsonl",
+		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		    (long)sp->pid, sp->seq++);
+		snprintf(tmp, sizeof(tmp), ".%s", sp->name);
+		fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_APPEND | O_CLOEXEC, 0640);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		log_warn("%s: create %s/%s", __func__, sp->dir, tmp);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX) == -1 || publish(sp, tmp) == -1) {
+		saved = errno;
+		log_warn("%s: lock or rename %s/%s", __func__, sp->dir, tmp);
+		unlinkat(sp->dirfd, tmp, 0);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	sp->fd = fd;
+	sp->size = 0;
+	return 0;
+}
+
+/* Sync and close the active segment; closing drops its lock. */
+static void
+segment_close(struct spool *sp)
+{
+	if (sp->fd == -1)
+		return;
+	if (fdatasync(sp->fd) == -1)
+		log_warn("%s: fdatasync %s/%s", __func__, sp->dir, sp->name);
+	close(sp->fd);
+	sp->fd = -1;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Called with sp->mu held. A failed write is cut back so no torn line
+ * stays; if even that fails the segment is given up (readers skip a torn
+ * last line of a segment they can lock). */
+static int
+write_line(struct spool *sp, const char *line, size_t len)
+{
+	int saved;
+
+	if (sp->fd == -1 && segment_open(sp) == -1)
+		return -1;
+	if (write_all(sp->fd, line, len) == -1) {
+		saved = errno;
+		log_warn("%s: write %s/%s", __func__, sp->dir, sp->name);
+		if (ftruncate(sp->fd, sp->size) == -1) {
+			log_warn("%s: ftruncate %s/%s", __func__, sp->dir,
+			    sp->name);
+			segment_close(sp);
+		}
+		errno = saved;
+		return -1;
+	}
+	sp->size += (off_t)len;
+	if (sp->size > SPOOL_SEGMENT_BYTES)
+		segment_close(sp);
+	return 0;
+}
+
+static int
+build_line(const struct spool *sp, const struct span *const *spans,
+    size_t n, struct buf *b)
+{
+	json_object *o;
+	const char *text;
+	size_t i;
+	int rc = 0;
+
+	if (buf_append(b, sp->prefix, strlen(sp->prefix)) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		o = span_to_otlp_json(spans[i]);
+		text = json_object_to_json_string_ext(o, SPOOL_JSON_FLAGS);
+		if ((i > 0 && buf_append(b, ",", 1) == -1) ||
+		    buf_append(b, text, strlen(text)) == -1)
+			rc = -1;
+		json_object_put(o);
+	}
+	if (rc == 0 && buf_append(b, line_suffix, strlen(line_suffix)) == -1)
+		rc = -1;
+	return rc;
+}
+
+int
+spool_append(struct spool *sp, const struct span *const *spans, size_t n)
+{
+	struct buf b;
+	size_t i;
+	int rc = -1, saved;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (spans[i] == NULL) {
+			log_warnx("%s: NULL span", __func__);
+			errno = EINVAL;
+			return -1;
+		}
+	/* A forked child shares the parent's segment and lock. */
+	if (getpid() != sp->pid) {
+		log_warnx("%s: spool opened by pid %ld", __func__,
+		    (long)sp->pid);
+		errno = EINVAL;
+		return -1;
+	}
+	buf_init(&b, SPOOL_LINE_MAX);
+	if (build_line(sp, spans, n, &b) == -1) {
+		log_warnx("%s: line over %d bytes, %zu spans not written",
+		    __func__, SPOOL_LINE_MAX, n);
+		errno = EMSGSIZE;
+		goto out;
+	}
+	pthread_mutex_lock(&sp->mu);
+	rc = write_line(sp, b.data, b.len);
+	pthread_mutex_unlock(&sp->mu);
+out:
+	saved = errno;
+	buf_cleanup(&b);
+	errno = saved;
+	return rc;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	pthread_mutex_lock(&sp->mu);
+	segment_close(sp);
+	pthread_mutex_unlock(&sp->mu);
+	pthread_mutex_destroy(&sp->mu);
+	close(sp->dirfd);
+	free(sp->prefix);
+	free(sp->dir);
+	free(sp);
+}
