@@ -1,0 +1,710 @@
+/* llm.c - OpenAI-compatible chat completions client: provider resolution
+ * from MODEL_NAME, request building, the HTTP call and reply parsing.
+ * json-c objects are created and put within the function that parses or
+ * builds them; nothing json-c leaves this module. */
+#define _GNU_SOURCE	/* asprintf, explicit_bzero */
+#include "llm.h"
+#include "buf.h"
+#include "config.h"
+#include "xalloc.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LLM_DEFAULT_MODEL	"gpt-4o-mini"
+#define LLM_DEFAULT_TIMEOUT	"120"
+#define LLM_MAX_TIMEOUT		3600
+#define LLM_CONNECT_TIMEOUT	10
+#define LLM_ERR_DETAIL_MAX	150	/* bytes of the endpoint's error text */
+#define LLM_TRACEPARENT_MAX	256
+#define LLM_REDACTED		"[redacted]"
+
+struct llm_provider {
+	const char	*prefix;	/* before the first '/', NULL: bare name */
+	const char	*provider;
+	const char	*system;
+	const char	*base_env;	/* NULL: base_def is fixed */
+	const char	*base_def;
+	const char	*base_suffix;	/* appended unless already there */
+	const char	*key_env;	/* NULL: no key */
+};
+
+static const struct llm_provider llm_providers[] = {
+	{ "openai", "openai", "openai", "OPENAI_BASE_URL",
+	    "https://api.openai.com/v1", "", "OPENAI_API_KEY" },
+	{ "anthropic", "anthropic", "anthropic", NULL,
+	    "https://api.anthropic.com/v1", "", "ANTHROPIC_API_KEY" },
+	{ "gemini", "google", "vertexai", NULL,
+	    "https://generativelanguage.googleapis.com/v1beta/openai", "",
+	    "GEMINI_API_KEY" },
+	{ "together_ai", "together_ai", "together_ai", NULL,
+	    "https://api.together.xyz/v1", "", "TOGETHER_API_KEY" },
+	{ "ollama", "ollama", "ollama", "OLLAMA_API_BASE",
+	    "http://127.0.0.1:11434", "/v1", NULL },
+};
+
+struct llm_client {
+	const struct llm_config	*cfg;
+	CURL			*curl;
+	struct curl_slist	*headers;	/* fixed per client */
+	struct buf		 resp;
+	int			 overflow;	/* write callback hit the limit */
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+/* Provider resolution. */
+
+static const struct llm_provider *
+llm_find_provider(const char *spec, const char **model)
+{
+	const char *slash = strchr(spec, '/');
+	size_t plen;
+
+	if (slash == NULL) {
+		*model = spec;
+		return &llm_providers[0];
+	}
+	plen = (size_t)(slash - spec);
+	*model = slash + 1;
+	for (size_t i = 0; i < sizeof(llm_providers) /
+	    sizeof(llm_providers[0]); i++)
+		if (strlen(llm_providers[i].prefix) == plen &&
+		    strncmp(llm_providers[i].prefix, spec, plen) == 0)
+			return &llm_providers[i];
+	return NULL;
+}
+
+/* The key goes into a header: refuse what could split or corrupt it. */
+static int
+llm_check_key(const char *val, char *err, size_t errlen)
+{
+	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
+		if (*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errlen, "contains white space or control "
+			    "characters");
+			return -1;
+		}
+	return 0;
+}
+
+static char *
+llm_make_base(const char *base, const char *suffix)
+{
+	size_t len = strlen(base), slen = strlen(suffix);
+
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	if (slen > 0 && len >= slen && strncmp(base + len - slen, suffix,
+	    slen) == 0)
+		slen = 0;
+	char *out = xmalloc(len + slen + 1);
+	memcpy(out, base, len);
+	memcpy(out + len, suffix, slen);
+	out[len + slen] = '\0';
+	return out;
+}
+
+static int
+llm_load_provider(struct llm_config *cfg, const struct llm_provider *p,
+    char *err, size_t errlen)
+{
+	const char *base = p->base_def, *key = NULL;
+	struct config_entry table[] = {
+		{ p->base_env, p->base_def, CONFIG_STR, 0, 0, &base,
+		    "base URL", config_check_url },
+		{ p->key_env, NULL, CONFIG_STR, 0, 0, &key, "API key",
+		    llm_check_key },
+	};
+
+	if (p->base_env != NULL &&
+	    config_load(&table[0], 1, err, errlen) == -1)
+		return -1;
+	if (p->key_env != NULL && config_load(&table[1], 1, err, errlen) == -1)
+		return -1;
+	cfg->base_url = llm_make_base(base, p->base_suffix);
+	if (config_check_url(cfg->base_url, err, errlen) == -1)
+		return -1;
+	cfg->provider = xstrdup(p->provider);
+	cfg->system = xstrdup(p->system);
+	cfg->api_key = key != NULL ? xstrdup(key) : NULL;
+	return 0;
+}
+
+int
+llm_config_from_env(struct llm_config *cfg, char *err, size_t errlen)
+{
+	const char *spec = LLM_DEFAULT_MODEL, *model;
+	long long timeout = 120;
+	const struct llm_provider *p;
+	const struct config_entry table[] = {
+		{ "MODEL_NAME", LLM_DEFAULT_MODEL, CONFIG_STR, 0, 0, &spec,
+		    "model in litellm form", NULL },
+		{ "LLM_TIMEOUT_S", LLM_DEFAULT_TIMEOUT, CONFIG_INT, 1,
+		    LLM_MAX_TIMEOUT, &timeout, "model call timeout", NULL },
+	};
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (config_load(table, 2, err, errlen) == -1)
+		return -1;
+	if ((p = llm_find_provider(spec, &model)) == NULL) {
+		snprintf(err, errlen, "MODEL_NAME: unknown provider prefix in "
+		    "'%s' (openai, anthropic, gemini, together_ai, ollama)",
+		    spec);
+		return -1;
+	}
+	if (*model == '\0') {
+		snprintf(err, errlen, "MODEL_NAME: no model after the "
+		    "provider in '%s'", spec);
+		return -1;
+	}
+	if (llm_load_provider(cfg, p, err, errlen) == -1) {
+		llm_config_cleanup(cfg);
+		return -1;
+	}
+	cfg->model = xstrdup(model);
+	cfg->model_spec = xstrdup(spec);
+	cfg->timeout_s = (long)timeout;
+	cfg->max_response = LLM_MAX_RESPONSE;
+	return 0;
+}
+
+void
+llm_config_cleanup(struct llm_config *cfg)
+{
+	free(cfg->model);
+	free(cfg->model_spec);
+	free(cfg->provider);
+	free(cfg->system);
+	free(cfg->base_url);
+	free(cfg->api_key);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+llm_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void
+llm_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* Request building. */
+
+char *
+llm_request_body(const struct llm_config *cfg, const struct llm_message *msgs,
+    size_t n)
+{
+	json_object *root = json_object_new_object();
+	json_object *arr = json_object_new_array_ext((int)n);
+	char *out;
+
+	json_object_object_add(root, "model",
+	    json_object_new_string(cfg->model));
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_new_object();
+
+		json_object_object_add(m, "role",
+		    json_object_new_string(msgs[i].role));
+		json_object_object_add(m, "content",
+		    json_object_new_string(msgs[i].content));
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(root, "messages", arr);
+	out = xstrdup(json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}
+
+char *
+llm_invocation_parameters(const struct llm_config *cfg)
+{
+	json_object *root = json_object_new_object();
+	char *out;
+
+	json_object_object_add(root, "model",
+	    json_object_new_string(cfg->model));
+	out = xstrdup(json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return out;
+}
+
+/* Keeping the key out of messages. */
+
+/* A copy of s with every occurrence of secret replaced. Caller frees. */
+static char *
+llm_redact(const char *s, const char *secret)
+{
+	size_t slen = secret != NULL ? strlen(secret) : 0;
+	const char *hit, *p = s;
+	struct buf b;
+
+	if (slen == 0)
+		return xstrdup(s);
+	buf_init(&b, (size_t)-1 / 2);
+	while ((hit = strstr(p, secret)) != NULL) {
+		if (buf_append(&b, p, (size_t)(hit - p)) == -1 ||
+		    buf_append(&b, LLM_REDACTED, strlen(LLM_REDACTED)) == -1)
+			abort();
+		p = hit + slen;
+	}
+	if (buf_append(&b, p, strlen(p)) == -1)
+		abort();
+	return buf_take(&b);
+}
+
+void
+llm_scrub(char *s, size_t size, const char *secret)
+{
+	char *clean;
+
+	if (size == 0)
+		return;
+	clean = llm_redact(s, secret);
+	/* What no longer fits is dropped whole, the secret is already gone. */
+	snprintf(s, size, "%s", clean);
+	free(clean);
+}
+
+/* Reply parsing. */
+
+void
+llm_result_init(struct llm_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->prompt_tokens = -1;
+	res->completion_tokens = -1;
+	res->total_tokens = -1;
+}
+
+void
+llm_result_cleanup(struct llm_result *res)
+{
+	free(res->content);
+	free(res->finish_reason);
+	free(res->model);
+	res->content = res->finish_reason = res->model = NULL;
+}
+
+static int
+llm_fail(struct llm_result *res, enum llm_error e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+llm_fail(struct llm_result *res, enum llm_error e, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->error = e;
+	va_start(ap, fmt);
+	vsnprintf(res->errmsg, sizeof(res->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* One whole JSON value and nothing but white space after it; NULL if not. */
+static json_object *
+llm_parse_json(const char *body, size_t len)
+{
+	json_tokener *tok;
+	json_object *obj;
+	size_t end;
+
+	if (len > INT32_MAX || memchr(body, '\0', len) != NULL)
+		return NULL;
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(obj);
+		obj = NULL;
+	} else {
+		for (end = json_tokener_get_parse_end(tok); end < len &&
+		    strchr(" \t\r\n", body[end]) != NULL; end++)
+			;
+		if (end != len) {
+			json_object_put(obj);
+			obj = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+static const char *
+llm_get_string(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t
+llm_get_count(json_object *obj, const char *key)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	return n < 0 ? -1 : n;
+}
+
+static void
+llm_parse_usage(json_object *root, struct llm_result *res)
+{
+	json_object *usage;
+
+	if (!json_object_object_get_ex(root, "usage", &usage) ||
+	    !json_object_is_type(usage, json_type_object))
+		return;
+	res->prompt_tokens = llm_get_count(usage, "prompt_tokens");
+	res->completion_tokens = llm_get_count(usage, "completion_tokens");
+	res->total_tokens = llm_get_count(usage, "total_tokens");
+	if (res->total_tokens == -1 && res->prompt_tokens >= 0 &&
+	    res->completion_tokens >= 0)
+		res->total_tokens = res->prompt_tokens +
+		    res->completion_tokens;
+}
+
+static int
+llm_parse_choice(json_object *root, struct llm_result *res)
+{
+	json_object *choices, *choice, *msg, *content;
+	const char *s;
+
+	if (!json_object_object_get_ex(root, "choices", &choices) ||
+	    !json_object_is_type(choices, json_type_array) ||
+	    json_object_array_length(choices) == 0)
+		return llm_fail(res, LLM_ERR_RESPONSE,
+		    "model endpoint reply has no choices");
+	choice = json_object_array_get_idx(choices, 0);
+	if (!json_object_is_type(choice, json_type_object) ||
+	    !json_object_object_get_ex(choice, "message", &msg) ||
+	    !json_object_is_type(msg, json_type_object))
+		return llm_fail(res, LLM_ERR_RESPONSE,
+		    "model endpoint reply has no message");
+	if (!json_object_object_get_ex(msg, "content", &content) ||
+	    content == NULL)
+		res->content = xstrdup("");
+	else if (json_object_is_type(content, json_type_string))
+		res->content = xstrdup(json_object_get_string(content));
+	else
+		return llm_fail(res, LLM_ERR_RESPONSE,
+		    "model endpoint reply content is not text");
+	if ((s = llm_get_string(choice, "finish_reason")) != NULL)
+		res->finish_reason = xstrdup(s);
+	return 0;
+}
+
+/* The endpoint's error.message, if any. */
+static const char *
+llm_error_message(json_object *root)
+{
+	json_object *err;
+
+	if (json_object_is_type(root, json_type_array) &&
+	    json_object_array_length(root) > 0)
+		root = json_object_array_get_idx(root, 0);
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "error", &err))
+		return NULL;
+	if (json_object_is_type(err, json_type_object))
+		return llm_get_string(err, "message");
+	if (json_object_is_type(err, json_type_string))
+		return json_object_get_string(err);
+	return NULL;
+}
+
+/* Copy msg without the secret, made safe for a log line and cut short on a
+ * UTF-8 boundary. The secret goes first so that no piece of it survives the
+ * cut. */
+static void
+llm_error_detail(const char *msg, const char *secret, char *out,
+    size_t outlen)
+{
+	char *clean = llm_redact(msg, secret);
+	size_t n = strlen(clean);
+
+	if (n >= outlen) {
+		n = outlen - 1;
+		while (n > 0 && ((unsigned char)clean[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = ((unsigned char)clean[i] < ' ' || clean[i] == 0x7f) ?
+		    ' ' : clean[i];
+	out[n] = '\0';
+	free(clean);
+}
+
+static int
+llm_parse_http_error(long status, json_object *root, const char *secret,
+    struct llm_result *res)
+{
+	char detail[LLM_ERR_DETAIL_MAX + 1];
+	const char *msg = llm_error_message(root);
+
+	if (msg == NULL || *msg == '\0')
+		return llm_fail(res, LLM_ERR_HTTP,
+		    "model endpoint answered HTTP %ld", status);
+	llm_error_detail(msg, secret, detail, sizeof(detail));
+	return llm_fail(res, LLM_ERR_HTTP,
+	    "model endpoint answered HTTP %ld: %s", status, detail);
+}
+
+int
+llm_parse_reply(long status, const char *body, size_t len,
+    const char *secret, struct llm_result *res)
+{
+	json_object *root = llm_parse_json(body, len);
+	const char *model;
+	int rc = -1;
+
+	res->http_status = status;
+	if (status < 200 || status > 299) {
+		rc = llm_parse_http_error(status, root, secret, res);
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		rc = llm_fail(res, LLM_ERR_RESPONSE,
+		    "model endpoint reply is not a JSON object");
+		goto out;
+	}
+	if (llm_parse_choice(root, res) == -1)
+		goto out;
+	if ((model = llm_get_string(root, "model")) != NULL)
+		res->model = xstrdup(model);
+	llm_parse_usage(root, res);
+	res->error = LLM_OK;
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
+/* The client. */
+
+static size_t
+llm_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct llm_client *c = arg;
+
+	if (buf_append(&c->resp, ptr, size * nmemb) == -1) {
+		c->overflow = 1;
+		return 0;
+	}
+	return size * nmemb;
+}
+
+static struct curl_slist *
+llm_base_headers(const struct llm_config *cfg)
+{
+	struct curl_slist *h = NULL, *t;
+	char *auth = NULL;
+	const char *fixed[] = { "Content-Type: application/json",
+	    "Accept: application/json", "Expect:" };
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if ((t = curl_slist_append(h, fixed[i])) == NULL)
+			goto fail;
+		h = t;
+	}
+	if (cfg->api_key != NULL) {
+		if (asprintf(&auth, "Authorization: Bearer %s",
+		    cfg->api_key) == -1)
+			abort();
+		t = curl_slist_append(h, auth);
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+		if (t == NULL)
+			goto fail;
+		h = t;
+	}
+	return h;
+fail:
+	curl_slist_free_all(h);
+	return NULL;
+}
+
+static int
+llm_setup_curl(struct llm_client *c)
+{
+	const struct llm_config *cfg = c->cfg;
+	char *url = NULL;
+	int rc = -1;
+
+	if (asprintf(&url, "%s/chat/completions", cfg->base_url) == -1)
+		abort();
+	if (curl_easy_setopt(c->curl, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, cfg->timeout_s <
+	    LLM_CONNECT_TIMEOUT ? cfg->timeout_s : LLM_CONNECT_TIMEOUT) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, cfg->timeout_s) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, llm_write_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_POST, 1L) != CURLE_OK)
+		goto out;
+	rc = 0;
+out:
+	free(url);
+	return rc;
+}
+
+struct llm_client *
+llm_client_new(const struct llm_config *cfg)
+{
+	struct llm_client *c = xcalloc(1, sizeof(*c));
+
+	c->cfg = cfg;
+	buf_init(&c->resp, cfg->max_response);
+	if ((c->curl = curl_easy_init()) == NULL ||
+	    (c->headers = llm_base_headers(cfg)) == NULL ||
+	    llm_setup_curl(c) == -1) {
+		llm_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+llm_client_free(struct llm_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->headers);
+	buf_cleanup(&c->resp);
+	free(c);
+}
+
+/* A traceparent is short printable ASCII; anything else could forge
+ * headers, so it is not sent. */
+static int
+llm_traceparent_ok(const char *tp)
+{
+	size_t n = 0;
+
+	for (; tp[n] != '\0'; n++)
+		if ((unsigned char)tp[n] <= ' ' || tp[n] == 0x7f)
+			return 0;
+	return n > 0 && n <= LLM_TRACEPARENT_MAX;
+}
+
+static enum llm_error
+llm_curl_class(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return LLM_ERR_TIMEOUT;
+	case CURLE_WRITE_ERROR:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_FILESIZE_EXCEEDED:
+		return LLM_ERR_RESPONSE;
+	default:
+		/* Resolve, connect, TLS, send/receive, empty reply. */
+		return LLM_ERR_CONNECT;
+	}
+}
+
+static int
+llm_curl_fail(struct llm_client *c, CURLcode cc, struct llm_result *res)
+{
+	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
+
+	switch (llm_curl_class(cc)) {
+	case LLM_ERR_TIMEOUT:
+		return llm_fail(res, LLM_ERR_TIMEOUT,
+		    "model endpoint timed out after %ld s", c->cfg->timeout_s);
+	case LLM_ERR_RESPONSE:
+		if (c->overflow)
+			return llm_fail(res, LLM_ERR_RESPONSE, "model endpoint "
+			    "response larger than %zu bytes",
+			    c->cfg->max_response);
+		return llm_fail(res, LLM_ERR_RESPONSE,
+		    "bad answer from model endpoint: %s", why);
+	default:
+		return llm_fail(res, LLM_ERR_CONNECT,
+		    "model endpoint unreachable: %s", why);
+	}
+}
+
+static int
+llm_perform(struct llm_client *c, const char *body,
+    struct curl_slist *headers, struct llm_result *res)
+{
+	CURLcode cc;
+	long status = 0;
+
+	buf_reset(&c->resp);
+	c->overflow = 0;
+	c->errbuf[0] = '\0';
+	if (curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)strlen(body)) != CURLE_OK)
+		return llm_fail(res, LLM_ERR_CONNECT,
+		    "cannot set up the model request");
+	cc = curl_easy_perform(c->curl);
+	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	res->http_status = status;
+	if (cc != CURLE_OK)
+		return llm_curl_fail(c, cc, res);
+	return llm_parse_reply(status, c->resp.data ? c->resp.data : "",
+	    c->resp.len, c->cfg->api_key, res);
+}
+
+int
+llm_complete(struct llm_client *c, const struct llm_message *msgs,
+    size_t n, const char *traceparent, struct llm_result *res)
+{
+	struct curl_slist tp = { NULL, c->headers };
+	char line[LLM_TRACEPARENT_MAX + sizeof("traceparent: ")];
+	char *body;
+	int rc;
+
+	llm_result_init(res);
+	body = llm_request_body(c->cfg, msgs, n);
+	/* A node on the stack in front of the client's list: curl only reads
+	 * the list during the transfer and nothing frees this node. */
+	if (traceparent != NULL && llm_traceparent_ok(traceparent)) {
+		snprintf(line, sizeof(line), "traceparent: %s", traceparent);
+		tp.data = line;
+	}
+	rc = llm_perform(c, body, tp.data ? &tp : c->headers, res);
+	/* The transfer is over; leave no pointer to this frame behind. */
+	(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)0);
+	(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
+	free(body);
+	if (rc == -1)
+		llm_scrub(res->errmsg, sizeof(res->errmsg), c->cfg->api_key);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/* llm.h - OpenAI-compatible chat completions client over libcurl.
+ * One struct llm_client per thread (it owns a reusable curl handle, so
+ * connections are kept alive). The API key never leaves this module:
+ * not in spans, logs or error messages. */
+#ifndef RC_LLM_H
+#define RC_LLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LLM_MAX_RESPONSE	(8 * 1024 * 1024)
+
+struct llm_config {
+	char	*model;		/* the name sent to the provider ("gpt-4o-mini") */
+	char	*model_spec;	/* as configured ("openai/gpt-4o-mini") */
+	char	*provider;	/* llm.provider: openai, anthropic, google, ... */
+	char	*system;	/* llm.system: openai, anthropic, vertexai, ... */
+	char	*base_url;	/* without trailing '/'; "/chat/completions" appended */
+	char	*api_key;	/* NULL when none: no Authorization header */
+	long	 timeout_s;	/* total; connect timeout is min(10, timeout_s) */
+	size_t	 max_response;	/* bytes */
+};
+
+/* Resolve MODEL_NAME (litellm form: "openai/x", "anthropic/x", "gemini/x",
+ * "together_ai/x", "ollama/x", or a bare name), the provider's base URL and
+ * key variable (OPENAI_BASE_URL for openai and bare names), LLM_TIMEOUT_S
+ * from the environment. Returns 0, or -1 with a message in err that never
+ * contains the key. Release with llm_config_cleanup. */
+int llm_config_from_env(struct llm_config *cfg, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void llm_config_cleanup(struct llm_config *cfg);
+
+/* Call once per process before threads start (curl_global_init). */
+int llm_global_init(void) __attribute__((warn_unused_result));
+void llm_global_cleanup(void);
+
+struct llm_client;
+
+/* A client for one thread; cfg must outlive it. NULL on failure. */
+struct llm_client *llm_client_new(const struct llm_config *cfg);
+void llm_client_free(struct llm_client *c);
+
+struct llm_message {
+	const char	*role;
+	const char	*content;
+};
+
+enum llm_error {
+	LLM_OK = 0,
+	LLM_ERR_TIMEOUT,	/* connect or total timeout: /chat answers 504 */
+	LLM_ERR_CONNECT,	/* could not reach the endpoint: 502 */
+	LLM_ERR_HTTP,		/* non-2xx answer: 502 */
+	LLM_ERR_RESPONSE,	/* unparsable or oversized answer: 502 */
+};
+
+struct llm_result {
+	enum llm_error	 error;
+	long		 http_status;	/* 0 when no answer */
+	char		*content;	/* reply text (owned) */
+	char		*finish_reason;	/* owned, NULL if absent */
+	char		*model;		/* model the endpoint reports, or NULL */
+	int64_t		 prompt_tokens;	/* -1 when the endpoint gave none */
+	int64_t		 completion_tokens;
+	int64_t		 total_tokens;
+	char		 errmsg[256];	/* for logs, spans and the 502 detail */
+};
+
+/* POST {base_url}/chat/completions with {"model", "messages"} and the
+ * headers Content-Type, Authorization (when a key is set) and traceparent
+ * (when not NULL). Returns 0 when a reply was parsed, else -1 with
+ * res->error and res->errmsg set. Always call llm_result_cleanup. */
+int llm_complete(struct llm_client *c, const struct llm_message *msgs,
+    size_t n, const char *traceparent, struct llm_result *res)
+	__attribute__((warn_unused_result));
+void llm_result_cleanup(struct llm_result *res);
+
+/* JSON text of the request parameters except messages and key, for the
+ * llm.invocation_parameters attribute. Caller frees. */
+char *llm_invocation_parameters(const struct llm_config *cfg);
+
+/* Functions below are the pure parts of llm_complete, exposed for tests. */
+
+/* The request body {"model", "messages"} as JSON text. Caller frees. */
+char *llm_request_body(const struct llm_config *cfg,
+    const struct llm_message *msgs, size_t n);
+/* Empty result: no strings, token counts -1. */
+void llm_result_init(struct llm_result *res);
+/* Fill an initialised res from an HTTP answer: 2xx with a chat.completion
+ * body gives 0; else -1 with LLM_ERR_HTTP or LLM_ERR_RESPONSE and errmsg,
+ * from which every occurrence of secret (may be NULL) was removed. */
+int llm_parse_reply(long status, const char *body, size_t len,
+    const char *secret, struct llm_result *res)
+	__attribute__((warn_unused_result));
+/* Replace every occurrence of secret (NULL or "" do nothing) in the string
+ * s of size bytes with "[redacted]", cutting what no longer fits. */
+void llm_scrub(char *s, size_t size, const char *secret);
+
+#endif
