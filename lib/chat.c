@@ -1,0 +1,361 @@
+/* chat.c - the /chat contract: parsing and validating request bodies, the
+ * recipe system prompt, and the JSON bodies /chat answers with.
+ * json-c: req->root is put by chat_request_cleanup; every other tree here is
+ * built and put inside the function that builds it. */
+#include "chat.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uuid/uuid.h>
+
+#include "xalloc.h"
+
+#define CHAT_JSON_DEPTH		32	/* request nesting; ours needs 3 */
+#define CHAT_JSON_OUT		(JSON_C_TO_STRING_PLAIN | \
+				 JSON_C_TO_STRING_NOSLASHESCAPE)
+#define CHAT_ROLES_TEXT		"system, user, assistant"
+#define CHAT_SESSION_ERR	"session_id must be 1-128 characters of " \
+				"A-Z a-z 0-9 _ . : -"
+
+const char chat_system_prompt[] =
+    "You are a friendly recipe assistant. Whatever the user asks for, you "
+    "answer with exactly ONE complete recipe: never a list of options, never "
+    "a partial recipe.\n"
+    "\n"
+    "Format every recipe in Markdown, in this order:\n"
+    "1. The recipe name as a level-2 heading: \"## Recipe Name\".\n"
+    "2. A one-line description of the dish.\n"
+    "3. \"### Ingredients\": a bullet list with precise measurements "
+    "(for example \"200 g spaghetti\", \"2 tbsp olive oil\", "
+    "\"1 medium onion, finely chopped\").\n"
+    "4. \"### Instructions\": numbered steps that give cooking times, "
+    "oven or pan temperatures and how to tell when something is done.\n"
+    "\n"
+    "Rules:\n"
+    "- Make the recipe for 2 servings unless the user asks for a different "
+    "number.\n"
+    "- Never ask follow-up questions. When the request leaves something "
+    "open, make a reasonable assumption and state it briefly in one short "
+    "line after the description.\n"
+    "- Use common ingredients found in an ordinary supermarket. When an "
+    "unusual ingredient is essential, suggest a common substitute.\n"
+    "- Respect any diet, allergy, equipment or time limit the user "
+    "mentions.\n"
+    "- Follow safe food handling, and give safe internal temperatures for "
+    "meat, poultry, fish and eggs where they matter.\n"
+    "- If a request is unsafe, unethical or harmful (for example dangerous "
+    "food handling, eating things that are not food, or harming someone), "
+    "decline politely in one or two sentences and give no recipe.\n"
+    "- Stay on cooking and food. If the user asks about anything else, "
+    "say briefly that you can only help with recipes and cooking.\n";
+
+static int chat_fail(int *, int, char *, size_t, const char *, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Report a client error; always returns -1. */
+static int
+chat_fail(int *http_status, int status, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	*http_status = status;
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* The string value of o, or NULL when o is not a string or holds a NUL
+ * that C strings would silently cut at. */
+static const char *
+chat_string(json_object *o)
+{
+	const char *s;
+
+	if (!json_object_is_type(o, json_type_string))
+		return NULL;
+	s = json_object_get_string(o);
+	if (strlen(s) != (size_t)json_object_get_string_len(o))
+		return NULL;
+	return s;
+}
+
+static int
+chat_role_valid(const char *s)
+{
+	return s != NULL && (strcmp(s, "system") == 0 ||
+	    strcmp(s, "user") == 0 || strcmp(s, "assistant") == 0);
+}
+
+int
+chat_session_id_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.:-");
+	return n >= 1 && n <= CHAT_SESSION_ID_MAX && s[n] == '\0';
+}
+
+/* Parse exactly len bytes as one JSON value. *out is NULL for a literal
+ * null. Returns 0, or -1 with the tokener's reason in err. */
+static int
+chat_tokenize(const char *body, size_t len, json_object **out, char *err,
+    size_t errlen, int *http_status)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+	size_t end;
+	int rc = -1;
+
+	*out = NULL;
+	if (len > INT_MAX)
+		return chat_fail(http_status, 400, err, errlen,
+		    "malformed JSON: body too large");
+	/* json-c stops quietly at a NUL byte and would ignore what follows. */
+	if (memchr(body, '\0', len) != NULL)
+		return chat_fail(http_status, 400, err, errlen,
+		    "malformed JSON: NUL byte in body");
+	if ((tok = json_tokener_new_ex(CHAT_JSON_DEPTH)) == NULL)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	*out = json_tokener_parse_ex(tok, body, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	/* A top-level number or literal ends only at a terminator. */
+	if ((jerr = json_tokener_get_error(tok)) == json_tokener_continue) {
+		*out = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
+	if (jerr != json_tokener_success)
+		chat_fail(http_status, 400, err, errlen, "malformed JSON: %s",
+		    json_tokener_error_desc(jerr));
+	/* Not left to the tokener's strict mode alone: nothing may follow. */
+	else if (end < len)
+		chat_fail(http_status, 400, err, errlen,
+		    "malformed JSON: trailing data after the JSON value");
+	else
+		rc = 0;
+	json_tokener_free(tok);
+	return rc;
+}
+
+/* Check messages[i] and point *m into it. */
+static int
+chat_check_message(json_object *item, size_t i, struct llm_message *m,
+    int *http_status, char *err, size_t errlen)
+{
+	json_object *v = NULL;
+
+	if (!json_object_is_type(item, json_type_object))
+		return chat_fail(http_status, 422, err, errlen,
+		    "messages[%zu] must be an object", i);
+	m->role = json_object_object_get_ex(item, "role", &v) ?
+	    chat_string(v) : NULL;
+	if (!chat_role_valid(m->role))
+		return chat_fail(http_status, 422, err, errlen,
+		    "messages[%zu].role must be one of " CHAT_ROLES_TEXT, i);
+	v = NULL;
+	m->content = json_object_object_get_ex(item, "content", &v) ?
+	    chat_string(v) : NULL;
+	if (m->content == NULL)
+		return chat_fail(http_status, 422, err, errlen,
+		    json_object_is_type(v, json_type_string) ?
+		    "messages[%zu].content must not contain NUL characters" :
+		    "messages[%zu].content must be a string", i);
+	return 0;
+}
+
+/* Fill req->messages, with the system prompt first when the request did
+ * not start with a system message of its own. */
+static int
+chat_check_messages(struct chat_request *req, int *http_status, char *err,
+    size_t errlen)
+{
+	json_object *arr;
+	struct llm_message *m;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(req->root, "messages", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return chat_fail(http_status, 422, err, errlen,
+		    "messages must be an array");
+	if ((n = json_object_array_length(arr)) == 0)
+		return chat_fail(http_status, 422, err, errlen,
+		    "messages must not be empty");
+	if (n > CHAT_MAX_MESSAGES)
+		return chat_fail(http_status, 422, err, errlen,
+		    "messages must have at most %d items", CHAT_MAX_MESSAGES);
+	req->messages = xcalloc(n + 1, sizeof(*req->messages));
+	m = req->messages + 1;
+	for (i = 0; i < n; i++) {
+		if (chat_check_message(json_object_array_get_idx(arr, i), i,
+		    &m[i], http_status, err, errlen) == -1)
+			return -1;
+		if (strcmp(m[i].role, "user") == 0)
+			req->last_user = m[i].content;
+	}
+	if (strcmp(m[0].role, "system") == 0) {
+		memmove(req->messages, m, n * sizeof(*m));
+		req->n_messages = n;
+		return 0;
+	}
+	req->messages[0].role = "system";
+	req->messages[0].content = chat_system_prompt;
+	req->n_messages = n + 1;
+	req->prompt_added = 1;
+	return 0;
+}
+
+static int
+chat_check_session(struct chat_request *req, int *http_status, char *err,
+    size_t errlen)
+{
+	json_object *v;
+	const char *s;
+	uuid_t uu;
+
+	if (!json_object_object_get_ex(req->root, "session_id", &v) ||
+	    v == NULL) {
+		uuid_generate_random(uu);
+		uuid_unparse_lower(uu, req->session_id);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return chat_fail(http_status, 422, err, errlen,
+		    "session_id must be a string");
+	if ((s = chat_string(v)) == NULL || !chat_session_id_valid(s))
+		return chat_fail(http_status, 422, err, errlen,
+		    CHAT_SESSION_ERR);
+	memcpy(req->session_id, s, strlen(s) + 1);
+	req->session_given = 1;
+	return 0;
+}
+
+int
+chat_parse_request(const char *body, size_t len, struct chat_request *req,
+    int *http_status, char *err, size_t errlen)
+{
+	memset(req, 0, sizeof(*req));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (chat_tokenize(body, len, &req->root, err, errlen,
+	    http_status) == -1)
+		goto fail;
+	if (!json_object_is_type(req->root, json_type_object)) {
+		chat_fail(http_status, 422, err, errlen,
+		    "body must be a JSON object");
+		goto fail;
+	}
+	if (chat_check_messages(req, http_status, err, errlen) == -1 ||
+	    chat_check_session(req, http_status, err, errlen) == -1)
+		goto fail;
+	*http_status = 0;
+	return 0;
+fail:
+	chat_request_cleanup(req);
+	return -1;
+}
+
+void
+chat_request_cleanup(struct chat_request *req)
+{
+	json_object_put(req->root);
+	free(req->messages);
+	memset(req, 0, sizeof(*req));
+}
+
+/* json-c reports allocation failure by NULL or -1; the policy is abort. */
+static json_object *
+chat_json_string(const char *s)
+{
+	json_object *o;
+
+	if ((o = json_object_new_string(s != NULL ? s : "")) == NULL)
+		abort();
+	return o;
+}
+
+static json_object *
+chat_json_message(const char *role, const char *content)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    json_object_object_add(o, "role", chat_json_string(role)) != 0 ||
+	    json_object_object_add(o, "content",
+	    chat_json_string(content)) != 0)
+		abort();
+	return o;
+}
+
+static json_object *
+chat_json_messages(const struct llm_message *msgs, size_t n)
+{
+	json_object *arr;
+	size_t i;
+
+	if ((arr = json_object_new_array_ext(n + 1)) == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		if (json_object_array_add(arr, chat_json_message(msgs[i].role,
+		    msgs[i].content)) != 0)
+			abort();
+	return arr;
+}
+
+/* Compact text of o, which is put. */
+static char *
+chat_json_take(json_object *o)
+{
+	const char *s;
+	char *out;
+
+	if ((s = json_object_to_json_string_ext(o, CHAT_JSON_OUT)) == NULL)
+		abort();
+	out = xstrdup(s);
+	json_object_put(o);
+	return out;
+}
+
+char *
+chat_response_json(const struct chat_request *req, const char *reply)
+{
+	json_object *o, *arr;
+
+	arr = chat_json_messages(req->messages, req->n_messages);
+	if (json_object_array_add(arr,
+	    chat_json_message("assistant", reply)) != 0 ||
+	    (o = json_object_new_object()) == NULL ||
+	    json_object_object_add(o, "messages", arr) != 0 ||
+	    json_object_object_add(o, "session_id",
+	    chat_json_string(req->session_id)) != 0)
+		abort();
+	return chat_json_take(o);
+}
+
+char *
+chat_error_json(const char *msg)
+{
+	json_object *o;
+
+	if ((o = json_object_new_object()) == NULL ||
+	    json_object_object_add(o, "detail", chat_json_string(msg)) != 0)
+		abort();
+	return chat_json_take(o);
+}
+
+char *
+chat_messages_json(const struct llm_message *msgs, size_t n)
+{
+	return chat_json_take(chat_json_messages(msgs, n));
+}
