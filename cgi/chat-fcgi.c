@@ -1,0 +1,249 @@
+/* chat-fcgi.c - the recipe chat FastCGI worker pool: POST /chat (one
+ * traced turn each, see lib/turn.c) and GET /healthz. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "chat.h"
+#include "config.h"
+#include "fcgiio.h"
+#include "llm.h"
+#include "log.h"
+#include "pool.h"
+#include "spool.h"
+#include "turn.h"
+
+static struct {
+	const char	*listen;
+	long long	 workers, threads, backlog, stop_timeout_s, max_body;
+	const char	*spool_dir, *project, *service, *log_level;
+	int		 trust_traceparent;
+	struct llm_config llm;
+	struct turn_env	 turn;
+} app;
+
+static const struct config_entry app_config[] = {
+	{ "CHAT_LISTEN", "127.0.0.1:9000", CONFIG_STR, 0, 0, &app.listen,
+	    "FastCGI socket: /path/to.sock, :port or host:port", NULL },
+	{ "POOL_WORKERS", "2", CONFIG_INT, 1, 256, &app.workers,
+	    "worker processes", NULL },
+	{ "POOL_THREADS", "64", CONFIG_INT, 1, 4096, &app.threads,
+	    "threads per worker (each holds one request at a time)", NULL },
+	{ "POOL_BACKLOG", "1024", CONFIG_INT, 1, 65535, &app.backlog,
+	    "listen backlog", NULL },
+	{ "POOL_STOP_TIMEOUT_S", "150", CONFIG_INT, 1, 3600,
+	    &app.stop_timeout_s,
+	    "on SIGTERM, wait this long for in-flight requests", NULL },
+	{ "CHAT_MAX_BODY", "1048576", CONFIG_INT, 1024, 64 << 20,
+	    &app.max_body, "largest /chat request body in bytes", NULL },
+	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
+	    &app.spool_dir, "where spans are appended (OTLP/JSON lines)", NULL },
+	{ "PHOENIX_PROJECT_NAME", "recipe-chatbot", CONFIG_STR, 0, 0,
+	    &app.project, "resource openinference.project.name", NULL },
+	{ "OTEL_SERVICE_NAME", "recipe-chatbot", CONFIG_STR, 0, 0,
+	    &app.service, "resource service.name", NULL },
+	{ "TRUST_TRACEPARENT", "0", CONFIG_BOOL, 0, 0, &app.trust_traceparent,
+	    "1: an incoming traceparent becomes chat_turn's parent (not a "
+	    "link)", NULL },
+	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &app.log_level,
+	    "error, warn, info or debug", NULL },
+};
+#define APP_NCONFIG (sizeof(app_config) / sizeof(app_config[0]))
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: chat-fcgi [--help]\n\n"
+	    "FastCGI worker pool for the recipe chatbot: POST /chat, "
+	    "GET /healthz.\nSpans go to SPOOL_DIR; nothing is sent on the "
+	    "request path.\n\nEnvironment:\n");
+	config_usage(fp, app_config, APP_NCONFIG);
+	fprintf(fp,
+	    "  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n",
+	    "MODEL_NAME", "litellm-style model (default: gpt-4o-mini)",
+	    "OPENAI_BASE_URL", "endpoint for openai/ and bare model names",
+	    "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, TOGETHER_API_KEY",
+	    "", "LLM_TIMEOUT_S", "model call timeout in seconds (default: 120)");
+}
+
+static void
+chat_handle_chat(FCGX_Request *req, struct llm_client *llm)
+{
+	struct turn_input in = { 0 };
+	struct turn_output out;
+	struct buf body;
+	char err[160], hdr[64];
+
+	buf_init(&body, (size_t)app.max_body);
+	in.method = fcgiio_param(req, "REQUEST_METHOD");
+	in.traceparent = fcgiio_param(req, "HTTP_TRACEPARENT");
+	in.traceparent_count = fcgiio_param_count(req, "HTTP_TRACEPARENT");
+	in.tracestate = fcgiio_param(req, "HTTP_TRACESTATE");
+	if (in.method != NULL && strcmp(in.method, "POST") == 0) {
+		if (fcgiio_read_body(req, &body, &in.body_status, err,
+		    sizeof(err)) == 0) {
+			in.body = body.data;
+			in.body_len = body.len;
+		} else
+			in.body_error = err;
+	}
+	turn_run(&app.turn, llm, &in, &out);
+	snprintf(hdr, sizeof(hdr), "X-Trace-Id: %s\r\n%s", out.trace_id,
+	    out.status == 405 ? "Allow: POST\r\n" : "");
+	fcgiio_respond(req, out.status, "application/json", hdr, out.body,
+	    strlen(out.body));
+	free(out.body);
+	buf_cleanup(&body);
+}
+
+static void
+chat_handle(FCGX_Request *req, void *tctx)
+{
+	const char *uri = fcgiio_param(req, "DOCUMENT_URI");
+	const char *method = fcgiio_param(req, "REQUEST_METHOD");
+	static const char ok[] = "{\"status\":\"ok\"}";
+	char *body;
+
+	if (uri != NULL && strcmp(uri, "/chat") == 0) {
+		chat_handle_chat(req, tctx);
+		return;
+	}
+	if (uri != NULL && strcmp(uri, "/healthz") == 0) {
+		if (method != NULL && (strcmp(method, "GET") == 0 ||
+		    strcmp(method, "HEAD") == 0)) {
+			fcgiio_respond(req, 200, "application/json", NULL, ok,
+			    sizeof(ok) - 1);
+			return;
+		}
+		body = chat_error_json("method not allowed: use GET");
+		fcgiio_respond(req, 405, "application/json", "Allow: GET\r\n",
+		    body, strlen(body));
+		free(body);
+		return;
+	}
+	body = chat_error_json("not found");
+	fcgiio_respond(req, 404, "application/json", NULL, body, strlen(body));
+	free(body);
+}
+
+static int
+chat_worker_init(void *arg)
+{
+	struct spool_resource res = {
+		.service_name = app.service,
+		.project_name = app.project,
+		.scope_name = "recipe-chat",
+		.scope_version = RC_VERSION,
+	};
+	char err[256];
+
+	(void)arg;
+	if (llm_global_init() == -1) {
+		log_warnx("curl initialisation failed");
+		return -1;
+	}
+	if ((app.turn.spool = spool_open(app.spool_dir, &res, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("spool %s: %s", app.spool_dir, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+chat_worker_cleanup(void *arg)
+{
+	(void)arg;
+	spool_close(app.turn.spool);
+	llm_global_cleanup();
+}
+
+static void *
+chat_thread_init(void *arg)
+{
+	struct llm_client *c;
+
+	(void)arg;
+	if ((c = llm_client_new(&app.llm)) == NULL)
+		fatalx("cannot create a model client");
+	return c;
+}
+
+static void
+chat_thread_cleanup(void *tctx)
+{
+	llm_client_free(tctx);
+}
+
+/* Fail at start-up, not on the first request, when the spool is unusable. */
+static void
+check_spool_dir(const char *dir)
+{
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		fatal("SPOOL_DIR %s", dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		fatal("SPOOL_DIR %s is not writable", dir);
+}
+
+static void
+load_config(void)
+{
+	enum log_level level;
+	char err[256];
+
+	if (config_load(app_config, APP_NCONFIG, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (log_parse_level(app.log_level, &level) == -1)
+		fatalx("LOG_LEVEL: '%s' is not error, warn, info or debug",
+		    app.log_level);
+	log_init("chat-fcgi", level);
+	if (llm_config_from_env(&app.llm, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	app.turn.llm = &app.llm;
+	app.turn.trust_traceparent = app.trust_traceparent;
+	check_spool_dir(app.spool_dir);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pool_hooks hooks = {
+		.worker_init = chat_worker_init,
+		.worker_cleanup = chat_worker_cleanup,
+		.thread_init = chat_thread_init,
+		.thread_cleanup = chat_thread_cleanup,
+		.handle = chat_handle,
+	};
+	struct pool_config pc;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		usage(stderr);
+		return 2;
+	}
+	log_init("chat-fcgi", LOG_LVL_INFO);
+	load_config();
+	log_info("model %s via %s (%s)", app.llm.model_spec, app.llm.base_url,
+	    app.llm.api_key != NULL ? "with key" : "no key");
+	pc = (struct pool_config){ .listen = app.listen,
+	    .workers = (int)app.workers, .threads = (int)app.threads,
+	    .backlog = (int)app.backlog,
+	    .stop_timeout_s = (int)app.stop_timeout_s };
+	rc = pool_run(&pc, &hooks);
+	llm_config_cleanup(&app.llm);
+	return rc;
+}

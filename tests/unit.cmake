@@ -1,0 +1,7 @@
+# Link-time test doubles for unit tests (included by tests/CMakeLists.txt
+# after the test_<name> targets exist): the network and the FastCGI stream
+# stay out of unit tests; the wrappers live in the test files.
+target_link_options(test_fcgiio PRIVATE
+  -Wl,--wrap=FCGX_GetStr -Wl,--wrap=FCGX_PutStr)
+target_link_options(test_turn PRIVATE -Wl,--wrap=llm_complete)
+target_sources(test_pool PRIVATE fcgi_client.c)
