@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# run.sh - run the whole stack in the foreground: nginx (page + /chat), the
+# chat-fcgi pool and, when no model is configured, the offline recipe model.
+# Ctrl-C or SIGTERM stops every process it started. Usage: run.sh BUILD_DIR
+set -euo pipefail
+
+BUILD=$(cd "${1:-build}" && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$BUILD/bin
+
+CHAT_PORT=${CHAT_PORT:-8000}
+CHAT_ADDR=${CHAT_ADDR:-127.0.0.1}
+RUN_DIR=${RUN_DIR:-$BUILD/run}
+SPOOL_DIR=${SPOOL_DIR:-$RUN_DIR/spool}
+LLM_TIMEOUT_S=${LLM_TIMEOUT_S:-120}
+CHAT_MAX_BODY=${CHAT_MAX_BODY:-1048576}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+HTDOCS=${HTDOCS:-$BUILD/htdocs}
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+case $CHAT_PORT in ''|*[!0-9]*) die "CHAT_PORT must be a port number";; esac
+[ -x "$BIN/chat-fcgi" ] || die "$BIN/chat-fcgi is missing: build first"
+[ -x "$NGINX" ] || die "nginx not found (apt-get install nginx-light)"
+mkdir -p "$RUN_DIR/nginx-tmp" "$SPOOL_DIR"
+export SPOOL_DIR LLM_TIMEOUT_S CHAT_MAX_BODY
+
+# With no model configured, serve the offline recipe model so the default
+# path exercises the same client, timeouts and traceparent as a provider.
+OFFLINE=0
+if [ -z "${MODEL_NAME:-}" ] && [ -z "${OPENAI_API_KEY:-}" ] &&
+   [ -z "${OPENAI_BASE_URL:-}" ]; then
+	OFFLINE=1
+	OFFLINE_PORT=${OFFLINE_PORT:-$((CHAT_PORT + 1))}
+	export MODEL_NAME=offline-recipe-model
+	export OPENAI_BASE_URL=http://127.0.0.1:$OFFLINE_PORT/v1
+fi
+
+export CHAT_LISTEN=${CHAT_LISTEN:-$RUN_DIR/chat.sock}
+OFFLINE_LISTEN=${OFFLINE_LISTEN:-$RUN_DIR/offline.sock}
+
+upstream() { case $1 in /*) echo "unix:$1";; *) echo "$1";; esac; }
+
+render() {
+	local user_line="" offline_server="" keepalive="" keep_conn=""
+	# Root keeps its workers as root so they can use the sockets made here.
+	[ "$(id -u)" -eq 0 ] && user_line="user root;"
+	# NGINX_FCGI_KEEPALIVE=N keeps N idle connections per nginx worker;
+	# each pins one pool thread.
+	if [ "${NGINX_FCGI_KEEPALIVE:-0}" -gt 0 ]; then
+		keepalive="		keepalive ${NGINX_FCGI_KEEPALIVE};"
+		keep_conn="fastcgi_keep_conn on;"
+	fi
+	if [ $OFFLINE -eq 1 ]; then
+		offline_server=$(sed -e "s|@OFFLINE_UPSTREAM@|$(upstream "$OFFLINE_LISTEN")|g" \
+		    -e "s|@OFFLINE_PORT@|$OFFLINE_PORT|g" \
+		    -e "s|@CONF_DIR@|$SRC/conf|g" "$SRC/conf/offline-server.conf.in")
+	fi
+	awk -v block="$offline_server" '{ if ($0 == "@OFFLINE_SERVER@") print block; else print }' \
+	    "$SRC/conf/nginx.conf.in" | sed \
+	    -e "s|@USER_LINE@|$user_line|" \
+	    -e "s|@KEEPALIVE@|$keepalive|" \
+	    -e "s|@KEEP_CONN@|$keep_conn|" \
+	    -e "s|@NGINX_WORKERS@|${NGINX_WORKERS:-auto}|" \
+	    -e "s|@RUN_DIR@|$RUN_DIR|g" \
+	    -e "s|@HTDOCS@|$HTDOCS|g" \
+	    -e "s|@CONF_DIR@|$SRC/conf|g" \
+	    -e "s|@CHAT_ADDR@|$CHAT_ADDR|g" \
+	    -e "s|@CHAT_PORT@|$CHAT_PORT|g" \
+	    -e "s|@CHAT_UPSTREAM@|$(upstream "$CHAT_LISTEN")|g" \
+	    -e "s|@MAX_BODY@|$CHAT_MAX_BODY|g" \
+	    -e "s|@READ_TIMEOUT@|$((LLM_TIMEOUT_S + 30))|g" \
+	    > "$RUN_DIR/nginx.conf"
+}
+
+pids=()
+stopping=0
+stop_all() {
+	stopping=1
+	trap - INT TERM
+	[ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null || true
+	wait || true
+}
+trap 'stop_all; exit 0' INT TERM
+
+start() {
+	"$@" &
+	pids+=($!)
+}
+
+wait_http() {
+	local url=$1 i
+	for i in $(seq 1 100); do
+		curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+render
+"$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr ||
+	die "nginx rejected $RUN_DIR/nginx.conf"
+
+if [ $OFFLINE -eq 1 ]; then
+	OFFLINE_LISTEN=$OFFLINE_LISTEN start "$BIN/offline-llm"
+fi
+start "$BIN/chat-fcgi"
+start "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
+
+if ! wait_http "http://$CHAT_ADDR:$CHAT_PORT/healthz"; then
+	stop_all
+	die "the stack did not come up; see $RUN_DIR/nginx-error.log"
+fi
+cat <<EOF
+Recipe chatbot: http://$CHAT_ADDR:$CHAT_PORT/
+  model:  ${MODEL_NAME:-gpt-4o-mini}$([ $OFFLINE -eq 1 ] && echo " (offline, $OPENAI_BASE_URL)")
+  spool:  $SPOOL_DIR   (tail -f $SPOOL_DIR/*.jsonl)
+Ctrl-C stops everything.
+EOF
+
+# Any process that ends takes the stack down with it.
+set +e
+wait -n "${pids[@]}"
+rc=$?
+if [ $stopping -eq 0 ]; then
+	echo "run.sh: a process exited ($rc); stopping" >&2
+	stop_all
+	exit 1
+fi

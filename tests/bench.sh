@@ -1,0 +1,60 @@
+#!/bin/sh
+# bench.sh - `make bench`: /chat throughput and latency through nginx and
+# the pool with wrk, on loopback only, bounded in time. Usage: bench.sh BUILD
+#   1. the offline recipe model (the default stack): the whole path's cost;
+#   2. a mock model that takes 1 s per call: many slow LLM calls at once;
+#   3. (2) again with nginx upstream keep-alive, to compare;
+# then the pool's memory (RSS) under load.
+set -eu
+BUILD_DIR=$(cd "${1:-build}" && pwd)
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+export BUILD_DIR SRC_DIR
+. "$SRC_DIR/tests/lib.sh"
+DURATION=${BENCH_SECONDS:-10}
+
+cat > "$T/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local body = os.getenv("BENCH_BODY")
+request = function()
+	return wrk.format(nil, "/chat", nil, body)
+end
+LUA
+
+pool_rss_mb() {
+	master=$(pgrep -P "$STACK_PID" -f chat-fcgi)
+	ps -o rss= -p "$master,$(pgrep -P "$master" | paste -sd,)" |
+	    awk '{ s += $1 } END { printf "%.1f", s / 1024 }'
+}
+
+run_wrk() {	# run_wrk LABEL CONNECTIONS BODY
+	echo "== $1: wrk -t2 -c$2 -d${DURATION}s POST /chat"
+	# A short warm-up opens the pool threads' model connections first.
+	BENCH_BODY=$3 wrk -t2 -c"$2" -d2s --timeout 5s -s "$T/post.lua" "$BASE" >/dev/null
+	BENCH_BODY=$3 wrk -t2 -c"$2" -d"${DURATION}s" --timeout 5s --latency -s "$T/post.lua" \
+	    "$BASE" | grep -E 'Requests/sec|Latency |50%|99%|Non-2xx|Socket errors'
+	echo "   pool RSS (master + workers): $(pool_rss_mb) MiB"
+}
+
+unset OPENAI_API_KEY OPENAI_BASE_URL MODEL_NAME
+start_stack LOG_LEVEL=error
+run_wrk "offline model" 32 '{"messages":[{"role":"user","content":"a quick vegan pasta"}],"session_id":"bench"}'
+echo "   spans in the spool: $(cat "$SPOOL"/*.jsonl | wc -l) lines, $(du -sh "$SPOOL" | cut -f1)"
+stop_stack
+
+start_mock_llm
+slow='{"messages":[{"role":"user","content":"MOCK_DELAY=1000 slow model"}],"session_id":"bench"}'
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini LOG_LEVEL=error \
+    POOL_WORKERS=4 POOL_THREADS=128
+run_wrk "1 s model, 4x128 threads, no upstream keep-alive" 400 "$slow"
+stop_stack
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini LOG_LEVEL=error \
+    POOL_WORKERS=4 POOL_THREADS=128 NGINX_FCGI_KEEPALIVE=16
+run_wrk "1 s model, 4x128 threads, keep-alive 16" 400 "$slow"
+stop_stack
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini LOG_LEVEL=error
+run_wrk "offline-speed mock, no keep-alive" 32 '{"messages":[{"role":"user","content":"fast"}]}'
+stop_stack
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini LOG_LEVEL=error NGINX_FCGI_KEEPALIVE=16
+run_wrk "offline-speed mock, keep-alive 16" 32 '{"messages":[{"role":"user","content":"fast"}]}'
+FAILED=0

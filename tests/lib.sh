@@ -1,0 +1,114 @@
+# lib.sh - shared by the integration tests (tests/it_*.sh): a temp dir,
+# free loopback ports, the real stack started through conf/run.sh, the mock
+# model endpoint, and assertions that end with "N passed, N failed".
+# Sourced with BUILD_DIR and SRC_DIR set (ctest sets both).
+
+set -u
+: "${BUILD_DIR:?BUILD_DIR must name the build directory}"
+: "${SRC_DIR:=$(pwd)}"
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
+TESTS_BIN=$BUILD_DIR/tests
+T=$(mktemp -d "${TMPDIR:-/tmp}/rc-it.XXXXXX")
+PASSED=0
+FAILED=0
+STACK_PID=""
+MOCK_PID=""
+
+it_cleanup() {
+	stop_stack
+	stop_mock
+	if [ "$FAILED" -eq 0 ]; then rm -rf "$T"; else echo "kept $T" >&2; fi
+}
+trap it_cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	local what=$1; shift
+	if "$@" >/dev/null 2>&1; then ok "$what"; else not_ok "$what"; fi
+}
+
+# eq DESCRIPTION EXPECTED ACTUAL
+eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: expected '$2', got '$3'"; fi
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+free_ports() { "$TESTS_BIN/freeport" "$1"; }
+
+wait_for() {		# wait_for SECONDS COMMAND...
+	local deadline=$(( $(date +%s) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# start_mock_llm: the OpenAI-compatible test double; sets MOCK_URL, MOCK_LOG.
+start_mock_llm() {
+	MOCK_LOG=$T/mock.log
+	: > "$MOCK_LOG"
+	"$TESTS_BIN/mock-llm" --listen 127.0.0.1:0 --port-file "$T/mock.port" \
+	    --log "$MOCK_LOG" 2>>"$T/mock.err" &
+	MOCK_PID=$!
+	wait_for 10 test -s "$T/mock.port" || { echo "mock-llm did not start" >&2; exit 1; }
+	MOCK_URL=http://127.0.0.1:$(cat "$T/mock.port")/v1
+}
+
+stop_mock() {
+	[ -n "$MOCK_PID" ] || return 0
+	kill -TERM "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null
+	MOCK_PID=""
+}
+
+# start_stack [VAR=value...]: conf/run.sh on free ports in $T/run; sets
+# BASE (http://127.0.0.1:port) and SPOOL. Extra variables go to the stack.
+start_stack() {
+	local ports
+	ports=$(free_ports 2)
+	CHAT_PORT=$(echo "$ports" | sed -n 1p)
+	SPOOL=$T/spool
+	env CHAT_PORT="$CHAT_PORT" OFFLINE_PORT="$(echo "$ports" | sed -n 2p)" \
+	    RUN_DIR="$T/run" SPOOL_DIR="$SPOOL" NGINX_WORKERS=1 \
+	    LOG_LEVEL="${LOG_LEVEL:-warn}" "$@" \
+	    bash "$SRC_DIR/conf/run.sh" "$BUILD_DIR" >"$T/stack.log" 2>&1 &
+	STACK_PID=$!
+	BASE=http://127.0.0.1:$CHAT_PORT
+	if ! wait_for 30 curl -fsS "$BASE/healthz"; then
+		cat "$T/stack.log" >&2
+		exit 1
+	fi
+}
+
+stop_stack() {
+	[ -n "$STACK_PID" ] || return 0
+	kill -TERM "$STACK_PID" 2>/dev/null; wait "$STACK_PID" 2>/dev/null
+	STACK_PID=""
+}
+
+# chat BODY [curl args...]: POST /chat; the response body goes to
+# $T/resp, the status is printed. resp FILTER runs jq on the last response.
+chat() {
+	local body=$1; shift
+	curl -sS -o "$T/resp" -X POST -H 'Content-Type: application/json' \
+	    --data-binary "$body" -w '%{http_code}' "$@" "$BASE/chat"
+}
+resp() { jq -r "$1" "$T/resp"; }
+
+# All spans in the spool, one compact OTLP/JSON span per line, each with
+# its resource flattened in as "resource".
+spool_spans() {
+	cat "$SPOOL"/*.jsonl 2>/dev/null | jq -c '.resourceSpans[] | .resource as $r
+	    | .scopeSpans[] | .spans[] | . + {resource: $r}'
+}
+
+# attr NAME: a jq filter giving attribute NAME's value as plain JSON.
+ATTR='def attr($k): (.attributes[] | select(.key == $k) | .value
+    | (.stringValue // .boolValue // .doubleValue // (.intValue | tonumber? // .)
+       // .arrayValue));'
