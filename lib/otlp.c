@@ -1,0 +1,1178 @@
+/* otlp.c - OTLP/JSON TracesData lines to protobuf ExportTraceServiceRequest
+ * batches and back. The conversion walks the protobuf-c descriptors (as the
+ * protobuf JSON mapping is defined over descriptors), with the OTLP rules on
+ * top: hex trace/span ids, and the fields the spool writer always writes.
+ * Messages built from JSON live in the batch's arena; unpacked ones are
+ * freed with protobuf_c_message_free_unpacked. json-c: every object parsed
+ * or built here is put before the function that made it returns. */
+#include "otlp.h"
+#include "tracectx.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
+    ExportRequest;
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse
+    ExportResponse;
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
+    PartialSuccess;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
+
+#define COLLECTOR(name)	opentelemetry__proto__collector__trace__v1__##name
+#define REQUEST_DESC	(&COLLECTOR(export_trace_service_request__descriptor))
+#define RESPONSE_DESC	(&COLLECTOR(export_trace_service_response__descriptor))
+#define PARTIAL_DESC	(&COLLECTOR(export_trace_partial_success__descriptor))
+#define TRACE_PACKAGE	"opentelemetry.proto.trace.v1"
+
+#define ARENA_CHUNK	(64 * 1024)	/* bytes per arena chunk, at least */
+#define PATH_MAX_LEN	192		/* field path kept for error messages */
+#define NAME_MAX_LEN	64		/* a field's lowerCamelCase name */
+#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
+    JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Memory for messages built from JSON: freed all at once, or rolled back
+ * to a mark when a line turns out to be bad. Handed out zeroed. */
+struct arena_chunk {
+	struct arena_chunk	*next;
+	size_t			 used, size;
+	max_align_t		 data[];
+};
+
+struct arena {
+	struct arena_chunk	*head;
+};
+
+struct arena_mark {
+	struct arena_chunk	*chunk;
+	size_t			 used;
+};
+
+struct otlp_batch {
+	ExportRequest	 req;		/* resource_spans: xrealloc'ed array */
+	size_t		 cap;
+	size_t		 nspans;
+	struct arena	 arena;		/* everything the array points to */
+};
+
+/* One JSON-to-message conversion: where it allocates, where it is. */
+struct conv {
+	struct arena	*arena;
+	char		 path[PATH_MAX_LEN];
+	size_t		 plen;
+	char		*err;
+	size_t		 errlen;
+};
+
+/* OTLP/JSON writes these bytes fields as hex of a fixed length. */
+static const struct {
+	const char	*field;
+	size_t		 len;
+	int		 optional;	/* may be empty (a root's parent) */
+} hex_fields[] = {
+	{ "trace_id", 16, 0 },
+	{ "span_id", 8, 0 },
+	{ "parent_span_id", 8, 1 },
+};
+
+/* Fields written even when zero or empty, as the spool writer does. */
+static const struct {
+	const char	*message;
+	const char	*field;
+} always_fields[] = {
+	{ "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+	    "resource_spans" },
+	{ "opentelemetry.proto.trace.v1.ResourceSpans", "scope_spans" },
+	{ "opentelemetry.proto.trace.v1.ScopeSpans", "spans" },
+	{ "opentelemetry.proto.trace.v1.Span", "name" },
+	{ "opentelemetry.proto.trace.v1.Span", "kind" },
+	{ "opentelemetry.proto.trace.v1.Span", "start_time_unix_nano" },
+	{ "opentelemetry.proto.trace.v1.Span", "end_time_unix_nano" },
+	{ "opentelemetry.proto.trace.v1.Span", "attributes" },
+	{ "opentelemetry.proto.trace.v1.Span.Event", "time_unix_nano" },
+	{ "opentelemetry.proto.trace.v1.Span.Event", "name" },
+	{ "opentelemetry.proto.trace.v1.Span.Event", "attributes" },
+	{ "opentelemetry.proto.trace.v1.Status", "code" },
+	{ "opentelemetry.proto.resource.v1.Resource", "attributes" },
+	{ "opentelemetry.proto.common.v1.InstrumentationScope", "name" },
+	{ "opentelemetry.proto.common.v1.KeyValue", "key" },
+	{ "opentelemetry.proto.common.v1.ArrayValue", "values" },
+	{ "opentelemetry.proto.common.v1.KeyValueList", "values" },
+};
+
+static const char b64_std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk *c = a->head;
+	size_t align = sizeof(max_align_t), size;
+	void *p;
+
+	n = (n + align - 1) / align * align;
+	if (c == NULL || c->size - c->used < n) {
+		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = xcalloc(1, sizeof(*c) + size);
+		c->size = size;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (unsigned char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static char *
+arena_strndup(struct arena *a, const char *s, size_t len)
+{
+	char *p = arena_alloc(a, len + 1);
+
+	memcpy(p, s, len);
+	return p;
+}
+
+static struct arena_mark
+arena_mark(const struct arena *a)
+{
+	struct arena_mark m = { a->head, a->head != NULL ? a->head->used : 0 };
+
+	return m;
+}
+
+/* Free what was allocated since m; memory is handed out zeroed again. */
+static void
+arena_rollback(struct arena *a, struct arena_mark m)
+{
+	struct arena_chunk *c;
+
+	while (a->head != m.chunk) {
+		c = a->head;
+		a->head = c->next;
+		free(c);
+	}
+	if ((c = a->head) != NULL) {
+		memset((unsigned char *)c->data + m.used, 0, c->used - m.used);
+		c->used = m.used;
+	}
+}
+
+static void
+arena_free(struct arena *a)
+{
+	struct arena_mark none = { NULL, 0 };
+
+	arena_rollback(a, none);
+}
+
+/* "dropped_attributes_count" -> "droppedAttributesCount" */
+static void
+camel(const char *name, char out[NAME_MAX_LEN])
+{
+	size_t o = 0;
+	int up = 0;
+
+	for (; *name != '\0' && o < NAME_MAX_LEN - 1; name++) {
+		if (*name == '_') {
+			up = 1;
+			continue;
+		}
+		out[o++] = up && *name >= 'a' && *name <= 'z' ?
+		    (char)(*name - 'a' + 'A') : *name;
+		up = 0;
+	}
+	out[o] = '\0';
+}
+
+static int
+conv_fail(struct conv *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "path: reason" into the caller's error buffer. Returns -1. */
+static int
+conv_fail(struct conv *c, const char *fmt, ...)
+{
+	char why[OTLP_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s: %s", c->plen > 0 ? c->path : "line",
+	    why);
+	return -1;
+}
+
+static size_t
+path_push(struct conv *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Append to the field path; returns the length to restore with path_pop. */
+static size_t
+path_push(struct conv *c, const char *fmt, ...)
+{
+	size_t old = c->plen;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->plen = old + (size_t)n < sizeof(c->path) ?
+		    old + (size_t)n : sizeof(c->path) - 1;
+	return old;
+}
+
+static void
+path_pop(struct conv *c, size_t old)
+{
+	c->plen = old;
+	c->path[old] = '\0';
+}
+
+/* The hex rule for a bytes field, or -1 when it is plain base64. */
+static int
+hex_rule(const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f)
+{
+	size_t i;
+
+	if (f->type != PROTOBUF_C_TYPE_BYTES ||
+	    strcmp(desc->package_name, TRACE_PACKAGE) != 0)
+		return -1;
+	for (i = 0; i < sizeof(hex_fields) / sizeof(hex_fields[0]); i++)
+		if (strcmp(f->name, hex_fields[i].field) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+always_written(const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(always_fields) / sizeof(always_fields[0]); i++)
+		if (strcmp(desc->name, always_fields[i].message) == 0 &&
+		    strcmp(f->name, always_fields[i].field) == 0)
+			return 1;
+	return 0;
+}
+
+/* The field a JSON key names: lowerCamelCase or the proto name. */
+static const ProtobufCFieldDescriptor *
+field_by_key(const ProtobufCMessageDescriptor *desc, const char *key,
+    unsigned *index)
+{
+	char name[NAME_MAX_LEN];
+	unsigned i;
+
+	for (i = 0; i < desc->n_fields; i++) {
+		camel(desc->fields[i].name, name);
+		if (strcmp(key, name) == 0 ||
+		    strcmp(key, desc->fields[i].name) == 0) {
+			*index = i;
+			return &desc->fields[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether s looks like a JSON number (strtod alone also takes hex, "inf"). */
+static int
+numeric(const char *s)
+{
+	return s[0] != '\0' && strspn(s, "0123456789.eE+-") == strlen(s);
+}
+
+/* A decimal string, or exponent notation naming an integer (read as a
+ * double); plain decimal is read exactly. */
+static int
+str_to_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	double d;
+
+	if (s[0] < '0' || s[0] > '9' || !numeric(s))
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (*end == '\0')
+		return errno == 0 ? 0 : -1;
+	d = strtod(s, &end);
+	if (*end != '\0' || !(d < 18446744073709551616.0))
+		return -1;
+	*out = (uint64_t)d;
+	return (double)*out == d ? 0 : -1;
+}
+
+/* j as an unsigned integer no larger than max: a number or a string. */
+static int
+json_to_uint(struct conv *c, json_object *j, uint64_t max, uint64_t *out)
+{
+	double d;
+
+	switch (json_object_get_type(j)) {
+	case json_type_int:
+		if (json_object_get_int64(j) < 0)
+			return conv_fail(c, "negative");
+		*out = json_object_get_uint64(j);
+		break;
+	case json_type_double:
+		d = json_object_get_double(j);
+		if (d < 0)
+			return conv_fail(c, "negative");
+		if (!(d < 18446744073709551616.0))
+			return conv_fail(c, "out of range");
+		*out = (uint64_t)d;
+		if ((double)*out != d)
+			return conv_fail(c, "not an integer");
+		break;
+	case json_type_string:
+		if (str_to_u64(json_object_get_string(j), out) == -1)
+			return conv_fail(c, "\"%s\" is not an unsigned integer",
+			    json_object_get_string(j));
+		break;
+	default:
+		return conv_fail(c, "want an integer");
+	}
+	if (*out > max)
+		return conv_fail(c, "%" PRIu64 " out of range", *out);
+	return 0;
+}
+
+/* A decimal string with an optional '-' as a signed integer. */
+static int
+str_to_i64(struct conv *c, const char *s, int64_t *out)
+{
+	uint64_t u;
+	int neg = s[0] == '-';
+
+	if (str_to_u64(s + neg, &u) == -1)
+		return conv_fail(c, "\"%s\" is not an integer", s);
+	if (u > (uint64_t)INT64_MAX + (uint64_t)neg)
+		return conv_fail(c, "%s out of range", s);
+	if (!neg)
+		*out = (int64_t)u;
+	else
+		*out = u > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)u;
+	return 0;
+}
+
+/* j as a signed integer in [min, max]: a number or a string. */
+static int
+json_to_int(struct conv *c, json_object *j, int64_t min, int64_t max,
+    int64_t *out)
+{
+	double d;
+
+	switch (json_object_get_type(j)) {
+	case json_type_int:
+		*out = json_object_get_int64(j);
+		if (*out == INT64_MAX && json_object_get_uint64(j) > INT64_MAX)
+			return conv_fail(c, "out of range");
+		break;
+	case json_type_double:
+		d = json_object_get_double(j);
+		if (d < -9223372036854775808.0 || !(d < 9223372036854775808.0))
+			return conv_fail(c, "out of range");
+		*out = (int64_t)d;
+		if ((double)*out != d)
+			return conv_fail(c, "not an integer");
+		break;
+	case json_type_string:
+		if (str_to_i64(c, json_object_get_string(j), out) == -1)
+			return -1;
+		break;
+	default:
+		return conv_fail(c, "want an integer");
+	}
+	if (*out < min || *out > max)
+		return conv_fail(c, "%" PRId64 " out of range", *out);
+	return 0;
+}
+
+/* A number, or the strings "NaN", "Infinity", "-Infinity" or a number. */
+static int
+json_to_double(struct conv *c, json_object *j, double *out)
+{
+	const char *s;
+	char *end;
+
+	switch (json_object_get_type(j)) {
+	case json_type_int:
+	case json_type_double:
+		*out = json_object_get_double(j);
+		return 0;
+	case json_type_string:
+		s = json_object_get_string(j);
+		if (strcmp(s, "NaN") == 0)
+			*out = NAN;
+		else if (strcmp(s, "Infinity") == 0)
+			*out = INFINITY;
+		else if (strcmp(s, "-Infinity") == 0)
+			*out = -INFINITY;
+		else {
+			*out = strtod(s, &end);
+			if (!numeric(s) || *end != '\0' || !isfinite(*out))
+				return conv_fail(c, "\"%s\" is not a number",
+				    s);
+		}
+		return 0;
+	default:
+		return conv_fail(c, "want a number");
+	}
+}
+
+/* Whether s is strict UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF): protobuf parsers reject a whole request for one
+ * bad string, and json-c lets some of these through. */
+static int
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned char lo, hi;
+	uint64_t w;
+
+	while (i < len) {
+		/* Most text is ASCII: skip it eight bytes at a time. */
+		while (len - i >= 8) {
+			memcpy(&w, s + i, sizeof(w));
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		lo = 0x80, hi = 0xbf;
+		if (s[i] < 0x80)
+			n = 1;
+		else if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			n = 2;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			n = 3;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			n = 4;
+		else
+			return 0;
+		if (s[i] == 0xe0)
+			lo = 0xa0;
+		else if (s[i] == 0xed)
+			hi = 0x9f;
+		else if (s[i] == 0xf0)
+			lo = 0x90;
+		else if (s[i] == 0xf4)
+			hi = 0x8f;
+		if (n > len - i || (n > 1 && (s[i + 1] < lo || s[i + 1] > hi)))
+			return 0;
+		for (k = 2; k < n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* A JSON string copied into the arena: strict UTF-8, no NUL inside
+ * (protobuf-c strings are C strings). */
+static int
+json_to_str(struct conv *c, json_object *j, char **out, size_t *len)
+{
+	const char *s;
+
+	if (!json_object_is_type(j, json_type_string))
+		return conv_fail(c, "want a string");
+	s = json_object_get_string(j);
+	*len = (size_t)json_object_get_string_len(j);
+	if (strlen(s) != *len)
+		return conv_fail(c, "string contains NUL");
+	if (!utf8_valid((const unsigned char *)s, *len))
+		return conv_fail(c, "invalid UTF-8");
+	*out = arena_strndup(c->arena, s, *len);
+	return 0;
+}
+
+static int
+b64_value(int ch)
+{
+	const char *p;
+
+	if (ch == '-')
+		return 62;
+	if (ch == '_')
+		return 63;
+	if (ch == '\0' || (p = strchr(b64_std, ch)) == NULL)
+		return -1;
+	return (int)(p - b64_std);
+}
+
+/* Standard or URL-safe base64, padding optional. out holds len*3/4. */
+static int
+b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
+{
+	uint32_t acc = 0;
+	size_t i, n = 0, bits = 0;
+	int v;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	if (len % 4 == 1 || strlen(s) - len > 2)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((v = b64_value((unsigned char)s[i])) == -1)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	*outlen = n;
+	return 0;
+}
+
+static int
+json_to_bytes(struct conv *c, json_object *j, int rule,
+    ProtobufCBinaryData *out)
+{
+	char *s;
+	size_t len;
+
+	if (json_to_str(c, j, &s, &len) == -1)
+		return -1;
+	out->data = arena_alloc(c->arena, len + 1);
+	if (rule == -1) {
+		if (b64_decode(s, len, out->data, &out->len) == -1)
+			return conv_fail(c, "not base64");
+		return 0;
+	}
+	if (len == 0 && hex_fields[rule].optional) {
+		out->len = 0;
+		return 0;
+	}
+	if (len != 2 * hex_fields[rule].len ||
+	    tracectx_unhex(s, hex_fields[rule].len, out->data) == -1)
+		return conv_fail(c, "want %zu hex digits, got \"%.40s\"",
+		    2 * hex_fields[rule].len, s);
+	out->len = hex_fields[rule].len;
+	return 0;
+}
+
+/* An enum as its number or its name ("SPAN_KIND_SERVER"). */
+static int
+json_to_enum(struct conv *c, const ProtobufCEnumDescriptor *ed,
+    json_object *j, int32_t *out)
+{
+	const ProtobufCEnumValue *ev;
+	int64_t v;
+
+	if (json_object_is_type(j, json_type_string)) {
+		ev = protobuf_c_enum_descriptor_get_value_by_name(ed,
+		    json_object_get_string(j));
+		if (ev == NULL)
+			return conv_fail(c, "unknown %s \"%s\"", ed->short_name,
+			    json_object_get_string(j));
+		*out = ev->value;
+		return 0;
+	}
+	if (!json_object_is_type(j, json_type_int))
+		return conv_fail(c, "want an integer or a name");
+	if (json_to_int(c, j, INT32_MIN, INT32_MAX, &v) == -1)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int msg_from_json(struct conv *, const ProtobufCMessageDescriptor *,
+    json_object *, ProtobufCMessage **);
+
+/* Integer field types: the C size and the range JSON may give. */
+static int
+int_field(struct conv *c, ProtobufCType t, json_object *j, void *dst)
+{
+	uint64_t u;
+	int64_t i;
+
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		if (json_to_int(c, j, INT32_MIN, INT32_MAX, &i) == -1)
+			return -1;
+		*(int32_t *)dst = (int32_t)i;
+		return 0;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		if (json_to_uint(c, j, UINT32_MAX, &u) == -1)
+			return -1;
+		*(uint32_t *)dst = (uint32_t)u;
+		return 0;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return json_to_int(c, j, INT64_MIN, INT64_MAX, dst);
+	default:
+		return json_to_uint(c, j, UINT64_MAX, dst);
+	}
+}
+
+/* One value of field f of a message desc, into dst (the member, or one
+ * element of a repeated member). */
+static int
+value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f, json_object *j, void *dst)
+{
+	size_t len;
+	double d;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_BOOL:
+		if (!json_object_is_type(j, json_type_boolean))
+			return conv_fail(c, "want true or false");
+		*(protobuf_c_boolean *)dst = json_object_get_boolean(j);
+		return 0;
+	case PROTOBUF_C_TYPE_ENUM:
+		return json_to_enum(c, f->descriptor, j, dst);
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		if (json_to_double(c, j, &d) == -1)
+			return -1;
+		if (f->type == PROTOBUF_C_TYPE_FLOAT)
+			*(float *)dst = (float)d;
+		else
+			*(double *)dst = d;
+		return 0;
+	case PROTOBUF_C_TYPE_STRING:
+		return json_to_str(c, j, dst, &len);
+	case PROTOBUF_C_TYPE_BYTES:
+		return json_to_bytes(c, j, hex_rule(desc, f), dst);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return msg_from_json(c, f->descriptor, j, dst);
+	default:
+		return int_field(c, f->type, j, dst);
+	}
+}
+
+/* Bytes one element of field f takes in the C structure. */
+static size_t
+elem_size(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return sizeof(uint64_t);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return sizeof(double);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	default:
+		return sizeof(uint32_t);	/* 32-bit ints, float, enum */
+	}
+}
+
+static int
+repeated_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f, json_object *j, void *msg)
+{
+	size_t n, i, mark, size = elem_size(f);
+	unsigned char *v;
+
+	if (!json_object_is_type(j, json_type_array))
+		return conv_fail(c, "want an array");
+	n = json_object_array_length(j);
+	v = arena_alloc(c->arena, n * size);
+	for (i = 0; i < n; i++) {
+		mark = path_push(c, "[%zu]", i);
+		if (value_from_json(c, desc, f,
+		    json_object_array_get_idx(j, i), v + i * size) == -1)
+			return -1;
+		path_pop(c, mark);
+	}
+	*(size_t *)((char *)msg + f->quantifier_offset) = n;
+	*(void **)((char *)msg + f->offset) = v;
+	return 0;
+}
+
+/* Set field f of msg from j. seen tracks fields and oneofs already set. */
+static int
+field_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f, json_object *j, void *msg)
+{
+	uint32_t *oneof_case;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return repeated_from_json(c, desc, f, j, msg);
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+		oneof_case = (uint32_t *)((char *)msg + f->quantifier_offset);
+		if (*oneof_case != 0)
+			return conv_fail(c, "more than one value");
+		*oneof_case = f->id;
+	}
+	return value_from_json(c, desc, f, j, (char *)msg + f->offset);
+}
+
+/* A set hex field must have its length; a span or link must have ids. */
+static int
+check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
+    const void *msg)
+{
+	const ProtobufCBinaryData *bd;
+	char name[NAME_MAX_LEN];
+	unsigned i;
+	int r;
+
+	for (i = 0; i < desc->n_fields; i++) {
+		if ((r = hex_rule(desc, &desc->fields[i])) == -1)
+			continue;
+		bd = (const void *)((const char *)msg + desc->fields[i].offset);
+		if (bd->len == 0 && !hex_fields[r].optional) {
+			camel(desc->fields[i].name, name);
+			return conv_fail(c, "%s missing", name);
+		}
+	}
+	return 0;
+}
+
+/* A new message of type desc in the arena, from the JSON object j.
+ * Unknown keys are ignored; null means "not set". */
+static int
+msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+    json_object *j, ProtobufCMessage **out)
+{
+	const ProtobufCFieldDescriptor *f;
+	struct json_object_iterator it, end;
+	json_object *val;
+	const char *key;
+	void *msg;
+	uint64_t seen = 0;
+	unsigned idx;
+	size_t mark;
+
+	if (!json_object_is_type(j, json_type_object))
+		return conv_fail(c, "want an object");
+	msg = arena_alloc(c->arena, desc->sizeof_message);
+	desc->message_init(msg);
+	end = json_object_iter_end(j);
+	for (it = json_object_iter_begin(j); !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		key = json_object_iter_peek_name(&it);
+		val = json_object_iter_peek_value(&it);
+		if ((f = field_by_key(desc, key, &idx)) == NULL || val == NULL)
+			continue;
+		mark = path_push(c, "%s%s", c->plen > 0 ? "." : "", key);
+		if (seen & (UINT64_C(1) << idx))
+			return conv_fail(c, "field given twice");
+		seen |= UINT64_C(1) << idx;
+		if (field_from_json(c, desc, f, val, msg) == -1)
+			return -1;
+		path_pop(c, mark);
+	}
+	*out = msg;
+	return check_ids(c, desc, msg);
+}
+
+/* Parse the line into a JSON object: strict JSON, valid UTF-8, nothing
+ * but white space after it. Caller puts. */
+static json_object *
+parse_line(const char *line, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	json_object *j = NULL;
+	enum json_tokener_error e;
+
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+	    line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (len > OTLP_LINE_MAX) {
+		snprintf(err, errlen, "line: longer than %d bytes",
+		    OTLP_LINE_MAX);
+		return NULL;
+	}
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	j = json_tokener_parse_ex(tok, line, (int)len);
+	e = json_tokener_get_error(tok);
+	if (j == NULL || json_tokener_get_parse_end(tok) != len) {
+		snprintf(err, errlen, "line: not JSON (%s at byte %zu)",
+		    j == NULL && e == json_tokener_continue ? "cut short" :
+		    j == NULL ? json_tokener_error_desc(e) : "trailing data",
+		    json_tokener_get_parse_end(tok));
+		json_object_put(j);
+		j = NULL;
+	}
+	json_tokener_free(tok);
+	return j;
+}
+
+static size_t
+count_spans(ResourceSpans *const *rs, size_t n)
+{
+	size_t i, k, total = 0;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < rs[i]->n_scope_spans; k++)
+			total += rs[i]->scope_spans[k]->n_spans;
+	return total;
+}
+
+struct otlp_batch *
+otlp_batch_new(void)
+{
+	struct otlp_batch *b = xcalloc(1, sizeof(*b));
+
+	REQUEST_DESC->message_init(&b->req.base);
+	return b;
+}
+
+void
+otlp_batch_free(struct otlp_batch *b)
+{
+	if (b == NULL)
+		return;
+	arena_free(&b->arena);
+	free(b->req.resource_spans);
+	free(b);
+}
+
+static void
+append(struct otlp_batch *b, ResourceSpans **rs, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->req.n_resource_spans + n > b->cap) {
+		b->cap = (b->cap ? b->cap * 2 : 16) + n;
+		b->req.resource_spans = xrealloc(b->req.resource_spans,
+		    b->cap * sizeof(*b->req.resource_spans));
+	}
+	memcpy(b->req.resource_spans + b->req.n_resource_spans, rs,
+	    n * sizeof(*rs));
+	b->req.n_resource_spans += n;
+}
+
+/* A TracesData line has the shape of an ExportTraceServiceRequest (field
+ * resource_spans = 1), so it is read as one and its ResourceSpans moved. */
+int
+otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
+    size_t *nspans, char *err, size_t errlen)
+{
+	struct conv c = { .arena = &b->arena, .err = err, .errlen = errlen };
+	struct arena_mark mark = arena_mark(&b->arena);
+	ProtobufCMessage *m = NULL;
+	ExportRequest *r;
+	json_object *j;
+	size_t n;
+	int rc = -1;
+
+	if ((j = parse_line(line, len, err, errlen)) == NULL)
+		return -1;
+	if (msg_from_json(&c, REQUEST_DESC, j, &m) == -1) {
+		arena_rollback(&b->arena, mark);
+		goto out;
+	}
+	r = (ExportRequest *)m;
+	append(b, r->resource_spans, r->n_resource_spans);
+	n = count_spans(r->resource_spans, r->n_resource_spans);
+	b->nspans += n;
+	if (nspans != NULL)
+		*nspans += n;
+	rc = 0;
+out:
+	json_object_put(j);
+	return rc;
+}
+
+size_t
+otlp_batch_span_count(const struct otlp_batch *b)
+{
+	return b->nspans;
+}
+
+size_t
+otlp_batch_resource_count(const struct otlp_batch *b)
+{
+	return b->req.n_resource_spans;
+}
+
+size_t
+otlp_batch_packed_size(const struct otlp_batch *b)
+{
+	return protobuf_c_message_get_packed_size(&b->req.base);
+}
+
+uint8_t *
+otlp_batch_pack(const struct otlp_batch *b, size_t *len)
+{
+	size_t n = otlp_batch_packed_size(b);
+	uint8_t *out = xmalloc(n > 0 ? n : 1);
+
+	*len = protobuf_c_message_pack(&b->req.base, out);
+	return out;
+}
+
+void
+otlp_batch_reset(struct otlp_batch *b)
+{
+	arena_free(&b->arena);
+	b->req.n_resource_spans = 0;
+	b->nspans = 0;
+}
+
+void
+otlp_batch_move(struct otlp_batch *dst, struct otlp_batch *src)
+{
+	struct arena_chunk **tail = &src->arena.head;
+
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = dst->arena.head;
+	dst->arena.head = src->arena.head;
+	src->arena.head = NULL;
+	append(dst, src->req.resource_spans, src->req.n_resource_spans);
+	dst->nspans += src->nspans;
+	src->req.n_resource_spans = 0;
+	src->nspans = 0;
+}
+
+/* The spool writer's doubles: shortest of %.15g / %.17g that reads back
+ * exactly; the non-finite ones as the protobuf JSON mapping's strings. */
+static json_object *
+double_json(double d)
+{
+	char num[32];
+
+	if (isnan(d))
+		return json_object_new_string("NaN");
+	if (isinf(d))
+		return json_object_new_string(d > 0 ? "Infinity" : "-Infinity");
+	snprintf(num, sizeof(num), "%.15g", d);
+	if (strtod(num, NULL) != d)
+		snprintf(num, sizeof(num), "%.17g", d);
+	return json_object_new_double_s(d, num);
+}
+
+static json_object *
+bytes_json(const ProtobufCBinaryData *bd, int hex)
+{
+	json_object *j;
+	char *s = xmalloc(bd->len * 2 + 4);
+	size_t i, o = 0;
+	uint32_t acc;
+
+	if (hex)
+		tracectx_hex(bd->data, bd->len, s);
+	else {
+		for (i = 0; i < bd->len; i += 3) {
+			acc = (uint32_t)bd->data[i] << 16;
+			if (i + 1 < bd->len)
+				acc |= (uint32_t)bd->data[i + 1] << 8;
+			if (i + 2 < bd->len)
+				acc |= bd->data[i + 2];
+			s[o++] = b64_std[acc >> 18 & 63];
+			s[o++] = b64_std[acc >> 12 & 63];
+			s[o++] = i + 1 < bd->len ? b64_std[acc >> 6 & 63] : '=';
+			s[o++] = i + 2 < bd->len ? b64_std[acc & 63] : '=';
+		}
+		s[o] = '\0';
+	}
+	j = json_object_new_string(s);
+	free(s);
+	return j;
+}
+
+static json_object *msg_json(const ProtobufCMessage *);
+
+/* One value of field f (member or repeated element at p) as JSON. */
+static json_object *
+value_json(const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f, const void *p)
+{
+	char num[24];
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_BOOL:
+		return json_object_new_boolean(*(const protobuf_c_boolean *)p);
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return json_object_new_int(*(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return json_object_new_int64(*(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		snprintf(num, sizeof(num), "%" PRId64, *(const int64_t *)p);
+		return json_object_new_string(num);
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		snprintf(num, sizeof(num), "%" PRIu64, *(const uint64_t *)p);
+		return json_object_new_string(num);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return double_json(*(const float *)p);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return double_json(*(const double *)p);
+	case PROTOBUF_C_TYPE_STRING:
+		return json_object_new_string(*(char *const *)p != NULL ?
+		    *(char *const *)p : "");
+	case PROTOBUF_C_TYPE_BYTES:
+		return bytes_json(p, hex_rule(desc, f) != -1);
+	default:
+		return msg_json(*(ProtobufCMessage *const *)p);
+	}
+}
+
+/* Whether field f of msg is at its zero value (proto3 omits those). */
+static int
+field_is_zero(const ProtobufCFieldDescriptor *f, const void *msg)
+{
+	const unsigned char *p = (const unsigned char *)msg + f->offset;
+	size_t i, size = elem_size(f);
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return *(const size_t *)((const char *)msg +
+		    f->quantifier_offset) == 0;
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return *(const uint32_t *)((const char *)msg +
+		    f->quantifier_offset) != f->id;
+	if (f->type == PROTOBUF_C_TYPE_STRING)
+		return *(char *const *)p == NULL || **(char *const *)p == '\0';
+	if (f->type == PROTOBUF_C_TYPE_BYTES)
+		return ((const ProtobufCBinaryData *)p)->len == 0;
+	for (i = 0; i < size; i++)
+		if (p[i] != 0)
+			return 0;
+	return 1;
+}
+
+static json_object *
+field_json(const ProtobufCMessageDescriptor *desc,
+    const ProtobufCFieldDescriptor *f, const void *msg)
+{
+	const unsigned char *p = (const unsigned char *)msg + f->offset;
+	size_t i, n, size = elem_size(f);
+	json_object *arr;
+
+	if (f->label != PROTOBUF_C_LABEL_REPEATED)
+		return value_json(desc, f, p);
+	n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+	arr = json_object_new_array_ext((int)n);
+	p = *(const unsigned char *const *)p;
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, value_json(desc, f, p + i * size));
+	return arr;
+}
+
+/* A message as OTLP/JSON: set fields, plus those the spool always writes
+ * (a message field absent on the wire stays absent). */
+static json_object *
+msg_json(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *desc = m->descriptor;
+	const ProtobufCFieldDescriptor *f;
+	json_object *o = json_object_new_object();
+	char name[NAME_MAX_LEN];
+	unsigned i;
+
+	for (i = 0; i < desc->n_fields; i++) {
+		f = &desc->fields[i];
+		if (field_is_zero(f, m) && (!always_written(desc, f) ||
+		    (f->type == PROTOBUF_C_TYPE_MESSAGE &&
+		    f->label != PROTOBUF_C_LABEL_REPEATED)))
+			continue;
+		camel(f->name, name);
+		json_object_object_add(o, name, field_json(desc, f, m));
+	}
+	return o;
+}
+
+char *
+otlp_request_to_json(const uint8_t *pb, size_t len, size_t *nspans,
+    char *err, size_t errlen)
+{
+	ExportRequest *r;
+	json_object *j;
+	char *out;
+
+	r = (ExportRequest *)protobuf_c_message_unpack(REQUEST_DESC, NULL, len,
+	    pb);
+	if (r == NULL) {
+		snprintf(err, errlen,
+		    "not a protobuf ExportTraceServiceRequest");
+		return NULL;
+	}
+	j = msg_json(&r->base);
+	out = xstrdup(json_object_to_json_string_ext(j, JSON_FLAGS));
+	if (nspans != NULL)
+		*nspans = count_spans(r->resource_spans, r->n_resource_spans);
+	json_object_put(j);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return out;
+}
+
+int
+otlp_parse_response(const uint8_t *pb, size_t len, int64_t *rejected,
+    char *msg, size_t msglen)
+{
+	ExportResponse *r;
+
+	r = (ExportResponse *)protobuf_c_message_unpack(RESPONSE_DESC, NULL,
+	    len, pb);
+	if (r == NULL) {
+		snprintf(msg, msglen,
+		    "not a protobuf ExportTraceServiceResponse");
+		return -1;
+	}
+	*rejected = 0;
+	if (msglen > 0)
+		msg[0] = '\0';
+	if (r->partial_success != NULL) {
+		*rejected = r->partial_success->rejected_spans;
+		if (r->partial_success->error_message != NULL)
+			snprintf(msg, msglen, "%s",
+			    r->partial_success->error_message);
+	}
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return 0;
+}
+
+uint8_t *
+otlp_response_pack(int64_t rejected, const char *msg, size_t *len)
+{
+	ExportResponse r;
+	PartialSuccess ps;
+	uint8_t *out;
+
+	RESPONSE_DESC->message_init(&r.base);
+	PARTIAL_DESC->message_init(&ps.base);
+	if (rejected != 0 || (msg != NULL && msg[0] != '\0')) {
+		ps.rejected_spans = rejected;
+		ps.error_message = (char *)(uintptr_t)(msg != NULL ? msg : "");
+		r.partial_success = &ps;
+	}
+	out = xmalloc(protobuf_c_message_get_packed_size(&r.base) + 1);
+	*len = protobuf_c_message_pack(&r.base, out);
+	return out;
+}
