@@ -1,0 +1,956 @@
+/* exporter.c - ships packed ExportTraceServiceRequests over OTLP/HTTP
+ * (TRACING-NOTES.md, "OTLP"): settings, gzip, the POST, answer classes. */
+#define _GNU_SOURCE	/* memmem, explicit_bzero, asprintf */
+#define ZLIB_CONST
+#include "exporter.h"
+#include "buf.h"
+#include "config.h"
+#include "xalloc.h"
+
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef RC_VERSION
+#define RC_VERSION	"dev"
+#endif
+
+#define EXPORTER_STR2(x)	#x
+#define EXPORTER_STR(x)		EXPORTER_STR2(x)
+#define EXPORTER_NVARS		8
+#define EXPORTER_REDACTED	"[redacted]"
+#define EXPORTER_REDACT_MIN	4	/* shorter values would mangle the text */
+#define EXPORTER_RETRY_AFTER_LEN 64	/* longer Retry-After values: ignored */
+#define EXPORTER_TEXT_MAX	((size_t)-1 / 2) /* messages built in memory */
+
+struct exporter {
+	const struct exporter_config	*cfg;
+	CURL				*curl;
+	struct curl_slist		*headers;
+	struct buf			 resp;
+	int				 truncated;
+	size_t				 secret_max;	/* longest header value */
+	uint8_t				*gz;
+	size_t				 gzcap;
+	char				 retry_after[EXPORTER_RETRY_AFTER_LEN];
+	char				 errbuf[CURL_ERROR_SIZE];
+};
+
+/* Headers the exporter writes itself; a configured one would break them. */
+static const char *const exporter_reserved[] = {
+	"content-type", "content-encoding", "content-length",
+	"transfer-encoding", "host", "expect", "connection",
+};
+
+static int
+exporter_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+exporter_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+exporter_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n) == -1)
+		abort();	/* EXPORTER_TEXT_MAX: only out of address space */
+}
+
+static void
+exporter_wipe_free(char *s, size_t n)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, n);
+	free(s);
+}
+
+/* Header lists. */
+
+static void
+exporter_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+static int
+exporter_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode n bytes into a new string of *outlen bytes (it may hold
+ * NUL). NULL on a bad escape. Caller frees. */
+static char *
+exporter_pct_decode(const char *s, size_t n, size_t *outlen)
+{
+	char *out = xmalloc(n + 1);
+	size_t j = 0;
+	int hi, lo;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			out[j++] = s[i];
+			continue;
+		}
+		if (n - i < 3 || (hi = exporter_hexval(s[i + 1])) < 0 ||
+		    (lo = exporter_hexval(s[i + 2])) < 0) {
+			exporter_wipe_free(out, n + 1);
+			return NULL;
+		}
+		out[j++] = (char)(hi << 4 | lo);
+		i += 2;
+	}
+	out[j] = '\0';
+	*outlen = j;
+	return out;
+}
+
+/* RFC 9110 token: the only thing a header name may be. Lowers it too. */
+static int
+exporter_token_lower(char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			s[i] = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Field values: no control character but tab, so no header splitting. */
+static int
+exporter_check_value(const char *v, size_t n, size_t idx, char *err,
+    size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '\r' || c == '\n')
+			return exporter_fail(err, errlen, "member %zu: CR or LF "
+			    "in the value", idx);
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return exporter_fail(err, errlen, "member %zu: control "
+			    "character in the value", idx);
+	}
+	return 0;
+}
+
+static int
+exporter_is_reserved(const char *name)
+{
+	for (size_t i = 0; i < sizeof(exporter_reserved) /
+	    sizeof(exporter_reserved[0]); i++)
+		if (strcmp(name, exporter_reserved[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static struct exporter_header *
+exporter_headers_find(const struct exporter_headers *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i].name != NULL && strcmp(h->v[i].name, name) == 0)
+			return &h->v[i];
+	return NULL;
+}
+
+/* Add or replace; takes ownership of name and value. */
+static void
+exporter_headers_set(struct exporter_headers *h, char *name, char *value)
+{
+	struct exporter_header *e = exporter_headers_find(h, name);
+
+	if (e != NULL) {
+		free(e->name);
+		exporter_wipe_free(e->value, strlen(e->value));
+	} else {
+		h->v = xrealloc(h->v, (h->n + 1) * sizeof(*h->v));
+		e = &h->v[h->n++];
+	}
+	e->name = name;
+	e->value = value;
+}
+
+static int
+exporter_parse_member(const char *s, size_t n, size_t idx,
+    struct exporter_headers *h, char *err, size_t errlen)
+{
+	const char *eq = memchr(s, '=', n), *k = s, *v;
+	char *name = NULL, *value = NULL;
+	size_t kn, vn, dkn = 0, dvn = 0;
+	int rc = -1;
+
+	if (eq == NULL)
+		return exporter_fail(err, errlen, "member %zu has no '='", idx);
+	kn = (size_t)(eq - s);
+	v = eq + 1;
+	vn = n - kn - 1;
+	exporter_trim(&k, &kn);
+	exporter_trim(&v, &vn);
+	if (kn == 0)
+		return exporter_fail(err, errlen, "member %zu has an empty name",
+		    idx);
+	if ((name = exporter_pct_decode(k, kn, &dkn)) == NULL ||
+	    (value = exporter_pct_decode(v, vn, &dvn)) == NULL)
+		exporter_fail(err, errlen, "member %zu: bad percent escape", idx);
+	else if (!exporter_token_lower(name, dkn))
+		exporter_fail(err, errlen, "member %zu: the name is not a valid "
+		    "header name", idx);
+	else if (exporter_is_reserved(name))
+		exporter_fail(err, errlen, "member %zu: '%s' is set by the "
+		    "exporter", idx, name);
+	else if (exporter_check_value(value, dvn, idx, err, errlen) == 0) {
+		exporter_headers_set(h, name, value);
+		name = value = NULL;
+		rc = 0;
+	}
+	free(name);
+	exporter_wipe_free(value, dvn);
+	return rc;
+}
+
+/* Move every header of from into h, which must stay within the limit. */
+static int
+exporter_headers_merge(struct exporter_headers *h,
+    struct exporter_headers *from, char *err, size_t errlen)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < from->n; i++)
+		if (exporter_headers_find(h, from->v[i].name) == NULL)
+			added++;
+	if (h->n + added > EXPORTER_HEADERS_MAX)
+		return exporter_fail(err, errlen, "more than %d headers in all",
+		    EXPORTER_HEADERS_MAX);
+	for (size_t i = 0; i < from->n; i++) {
+		exporter_headers_set(h, from->v[i].name, from->v[i].value);
+		from->v[i].name = from->v[i].value = NULL;
+	}
+	return 0;
+}
+
+int
+exporter_headers_parse(const char *list, struct exporter_headers *h,
+    char *err, size_t errlen)
+{
+	struct exporter_headers tmp = { NULL, 0 };
+	const char *p = list, *comma, *m;
+	size_t idx = 0, n;
+	int rc = -1;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		m = p;
+		exporter_trim(&m, &n);
+		idx++;
+		if (n > 0 && exporter_parse_member(m, n, idx, &tmp, err,
+		    errlen) == -1)
+			goto out;
+		if (tmp.n > EXPORTER_HEADERS_MAX) {
+			exporter_fail(err, errlen, "more than %d headers",
+			    EXPORTER_HEADERS_MAX);
+			goto out;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	rc = exporter_headers_merge(h, &tmp, err, errlen);
+out:
+	exporter_headers_cleanup(&tmp);
+	return rc;
+}
+
+void
+exporter_headers_cleanup(struct exporter_headers *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		if (h->v[i].value != NULL)
+			exporter_wipe_free(h->v[i].value,
+			    strlen(h->v[i].value));
+	}
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
+/* Settings from the environment. */
+
+struct exporter_env {
+	const char	*traces_ep, *otlp_ep, *phoenix_ep, *api_key;
+	const char	*otlp_headers, *phoenix_headers, *compression;
+	long long	 timeout_ms;
+};
+
+/* The key goes into a header: refuse what could split or corrupt it. */
+static int
+exporter_check_key(const char *val, char *err, size_t errlen)
+{
+	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return exporter_fail(err, errlen, "contains white space, "
+			    "control or non-ASCII characters");
+	return 0;
+}
+
+static int
+exporter_check_compression(const char *val, char *err, size_t errlen)
+{
+	if (strcasecmp(val, "gzip") == 0 || strcasecmp(val, "none") == 0)
+		return 0;
+	return exporter_fail(err, errlen, "must be gzip or none");
+}
+
+static void
+exporter_table(struct exporter_env *e, struct config_entry *t)
+{
+	const struct config_entry table[EXPORTER_NVARS] = {
+	    { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", NULL, CONFIG_STR, 0, 0,
+		&e->traces_ep, "traces URL, used as-is; beats the next two",
+		NULL },
+	    { "OTEL_EXPORTER_OTLP_ENDPOINT", NULL, CONFIG_STR, 0, 0,
+		&e->otlp_ep, "collector base URL (+/v1/traces); beats the "
+		"next one", NULL },
+	    { "PHOENIX_COLLECTOR_ENDPOINT", EXPORTER_DEFAULT_ENDPOINT,
+		CONFIG_STR, 0, 0, &e->phoenix_ep, "Phoenix base URL "
+		"(+/v1/traces)", NULL },
+	    { "PHOENIX_API_KEY", NULL, CONFIG_STR, 0, 0, &e->api_key,
+		"sent as Authorization: Bearer <key>", exporter_check_key },
+	    { "OTEL_EXPORTER_OTLP_HEADERS", NULL, CONFIG_STR, 0, 0,
+		&e->otlp_headers, "extra headers k=v,k2=v2 (percent-encoded)",
+		NULL },
+	    { "PHOENIX_CLIENT_HEADERS", NULL, CONFIG_STR, 0, 0,
+		&e->phoenix_headers, "extra headers k=v,...; beat the ones "
+		"above", NULL },
+	    { "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", CONFIG_STR, 0, 0,
+		&e->compression, "gzip or none", exporter_check_compression },
+	    { "OTEL_EXPORTER_OTLP_TIMEOUT",
+		EXPORTER_STR(EXPORTER_DEFAULT_TIMEOUT_MS), CONFIG_INT, 1,
+		EXPORTER_MAX_TIMEOUT_MS, &e->timeout_ms, "request timeout, ms",
+		NULL },
+	};
+
+	memcpy(t, table, sizeof(table));
+}
+
+static int
+exporter_check_endpoint(const char *val, int base, char *err, size_t errlen)
+{
+	if (config_check_url(val, err, errlen) == -1)
+		return -1;
+	if (strchr(val, '#') != NULL)
+		return exporter_fail(err, errlen, "has a fragment");
+	if (base && strchr(val, '?') != NULL)
+		return exporter_fail(err, errlen, "a base URL cannot have a "
+		    "query");
+	return 0;
+}
+
+/* base without its trailing slashes, then "/v1/traces". Caller frees. */
+static char *
+exporter_join(const char *base)
+{
+	size_t len = strlen(base), plen = strlen(EXPORTER_TRACES_PATH);
+	char *out;
+
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	out = xmalloc(len + plen + 1);
+	memcpy(out, base, len);
+	memcpy(out + len, EXPORTER_TRACES_PATH, plen + 1);
+	return out;
+}
+
+static int
+exporter_resolve_url(struct exporter_config *cfg,
+    const struct exporter_env *e, char *err, size_t errlen)
+{
+	const struct { const char *name, *val; int base; } c[] = {
+		{ "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", e->traces_ep, 0 },
+		{ "OTEL_EXPORTER_OTLP_ENDPOINT", e->otlp_ep, 1 },
+		{ "PHOENIX_COLLECTOR_ENDPOINT", e->phoenix_ep, 1 },
+	};
+	const char *env;
+	char why[160];
+	size_t i;
+
+	for (i = 0; i < 2 && c[i].val == NULL; i++)
+		;
+	if (exporter_check_endpoint(c[i].val, c[i].base, why,
+	    sizeof(why)) == -1)
+		return exporter_fail(err, errlen, "%s: %s", c[i].name, why);
+	cfg->url = c[i].base ? exporter_join(c[i].val) : xstrdup(c[i].val);
+	env = getenv(c[i].name);
+	cfg->url_from = env != NULL && *env != '\0' ? c[i].name : "default";
+	return 0;
+}
+
+static int
+exporter_set_api_key(struct exporter_headers *h, const char *key,
+    char *err, size_t errlen)
+{
+	char *value;
+
+	if (exporter_headers_find(h, "authorization") == NULL &&
+	    h->n >= EXPORTER_HEADERS_MAX)
+		return exporter_fail(err, errlen, "PHOENIX_API_KEY: more than "
+		    "%d headers in all", EXPORTER_HEADERS_MAX);
+	if (asprintf(&value, "Bearer %s", key) == -1)
+		abort();
+	exporter_headers_set(h, xstrdup("authorization"), value);
+	return 0;
+}
+
+static int
+exporter_load_headers(struct exporter_config *cfg,
+    const struct exporter_env *e, char *err, size_t errlen)
+{
+	const struct { const char *name, *val; } lists[] = {
+		{ "OTEL_EXPORTER_OTLP_HEADERS", e->otlp_headers },
+		{ "PHOENIX_CLIENT_HEADERS", e->phoenix_headers },
+	};
+	char why[160];
+
+	for (size_t i = 0; i < 2; i++)
+		if (lists[i].val != NULL && exporter_headers_parse(lists[i].val,
+		    &cfg->headers, why, sizeof(why)) == -1)
+			return exporter_fail(err, errlen, "%s: %s",
+			    lists[i].name, why);
+	if (e->api_key != NULL)
+		return exporter_set_api_key(&cfg->headers, e->api_key, err,
+		    errlen);
+	return 0;
+}
+
+int
+exporter_config_from_env(struct exporter_config *cfg, char *err,
+    size_t errlen)
+{
+	struct exporter_env e = { .timeout_ms = EXPORTER_DEFAULT_TIMEOUT_MS };
+	struct config_entry t[EXPORTER_NVARS];
+
+	memset(cfg, 0, sizeof(*cfg));
+	exporter_table(&e, t);
+	if (config_load(t, EXPORTER_NVARS, err, errlen) == -1 ||
+	    exporter_resolve_url(cfg, &e, err, errlen) == -1 ||
+	    exporter_load_headers(cfg, &e, err, errlen) == -1)
+		return -1;
+	cfg->gzip = strcasecmp(e.compression, "gzip") == 0;
+	cfg->timeout_ms = (long)e.timeout_ms;
+	return 0;
+}
+
+void
+exporter_config_cleanup(struct exporter_config *cfg)
+{
+	free(cfg->url);
+	exporter_headers_cleanup(&cfg->headers);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* The URL with any user:password replaced, for logs. Caller frees. */
+static char *
+exporter_url_for_log(const char *url)
+{
+	const char *auth = strstr(url, "://"), *at;
+	size_t alen;
+	char *out;
+
+	if (auth == NULL)
+		return xstrdup(url);
+	auth += 3;
+	alen = strcspn(auth, "/?#");
+	if ((at = memrchr(auth, '@', alen)) == NULL)
+		return xstrdup(url);
+	if (asprintf(&out, "%.*s" EXPORTER_REDACTED "%s", (int)(auth - url),
+	    url, at) == -1)
+		abort();
+	return out;
+}
+
+void
+exporter_config_describe(const struct exporter_config *cfg, char *out,
+    size_t outlen)
+{
+	char *url = exporter_url_for_log(cfg->url != NULL ? cfg->url : "");
+	struct buf b;
+
+	buf_init(&b, EXPORTER_TEXT_MAX);
+	if (buf_printf(&b, "endpoint %s (%s), %s, timeout %ld ms, headers: ",
+	    url, cfg->url_from != NULL ? cfg->url_from : "unset",
+	    cfg->gzip ? "gzip" : "no compression", cfg->timeout_ms) == -1)
+		abort();
+	for (size_t i = 0; i < cfg->headers.n; i++)
+		if (buf_printf(&b, "%s%s", i > 0 ? ", " : "",
+		    cfg->headers.v[i].name) == -1)
+			abort();
+	if (buf_printf(&b, "%s", cfg->headers.n == 0 ? "none" :
+	    " (values not shown)") == -1)
+		abort();
+	if (outlen > 0)
+		snprintf(out, outlen, "%s", b.data);
+	buf_cleanup(&b);
+	free(url);
+}
+
+void
+exporter_usage(FILE *fp)
+{
+	struct exporter_env e;
+	struct config_entry t[EXPORTER_NVARS];
+
+	exporter_table(&e, t);
+	config_usage(fp, t, EXPORTER_NVARS);
+}
+
+/* Retry timing. */
+
+static long
+exporter_ms_from_s(unsigned long long s)
+{
+	if (s > EXPORTER_RETRY_AFTER_MAX_MS / 1000)
+		return EXPORTER_RETRY_AFTER_MAX_MS;
+	return (long)s * 1000;
+}
+
+long
+exporter_parse_retry_after(const char *val, time_t now)
+{
+	char tmp[EXPORTER_RETRY_AFTER_LEN];
+	unsigned long long s = 0;
+	size_t n = strlen(val);
+	time_t t;
+
+	exporter_trim(&val, &n);
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, val, n);
+	tmp[n] = '\0';
+	if (strspn(tmp, "0123456789") == n) {
+		for (size_t i = 0; i < n && s <= EXPORTER_RETRY_AFTER_MAX_MS;
+		    i++)
+			s = s * 10 + (unsigned long long)(tmp[i] - '0');
+		return exporter_ms_from_s(s);
+	}
+	/* Every HTTP-date form starts with the day name; this also keeps
+	 * "-5" and "1.5" away from curl's lenient date parser. */
+	if (!((tmp[0] >= 'A' && tmp[0] <= 'Z') || (tmp[0] >= 'a' &&
+	    tmp[0] <= 'z')) || (t = curl_getdate(tmp, NULL)) == -1)
+		return -1;
+	return t <= now ? 0 : exporter_ms_from_s((unsigned long long)(t - now));
+}
+
+long
+exporter_backoff_ms(unsigned int attempt, long base_ms, long max_ms,
+    exporter_random_fn rnd, void *arg)
+{
+	uint64_t cap = base_ms > 0 ? (uint64_t)base_ms : 0;
+	uint64_t max = max_ms > 0 ? (uint64_t)max_ms : 0;
+	uint32_t r;
+
+	for (unsigned int i = 0; i < attempt && cap != 0 && cap < max; i++)
+		cap *= 2;
+	if (cap > max)
+		cap = max;
+	r = rnd != NULL ? rnd(arg) : arc4random();
+	/* Uniform in [0, cap]: r / 2^32 scaled to cap + 1 buckets. */
+	return (long)(((uint64_t)r * (cap + 1)) >> 32);
+}
+
+long
+exporter_retry_delay_ms(unsigned int attempt, long retry_after_ms,
+    exporter_random_fn rnd, void *arg)
+{
+	if (retry_after_ms >= 0)
+		return retry_after_ms < EXPORTER_RETRY_AFTER_MAX_MS ?
+		    retry_after_ms : EXPORTER_RETRY_AFTER_MAX_MS;
+	return exporter_backoff_ms(attempt, EXPORTER_BACKOFF_BASE_MS,
+	    EXPORTER_BACKOFF_MAX_MS, rnd, arg);
+}
+
+/* The client. */
+
+static size_t
+exporter_write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct exporter *ex = arg;
+	size_t len = size * nmemb, room = ex->resp.limit - ex->resp.len;
+
+	/* Past the limit the answer is still read, just not kept: a 2xx
+	 * with a long body is a success all the same. */
+	if (len > room) {
+		ex->truncated = 1;
+		len = room;
+	}
+	if (len > 0)
+		exporter_append(&ex->resp, p, len);
+	return size * nmemb;
+}
+
+/* Keeps the Retry-After of the last response (a new status line resets
+ * it). */
+static size_t
+exporter_header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	static const char name[] = "retry-after:";
+	struct exporter *ex = arg;
+	size_t len = size * nmemb, nlen = sizeof(name) - 1, vn;
+	const char *v;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		ex->retry_after[0] = '\0';
+	if (len < nlen || strncasecmp(p, name, nlen) != 0)
+		return len;
+	v = p + nlen;
+	vn = len - nlen;
+	while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n'))
+		vn--;
+	exporter_trim(&v, &vn);
+	if (vn >= sizeof(ex->retry_after))
+		vn = 0;		/* too long to be valid */
+	memcpy(ex->retry_after, v, vn);
+	ex->retry_after[vn] = '\0';
+	return len;
+}
+
+/* Append to *h; on failure the whole list is freed and *h is NULL. */
+static int
+exporter_add_header(struct curl_slist **h, const char *line)
+{
+	struct curl_slist *t;
+
+	if ((t = curl_slist_append(*h, line)) == NULL) {
+		curl_slist_free_all(*h);
+		*h = NULL;
+		return -1;
+	}
+	*h = t;
+	return 0;
+}
+
+static struct curl_slist *
+exporter_build_headers(const struct exporter_config *cfg)
+{
+	struct curl_slist *h = NULL;
+	char *line;
+	int rc;
+
+	if (exporter_add_header(&h, "Content-Type: application/x-protobuf") ||
+	    exporter_add_header(&h, "Expect:") ||
+	    (cfg->gzip && exporter_add_header(&h, "Content-Encoding: gzip")))
+		return NULL;
+	for (size_t i = 0; i < cfg->headers.n; i++) {
+		const struct exporter_header *e = &cfg->headers.v[i];
+
+		/* "name;" is how curl sends a header with an empty value. */
+		if (asprintf(&line, *e->value ? "%s: %s" : "%s;", e->name,
+		    e->value) == -1)
+			abort();
+		rc = exporter_add_header(&h, line);
+		exporter_wipe_free(line, strlen(line));
+		if (rc == -1)
+			return NULL;
+	}
+	return h;
+}
+
+static int
+exporter_setup(struct exporter *ex)
+{
+	const struct exporter_config *cfg = ex->cfg;
+	CURL *c = ex->curl;
+	long connect_ms = cfg->timeout_ms < EXPORTER_CONNECT_TIMEOUT_MS ?
+	    cfg->timeout_ms : EXPORTER_CONNECT_TIMEOUT_MS;
+
+	if (curl_easy_setopt(c, CURLOPT_URL, cfg->url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->timeout_ms) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ex->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, exporter_write_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, ex) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, exporter_header_cb) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, ex) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex->headers) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_USERAGENT, "recipe-chat-exporter/"
+	    RC_VERSION) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+struct exporter *
+exporter_new(const struct exporter_config *cfg)
+{
+	struct exporter *ex = xcalloc(1, sizeof(*ex));
+
+	ex->cfg = cfg;
+	buf_init(&ex->resp, EXPORTER_RESPONSE_MAX);
+	for (size_t i = 0; i < cfg->headers.n; i++)
+		if (strlen(cfg->headers.v[i].value) > ex->secret_max)
+			ex->secret_max = strlen(cfg->headers.v[i].value);
+	if ((ex->curl = curl_easy_init()) == NULL ||
+	    (ex->headers = exporter_build_headers(cfg)) == NULL ||
+	    exporter_setup(ex) == -1) {
+		exporter_free(ex);
+		return NULL;
+	}
+	return ex;
+}
+
+void
+exporter_free(struct exporter *ex)
+{
+	if (ex == NULL)
+		return;
+	if (ex->curl != NULL)
+		curl_easy_cleanup(ex->curl);
+	curl_slist_free_all(ex->headers);
+	buf_cleanup(&ex->resp);
+	free(ex->gz);
+	free(ex);
+}
+
+static int
+exporter_gzip(struct exporter *ex, const uint8_t *in, size_t len,
+    size_t *outlen)
+{
+	z_stream zs;
+	uLong bound;
+	int rc = -1;
+
+	memset(&zs, 0, sizeof(zs));
+	/* windowBits 15 + 16: a gzip wrapper rather than zlib's. */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&zs, (uLong)len);
+	if (bound > ex->gzcap) {
+		ex->gz = xrealloc(ex->gz, bound);
+		ex->gzcap = bound;
+	}
+	zs.next_in = in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = ex->gz;
+	zs.avail_out = (uInt)bound;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+		goto out;
+	*outlen = zs.total_out;
+	rc = 0;
+out:
+	deflateEnd(&zs);
+	return rc;
+}
+
+static int
+exporter_outcome(struct exporter_result *res, enum exporter_outcome o,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+exporter_outcome(struct exporter_result *res, enum exporter_outcome o,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	res->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(res->msg, sizeof(res->msg), fmt, ap);
+	va_end(ap);
+	return o == EXPORTER_OK ? 0 : -1;
+}
+
+/* Replace every occurrence of secret in b. */
+static void
+exporter_redact_one(struct buf *b, const char *secret)
+{
+	size_t slen = strlen(secret);
+	const char *p, *end, *hit;
+	struct buf out;
+
+	if (slen < EXPORTER_REDACT_MIN || b->len == 0)
+		return;
+	buf_init(&out, EXPORTER_TEXT_MAX);
+	p = b->data;
+	end = b->data + b->len;
+	while ((hit = memmem(p, (size_t)(end - p), secret, slen)) != NULL) {
+		exporter_append(&out, p, (size_t)(hit - p));
+		exporter_append(&out, EXPORTER_REDACTED,
+		    strlen(EXPORTER_REDACTED));
+		p = hit + slen;
+	}
+	exporter_append(&out, p, (size_t)(end - p));
+	explicit_bzero(b->data, b->len);
+	buf_cleanup(b);
+	*b = out;
+}
+
+static char
+exporter_printable(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	if (c >= ' ' && c < 0x7f)
+		return ch;
+	return c == '\t' || c == '\r' || c == '\n' ? ' ' : '.';
+}
+
+/* The start of the answer for a log line: configured header values (and
+ * the token of an "Authorization: Scheme token") redacted before the cut,
+ * so no part of one survives; then only printable ASCII. */
+static void
+exporter_excerpt(const struct exporter *ex, char *out, size_t outlen)
+{
+	const struct exporter_headers *h = &ex->cfg->headers;
+	size_t win = ex->resp.len, n, o = 0;
+	const char *sp;
+	struct buf b;
+
+	if (win > EXPORTER_EXCERPT_MAX + ex->secret_max)
+		win = EXPORTER_EXCERPT_MAX + ex->secret_max;
+	buf_init(&b, EXPORTER_TEXT_MAX);
+	exporter_append(&b, ex->resp.data != NULL ? ex->resp.data : "", win);
+	for (size_t i = 0; i < h->n; i++) {
+		exporter_redact_one(&b, h->v[i].value);
+		if ((sp = strrchr(h->v[i].value, ' ')) != NULL)
+			exporter_redact_one(&b, sp + 1);
+	}
+	n = b.len < EXPORTER_EXCERPT_MAX ? b.len : EXPORTER_EXCERPT_MAX;
+	for (size_t i = 0; i < n && o + 4 < outlen; i++)
+		out[o++] = exporter_printable(b.data[i]);
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	if ((n < b.len || win < ex->resp.len || ex->truncated) &&
+	    o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.len);
+	buf_cleanup(&b);
+}
+
+static int
+exporter_classify(const struct exporter *ex, long status,
+    struct exporter_result *res)
+{
+	char excerpt[EXPORTER_EXCERPT_MAX + 8], ra[48] = "";
+
+	res->http_status = status;
+	if (status >= 200 && status <= 299)
+		return exporter_outcome(res, EXPORTER_OK, "%s", "");
+	exporter_excerpt(ex, excerpt, sizeof(excerpt));
+	if (status == 429 || status == 502 || status == 503 || status == 504) {
+		if (ex->retry_after[0] != '\0')
+			res->retry_after_ms = exporter_parse_retry_after(
+			    ex->retry_after, time(NULL));
+		if (res->retry_after_ms >= 0)
+			snprintf(ra, sizeof(ra), " (Retry-After %ld ms)",
+			    res->retry_after_ms);
+		return exporter_outcome(res, EXPORTER_RETRY, "HTTP %ld%s%s%s",
+		    status, ra, *excerpt ? ": " : "", excerpt);
+	}
+	return exporter_outcome(res, EXPORTER_REJECT, "HTTP %ld%s%s", status,
+	    *excerpt ? ": " : "", excerpt);
+}
+
+/* No answer: every transport failure may pass, so all are retried. */
+static int
+exporter_transport_fail(const struct exporter *ex, CURLcode cc,
+    struct exporter_result *res)
+{
+	const char *why = ex->errbuf[0] ? ex->errbuf : curl_easy_strerror(cc);
+
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return exporter_outcome(res, EXPORTER_RETRY, "no answer within "
+		    "%ld ms: %s", ex->cfg->timeout_ms, why);
+	return exporter_outcome(res, EXPORTER_RETRY, "transport failure: %s",
+	    why);
+}
+
+static int
+exporter_perform(struct exporter *ex, const uint8_t *body, size_t len,
+    struct exporter_result *res)
+{
+	CURLcode cc;
+	long status = 0;
+
+	buf_reset(&ex->resp);
+	ex->truncated = 0;
+	ex->errbuf[0] = '\0';
+	ex->retry_after[0] = '\0';
+	if (curl_easy_setopt(ex->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(ex->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len) != CURLE_OK)
+		return exporter_outcome(res, EXPORTER_RETRY,
+		    "cannot set up the request");
+	cc = curl_easy_perform(ex->curl);
+	(void)curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
+	res->body = ex->resp.len > 0 ? (const uint8_t *)ex->resp.data : NULL;
+	res->body_len = ex->resp.len;
+	res->body_truncated = ex->truncated;
+	if (cc != CURLE_OK) {
+		res->http_status = status;
+		return exporter_transport_fail(ex, cc, res);
+	}
+	return exporter_classify(ex, status, res);
+}
+
+int
+exporter_send(struct exporter *ex, const uint8_t *pb, size_t len,
+    struct exporter_result *res)
+{
+	size_t gzlen;
+
+	memset(res, 0, sizeof(*res));
+	res->retry_after_ms = -1;
+	if (len == 0 || len > EXPORTER_REQUEST_MAX)
+		return exporter_outcome(res, EXPORTER_REJECT, "request of %zu "
+		    "bytes not sent (1 to %d allowed)", len,
+		    EXPORTER_REQUEST_MAX);
+	if (!ex->cfg->gzip)
+		return exporter_perform(ex, pb, len, res);
+	if (exporter_gzip(ex, pb, len, &gzlen) == -1)
+		return exporter_outcome(res, EXPORTER_RETRY, "cannot gzip the "
+		    "request");
+	return exporter_perform(ex, ex->gz, gzlen, res);
+}
