@@ -5,6 +5,7 @@
 #define _GNU_SOURCE	/* renameat2 */
 #include "spool.h"
 #include "buf.h"
+#include "tracectx.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -39,6 +40,8 @@ struct spool {
 	int		 fd;		/* active segment, locked; or -1 */
 	off_t		 size;		/* bytes in the active segment */
 	unsigned int	 seq;
+	char		 tag[9];	/* random: tells apart writers that
+					 * share a pid (containers) */
 	char		 name[64];	/* active segment file name */
 };
 
@@ -133,6 +136,16 @@ open_dir(const char *dir, char *err, size_t errlen)
 	return fd;
 }
 
+static void
+spool_make_tag(struct spool *sp)
+{
+	uint8_t r[4];
+
+	if (tracectx_random(r, sizeof(r)) == -1)
+		memset(r, 0, sizeof(r));	/* pid and time still differ */
+	tracectx_hex(r, sizeof(r), sp->tag);
+}
+
 struct spool *
 spool_open(const char *dir, const struct spool_resource *res, char *err,
     size_t errlen)
@@ -153,6 +166,7 @@ spool_open(const char *dir, const struct spool_resource *res, char *err,
 	sp->dir = xstrdup(dir);
 	sp->prefix = line_prefix(res != NULL ? res : &none);
 	sp->pid = getpid();
+	spool_make_tag(sp);
 	sp->fd = -1;
 	return sp;
 }
@@ -183,9 +197,10 @@ segment_open(struct spool *sp)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++) {
-		snprintf(sp->name, sizeof(sp->name), "spans-%lld-%ld-%u.jsonl",
+		snprintf(sp->name, sizeof(sp->name),
+		    "spans-%lld-%ld-%s-%u.jsonl",
 		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-		    (long)sp->pid, sp->seq++);
+		    (long)sp->pid, sp->tag, sp->seq++);
 		snprintf(tmp, sizeof(tmp), ".%s", sp->name);
 		fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_APPEND | O_CLOEXEC, 0640);

@@ -283,8 +283,12 @@ test_append_one_line(void **state)
 	assert_int_equal(append_one(sp, 1), 0);
 	assert_int_equal(segments(fx, seg), 1);
 	assert_int_equal(count_entries(fx), 1);	/* no temporary left */
-	snprintf(want, sizeof(want), "-%ld-0.jsonl", (long)getpid());
+	/* spans-<ms>-<pid>-<8 hex tag>-<seq>.jsonl */
+	snprintf(want, sizeof(want), "-%ld-", (long)getpid());
 	assert_non_null(strstr(seg[0], want));
+	assert_int_equal(strlen(strstr(seg[0], want) + strlen(want)),
+	    strlen("0123abcd-0.jsonl"));
+	assert_non_null(strstr(seg[0], "-0.jsonl"));
 	assert_int_equal(stat(seg[0], &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
 	assert_int_equal(stat(fx->dir, &st), 0);
