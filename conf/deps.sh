@@ -3,7 +3,7 @@
 # only when one is missing (a fresh Debian 12 machine has none of them).
 set -eu
 pkgs="build-essential cmake pkg-config libfcgi-dev libcurl4-openssl-dev
-libjson-c-dev uuid-dev libcmocka-dev libprotobuf-c-dev protobuf-c-compiler
+libjson-c-dev uuid-dev libcmocka-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
 nginx-light curl jq wrk nodejs npm chromium"
 missing=""
 for p in $pkgs; do

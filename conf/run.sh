@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - run the whole stack in the foreground: nginx (page + /chat), the
-# chat-fcgi pool and, when no model is configured, the offline recipe model.
+# chat-fcgi pool, the span flusher (restarted if it dies) and, when no
+# model is configured, the offline recipe model.
 # Ctrl-C or SIGTERM stops every process it started. Usage: run.sh BUILD_DIR
 set -euo pipefail
 
@@ -88,6 +89,19 @@ start() {
 	pids+=($!)
 }
 
+# The flusher is restarted when it dies: spans wait in the spool meanwhile.
+supervise_flusher() {
+	local child=""
+	trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
+	while :; do
+		"$BIN/span-flusher" &
+		child=$!
+		wait "$child" && exit 0
+		echo "run.sh: span-flusher exited ($?); restarting in 1 s" >&2
+		sleep 1
+	done
+}
+
 wait_http() {
 	local url=$1 i
 	for i in $(seq 1 100); do
@@ -105,6 +119,7 @@ if [ $OFFLINE -eq 1 ]; then
 	OFFLINE_LISTEN=$OFFLINE_LISTEN start "$BIN/offline-llm"
 fi
 start "$BIN/chat-fcgi"
+start supervise_flusher
 start "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
 if ! wait_http "http://$CHAT_ADDR:$CHAT_PORT/healthz"; then
@@ -115,6 +130,7 @@ cat <<EOF
 Recipe chatbot: http://$CHAT_ADDR:$CHAT_PORT/
   model:  ${MODEL_NAME:-gpt-4o-mini}$([ $OFFLINE -eq 1 ] && echo " (offline, $OPENAI_BASE_URL)")
   spool:  $SPOOL_DIR   (tail -f $SPOOL_DIR/*.jsonl)
+  traces: shipped to ${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-${PHOENIX_COLLECTOR_ENDPOINT:-http://127.0.0.1:6006}}}
 Ctrl-C stops everything.
 EOF
 

@@ -4,7 +4,8 @@
 #   1. the offline recipe model (the default stack): the whole path's cost;
 #   2. a mock model that takes 1 s per call: many slow LLM calls at once;
 #   3. (2) again with nginx upstream keep-alive, to compare;
-# then the pool's memory (RSS) under load.
+# then the pool's memory (RSS) under load, and how fast span-flusher ships
+# what the offline run spooled.
 set -eu
 BUILD_DIR=$(cd "${1:-build}" && pwd)
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,22 @@ start_stack LOG_LEVEL=error
 run_wrk "offline model" 32 '{"messages":[{"role":"user","content":"a quick vegan pasta"}],"session_id":"bench"}'
 echo "   spans in the spool: $(cat "$SPOOL"/*.jsonl | wc -l) lines, $(du -sh "$SPOOL" | cut -f1)"
 stop_stack
+
+# The flusher against a receiver that decodes every request (same 2 cores).
+lines=$(cat "$SPOOL"/*.jsonl | wc -l)
+"$TESTS_BIN/otlp-receiver" --listen 127.0.0.1:0 --port-file "$T/fl.port" --log /dev/null &
+fl_recv=$!
+wait_for 10 test -s "$T/fl.port"
+SPOOL_DIR=$SPOOL PHOENIX_COLLECTOR_ENDPOINT=http://127.0.0.1:$(cat "$T/fl.port") \
+    LOG_LEVEL=warn bash -c 'TIMEFORMAT="%R %U %S"; time "$0" --once' \
+    "$BUILD_DIR/bin/span-flusher" 2> "$T/fl.time"
+read -r wall user sys < "$T/fl.time"
+kill "$fl_recv"; wait "$fl_recv" 2>/dev/null
+spans=$((lines * 2))
+echo "== span-flusher --once: $spans spans in ${wall} s wall (the receiver decodes on the same cores):" \
+    "$(echo "$spans $wall" | awk '{ printf "%d", $1 / $2 }') spans/s;" \
+    "flusher CPU ${user}+${sys} s: $(echo "$spans $user $sys" | awk '{ printf "%d", $1 / ($2 + $3) }') spans per CPU-second;" \
+    "the pool at full load wrote $(( spans / DURATION )) spans/s"
 
 start_mock_llm
 slow='{"messages":[{"role":"user","content":"MOCK_DELAY=1000 slow model"}],"session_id":"bench"}'

@@ -13,10 +13,12 @@ PASSED=0
 FAILED=0
 STACK_PID=""
 MOCK_PID=""
+RECV_PID=""
 
 it_cleanup() {
 	stop_stack
 	stop_mock
+	stop_receiver
 	if [ "$FAILED" -eq 0 ]; then rm -rf "$T"; else echo "kept $T" >&2; fi
 }
 trap it_cleanup EXIT
@@ -65,7 +67,41 @@ stop_mock() {
 	[ -n "$MOCK_PID" ] || return 0
 	kill -TERM "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null
 	MOCK_PID=""
+RECV_PID=""
 }
+
+# start_receiver [PORT]: the Phoenix stand-in (tests/otlp-receiver.c); sets
+# RECV_URL, RECV_PORT and RECV_LOG (one JSON line per accepted request).
+# RECV_ARGS adds options.
+start_receiver() {
+	RECV_LOG=$T/recv.log
+	rm -f "$T/recv.port"
+	touch "$RECV_LOG"
+	"$TESTS_BIN/otlp-receiver" --listen "127.0.0.1:${1:-0}" \
+	    --port-file "$T/recv.port" --log "$RECV_LOG" ${RECV_ARGS:-} 2>>"$T/recv.err" &
+	RECV_PID=$!
+	wait_for 10 test -s "$T/recv.port" || { echo "otlp-receiver did not start" >&2; exit 1; }
+	RECV_PORT=$(cat "$T/recv.port")
+	RECV_URL=http://127.0.0.1:$RECV_PORT
+}
+
+stop_receiver() {
+	[ -n "$RECV_PID" ] || return 0
+	kill -TERM "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null
+	RECV_PID=""
+}
+
+# Forget what the receiver has logged so far.
+reset_received() { : > "$RECV_LOG"; }
+
+# receiver_mode TEXT: ok | 503 | 429 SECS | 400 | silence | partial N | ...
+receiver_mode() { curl -fsS -o /dev/null -d "$1" "$RECV_URL/control"; }
+
+# Every span the receiver accepted, one compact JSON object per line.
+received_spans() {
+	jq -c '.traces.resourceSpans[] | .scopeSpans[] | .spans[]' "$RECV_LOG"
+}
+received_count() { received_spans | wc -l; }
 
 # start_stack [VAR=value...]: conf/run.sh on free ports in $T/run; sets
 # BASE (http://127.0.0.1:port) and SPOOL. Extra variables go to the stack.
@@ -76,6 +112,7 @@ start_stack() {
 	SPOOL=$T/spool
 	env CHAT_PORT="$CHAT_PORT" OFFLINE_PORT="$(echo "$ports" | sed -n 2p)" \
 	    RUN_DIR="$T/run" SPOOL_DIR="$SPOOL" NGINX_WORKERS=1 \
+	    PHOENIX_COLLECTOR_ENDPOINT="${RECV_URL:-http://127.0.0.1:9}" \
 	    LOG_LEVEL="${LOG_LEVEL:-warn}" "$@" \
 	    bash "$SRC_DIR/conf/run.sh" "$BUILD_DIR" >"$T/stack.log" 2>&1 &
 	STACK_PID=$!
@@ -101,10 +138,10 @@ chat() {
 }
 resp() { jq -r "$1" "$T/resp"; }
 
-# All spans in the spool, one compact OTLP/JSON span per line, each with
+# All spans in the spool (pending and sent/), one compact OTLP/JSON span per line, each with
 # its resource flattened in as "resource".
 spool_spans() {
-	cat "$SPOOL"/*.jsonl 2>/dev/null | jq -c '.resourceSpans[] | .resource as $r
+	cat "$SPOOL"/*.jsonl "$SPOOL"/sent/*.jsonl 2>/dev/null | jq -c '.resourceSpans[] | .resource as $r
 	    | .scopeSpans[] | .spans[] | . + {resource: $r}'
 }
 

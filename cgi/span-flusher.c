@@ -1,0 +1,168 @@
+/* span-flusher.c - ships the span spool to Phoenix or any OTLP collector
+ * (OTLP/HTTP protobuf), at least once; see lib/flusher.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "exporter.h"
+#include "flusher.h"
+#include "llm.h"
+#include "log.h"
+
+static struct {
+	const char	*spool_dir, *log_level;
+	long long	 max_bytes, keep_sent_bytes, interval_ms;
+} app;
+
+static const struct config_entry app_config[] = {
+	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
+	    &app.spool_dir, "the spool to ship", NULL },
+	{ "SPOOL_MAX_BYTES", "1073741824", CONFIG_INT, 1 << 20,
+	    (long long)1 << 50, &app.max_bytes,
+	    "unshipped bytes kept; past it the oldest spans are dropped", NULL },
+	{ "SPOOL_KEEP_SENT_BYTES", "268435456", CONFIG_INT, 0,
+	    (long long)1 << 50, &app.keep_sent_bytes,
+	    "shipped segments kept in SPOOL_DIR/sent/", NULL },
+	{ "FLUSH_INTERVAL_MS", "100", CONFIG_INT, 10, 60000, &app.interval_ms,
+	    "how often an idle flusher looks for new spans", NULL },
+	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &app.log_level,
+	    "error, warn, info or debug", NULL },
+};
+#define APP_NCONFIG (sizeof(app_config) / sizeof(app_config[0]))
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: span-flusher [--once] [--help]\n\n"
+	    "Ships the spans in SPOOL_DIR to an OTLP/HTTP collector (Phoenix)\n"
+	    "as protobuf, at least once. --once ships what is there and exits\n"
+	    "(0 when all was shipped, 1 when the collector was unavailable).\n"
+	    "\nEnvironment:\n");
+	config_usage(fp, app_config, APP_NCONFIG);
+	exporter_usage(fp);
+}
+
+/* Sleep up to ms, waking early on SIGTERM/SIGINT. */
+static void
+nap(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (!stop_requested && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void
+load_config(struct exporter_config *ecfg)
+{
+	enum log_level level;
+	char err[512];
+
+	if (config_load(app_config, APP_NCONFIG, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (log_parse_level(app.log_level, &level) == -1)
+		fatalx("LOG_LEVEL: '%s' is not error, warn, info or debug",
+		    app.log_level);
+	log_init("span-flusher", level);
+	if (exporter_config_from_env(ecfg, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+static void
+log_totals(const struct flusher_stats *st)
+{
+	log_info("shipped %llu spans in %llu batches; rejected %llu, "
+	    "not OTLP/JSON %llu lines, torn %llu, dropped %llu lines; "
+	    "backlog %lld bytes", (unsigned long long)st->spans_sent,
+	    (unsigned long long)st->batches_sent,
+	    (unsigned long long)st->spans_rejected,
+	    (unsigned long long)st->bad_lines,
+	    (unsigned long long)st->torn_lines,
+	    (unsigned long long)st->dropped_lines, st->backlog_bytes);
+}
+
+/* Ship until told to stop (or, once, until idle). Returns the exit status. */
+static int
+run(struct flusher *f, int once)
+{
+	enum flusher_step r;
+	long delay;
+
+	while (!stop_requested) {
+		r = flusher_step(f, &delay);
+		if (r == FLUSHER_SENT)
+			continue;
+		if (once)
+			return r == FLUSHER_IDLE ? 0 : 1;
+		if (r == FLUSHER_IDLE)
+			nap(app.interval_ms);
+		else
+			nap(delay > 0 ? delay : 1000);
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct flusher_config fc = { .batch_spans = FLUSHER_BATCH_SPANS,
+	    .batch_bytes = FLUSHER_BATCH_BYTES };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct exporter_config ecfg;
+	struct exporter *ex;
+	struct flusher *f;
+	int ch, once = 0, rc;
+	char err[512], desc[1024];
+
+	while ((ch = getopt_long(argc, argv, "oh", opts, NULL)) != -1) {
+		if (ch == 'o')
+			once = 1;
+		else if (ch == 'h') {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	log_init("span-flusher", LOG_LVL_INFO);
+	load_config(&ecfg);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (llm_global_init() == -1 || (ex = exporter_new(&ecfg)) == NULL)
+		fatalx("curl initialisation failed");
+	fc.spool_dir = app.spool_dir;
+	fc.max_bytes = app.max_bytes;
+	fc.keep_sent_bytes = app.keep_sent_bytes;
+	if ((f = flusher_new(&fc, ex, err, sizeof(err))) == NULL)
+		fatalx("spool %s", err);
+	exporter_config_describe(&ecfg, desc, sizeof(desc));
+	log_info("shipping %s to %s", app.spool_dir, desc);
+	rc = run(f, once);
+	log_totals(flusher_stats(f));
+	flusher_free(f);
+	exporter_free(ex);
+	exporter_config_cleanup(&ecfg);
+	llm_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,202 @@
+/* ckpt.c - durable shipped offsets of spool segments (see ckpt.h). */
+#include "ckpt.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "segment.h"
+#include "xalloc.h"
+
+#define CKPT_TMP	".offsets.tmp"
+#define CKPT_MAX_BYTES	(4 * 1024 * 1024)
+
+static struct ckpt_entry *
+ckpt_find(const struct ckpt *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].name, name) == 0)
+			return &c->e[i];
+	return NULL;
+}
+
+off_t
+ckpt_get(const struct ckpt *c, const char *name)
+{
+	const struct ckpt_entry *e = ckpt_find(c, name);
+
+	return e != NULL ? e->offset : 0;
+}
+
+void
+ckpt_set(struct ckpt *c, const char *name, off_t offset)
+{
+	struct ckpt_entry *e = ckpt_find(c, name);
+
+	if (e == NULL) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 16;
+			c->e = xrealloc(c->e, c->cap * sizeof(*c->e));
+		}
+		e = &c->e[c->n++];
+		snprintf(e->name, sizeof(e->name), "%s", name);
+	} else if (e->offset == offset)
+		return;
+	e->offset = offset;
+	c->dirty = 1;
+}
+
+void
+ckpt_remove(struct ckpt *c, const char *name)
+{
+	struct ckpt_entry *e = ckpt_find(c, name);
+
+	if (e == NULL)
+		return;
+	*e = c->e[--c->n];
+	c->dirty = 1;
+}
+
+/* One "name offset" line; anything else is a damaged record. */
+static int
+ckpt_parse_line(struct ckpt *c, char *line)
+{
+	char *sp = strchr(line, ' ');
+	long long off;
+
+	if (sp == NULL)
+		return -1;
+	*sp = '\0';
+	if (!segment_name_valid(line) ||
+	    config_parse_int(sp + 1, 0, (long long)1 << 50, &off) == -1)
+		return -1;
+	ckpt_set(c, line, (off_t)off);
+	return 0;
+}
+
+static int
+ckpt_read(struct ckpt *c, char *err, size_t errlen)
+{
+	char chunk[8192], *line, *save;
+	struct buf b;
+	ssize_t r;
+	int fd, rc = -1;
+
+	if ((fd = openat(c->dirfd, CKPT_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", CKPT_FILE, strerror(errno));
+		return -1;
+	}
+	buf_init(&b, CKPT_MAX_BYTES);
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1)
+			break;
+	if (r != 0) {
+		snprintf(err, errlen, "%s: unreadable or too large", CKPT_FILE);
+		goto out;
+	}
+	if (b.data == NULL) {		/* an empty record */
+		rc = 0;
+		goto out;
+	}
+	for (line = strtok_r(b.data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (ckpt_parse_line(c, line) == -1) {
+			snprintf(err, errlen, "%s: damaged line '%.80s'",
+			    CKPT_FILE, line);
+			goto out;
+		}
+	rc = 0;
+out:
+	buf_cleanup(&b);
+	close(fd);
+	c->dirty = 0;
+	return rc;
+}
+
+int
+ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (ckpt_read(c, err, errlen) == -1) {
+		ckpt_cleanup(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ckpt_cleanup(struct ckpt *c)
+{
+	if (c->dirfd > 0)
+		close(c->dirfd);
+	free(c->e);
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+}
+
+static int
+ckpt_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+ckpt_save(struct ckpt *c)
+{
+	struct buf b;
+	int fd = -1, rc = -1, saved;
+
+	if (!c->dirty)
+		return 0;
+	buf_init(&b, CKPT_MAX_BYTES);
+	for (size_t i = 0; i < c->n; i++)
+		if (buf_printf(&b, "%s %lld\n", c->e[i].name,
+		    (long long)c->e[i].offset) == -1) {
+			errno = EFBIG;
+			goto out;
+		}
+	fd = openat(c->dirfd, CKPT_TMP, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0640);
+	if (fd == -1 || ckpt_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
+	    fsync(fd) == -1 ||
+	    renameat(c->dirfd, CKPT_TMP, c->dirfd, CKPT_FILE) == -1 ||
+	    fsync(c->dirfd) == -1)
+		goto out;
+	c->dirty = 0;
+	rc = 0;
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	buf_cleanup(&b);
+	errno = saved;
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* ckpt.h - the flusher's durable record of how far each spool segment has
+ * been shipped: one "name offset" line per segment in a state file that is
+ * replaced atomically (temp file, fsync, rename, fsync directory). */
+#ifndef RC_CKPT_H
+#define RC_CKPT_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stddef.h>
+
+#define CKPT_FILE	"offsets"
+
+struct ckpt_entry {
+	char	name[NAME_MAX + 1];
+	off_t	offset;
+};
+
+struct ckpt {
+	int			 dirfd;	/* the state directory */
+	struct ckpt_entry	*e;
+	size_t			 n, cap;
+	int			 dirty;
+};
+
+/* Load dir/offsets (a missing file is an empty record; dir is created).
+ * Returns 0, or -1 with the reason in err. Release with ckpt_cleanup. */
+int ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+void ckpt_cleanup(struct ckpt *c);
+/* Shipped offset of a segment; 0 when the record has none. */
+off_t ckpt_get(const struct ckpt *c, const char *name);
+void ckpt_set(struct ckpt *c, const char *name, off_t offset);
+void ckpt_remove(struct ckpt *c, const char *name);
+/* Make the record durable if it changed. Returns 0, or -1 with errno. */
+int ckpt_save(struct ckpt *c) __attribute__((warn_unused_result));
+
+#endif

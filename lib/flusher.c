@@ -1,0 +1,630 @@
+/* flusher.c - the spool shipper (see flusher.h and docs/flusher.md). The
+ * only remover of spool segments; the writers (lib/spool.c) only append. */
+#include "flusher.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ckpt.h"
+#include "log.h"
+#include "otlp.h"
+#include "segment.h"
+#include "xalloc.h"
+
+#define FLUSHER_STATE_DIR	".flusher"
+#define FLUSHER_SENT_DIR	"sent"
+#define FLUSHER_REJECTED_DIR	"rejected"
+
+struct flusher_seg {
+	struct segment	seg;
+	off_t		offset;		/* shipped up to here (in ckpt) */
+	int		listed;		/* seen in the last listing */
+};
+
+struct flusher_cover {			/* a batch takes a segment up to end */
+	char	name[NAME_MAX + 1];
+	off_t	end;
+};
+
+struct flusher {
+	struct flusher_config	 cfg;
+	struct exporter		*ex;
+	int			 dirfd, sentfd, rejfd;
+	struct ckpt		 ckpt;
+	struct flusher_seg	*segs;
+	size_t			 nsegs, capsegs;
+	struct otlp_batch	*batch, *probe;
+	/* The batch being sent; kept as it is until the collector takes it. */
+	int			 pending;
+	uint8_t			*packed;
+	size_t			 packed_len, pending_spans;
+	struct buf		 lines;
+	struct flusher_cover	*covers;
+	size_t			 ncovers;
+	unsigned int		 attempt;
+	time_t			 down_since;	/* 0 while the collector is up */
+	long long		 logged_backlog;
+	struct flusher_stats	 st;
+};
+
+static int
+flusher_subdir(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0750) == -1 && errno != EEXIST)
+		return -1;
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+struct flusher *
+flusher_new(const struct flusher_config *cfg, struct exporter *ex, char *err,
+    size_t errlen)
+{
+	struct flusher *f = xcalloc(1, sizeof(*f));
+	char state[4096];
+
+	f->cfg = *cfg;
+	f->ex = ex;
+	f->sentfd = f->rejfd = -1;
+	buf_init(&f->lines, cfg->batch_bytes + OTLP_LINE_MAX);
+	f->batch = otlp_batch_new();
+	f->probe = otlp_batch_new();
+	if ((f->dirfd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 ||
+	    (f->sentfd = flusher_subdir(f->dirfd, FLUSHER_SENT_DIR)) == -1 ||
+	    (f->rejfd = flusher_subdir(f->dirfd, FLUSHER_REJECTED_DIR)) == -1) {
+		snprintf(err, errlen, "%s: %s", cfg->spool_dir, strerror(errno));
+		goto fail;
+	}
+	snprintf(state, sizeof(state), "%s/%s", cfg->spool_dir,
+	    FLUSHER_STATE_DIR);
+	if (ckpt_load(&f->ckpt, state, err, errlen) == 0)
+		return f;
+fail:
+	f->ckpt.dirfd = -1;
+	flusher_free(f);
+	return NULL;
+}
+
+void
+flusher_free(struct flusher *f)
+{
+	if (f == NULL)
+		return;
+	if (f->ckpt.dirfd > 0 && ckpt_save(&f->ckpt) == -1)
+		log_warn("%s: saving shipped offsets", __func__);
+	for (size_t i = 0; i < f->nsegs; i++)
+		segment_close(&f->segs[i].seg);
+	free(f->segs);
+	ckpt_cleanup(&f->ckpt);
+	otlp_batch_free(f->batch);
+	otlp_batch_free(f->probe);
+	free(f->packed);
+	free(f->covers);
+	buf_cleanup(&f->lines);
+	if (f->dirfd != -1)
+		close(f->dirfd);
+	if (f->sentfd != -1)
+		close(f->sentfd);
+	if (f->rejfd != -1)
+		close(f->rejfd);
+	free(f);
+}
+
+const struct flusher_stats *
+flusher_stats(const struct flusher *f)
+{
+	return &f->st;
+}
+
+/* ---- Segments ------------------------------------------------------ */
+
+static struct flusher_seg *
+flusher_find(struct flusher *f, const char *name)
+{
+	for (size_t i = 0; i < f->nsegs; i++)
+		if (strcmp(f->segs[i].seg.name, name) == 0)
+			return &f->segs[i];
+	return NULL;
+}
+
+static void
+flusher_forget(struct flusher *f, size_t i)
+{
+	ckpt_remove(&f->ckpt, f->segs[i].seg.name);
+	segment_close(&f->segs[i].seg);
+	memmove(&f->segs[i], &f->segs[i + 1],
+	    (f->nsegs - i - 1) * sizeof(*f->segs));
+	f->nsegs--;
+}
+
+static void
+flusher_add(struct flusher *f, const char *name)
+{
+	struct flusher_seg *s;
+
+	if (f->nsegs == f->capsegs) {
+		f->capsegs = f->capsegs ? f->capsegs * 2 : 16;
+		f->segs = xrealloc(f->segs, f->capsegs * sizeof(*f->segs));
+	}
+	s = &f->segs[f->nsegs];
+	if (segment_open(f->dirfd, name, &s->seg) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s", __func__, name);
+		return;
+	}
+	s->offset = ckpt_get(&f->ckpt, name);
+	if (s->offset > s->seg.size)	/* a record from a damaged spool */
+		s->offset = s->seg.size;
+	s->listed = 1;
+	f->nsegs++;
+}
+
+static int
+flusher_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct flusher_seg *)a)->seg.name,
+	    ((const struct flusher_seg *)b)->seg.name);
+}
+
+/* Pick up new segments, drop vanished ones, refresh sizes and locks;
+ * oldest first. Returns -1 when the directory cannot be read. */
+static int
+flusher_scan(struct flusher *f)
+{
+	char **names;
+	size_t n;
+
+	if (segment_list(f->dirfd, &names, &n) == -1) {
+		log_warn("%s: %s", __func__, f->cfg.spool_dir);
+		return -1;
+	}
+	for (size_t i = 0; i < f->nsegs; i++)
+		f->segs[i].listed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct flusher_seg *s = flusher_find(f, names[i]);
+		if (s != NULL)
+			s->listed = 1;
+		else
+			flusher_add(f, names[i]);
+	}
+	segment_list_free(names, n);
+	for (size_t i = f->nsegs; i-- > 0;)
+		if (!f->segs[i].listed ||
+		    segment_refresh(&f->segs[i].seg) == -1)
+			flusher_forget(f, i);
+	qsort(f->segs, f->nsegs, sizeof(*f->segs), flusher_name_cmp);
+	f->st.backlog_bytes = 0;
+	for (size_t i = 0; i < f->nsegs; i++)
+		f->st.backlog_bytes += f->segs[i].seg.size - f->segs[i].offset;
+	return 0;
+}
+
+static void
+flusher_sync_dir(int fd)
+{
+	if (fsync(fd) == -1)
+		log_warn("%s: fsync", __func__);
+}
+
+/* ---- rejected/ and sent/ ------------------------------------------- */
+
+/* Append lines to rejected/<segment> and a line saying why to
+ * rejected/<segment>.reason, durably, before their offsets move on. */
+static int
+flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
+    size_t len, const char *why)
+{
+	char name[NAME_MAX + 16], note[EXPORTER_MSG_MAX + 64];
+	int fd, n, rc = -1;
+	ssize_t w;
+
+	snprintf(name, sizeof(name), "%s", seg);
+	fd = openat(f->rejfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640);
+	if (fd == -1)
+		goto out;
+	for (size_t off = 0; off < len; off += (size_t)w)
+		if ((w = write(fd, lines + off, len - off)) <= 0)
+			goto out;
+	if (fsync(fd) == -1)
+		goto out;
+	close(fd);
+	snprintf(name, sizeof(name), "%s.reason", seg);
+	fd = openat(f->rejfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0640);
+	n = snprintf(note, sizeof(note), "%lld %s\n", (long long)time(NULL), why);
+	if (fd == -1 || write(fd, note, (size_t)n) != n || fsync(fd) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		log_warn("%s: %s/%s", __func__, FLUSHER_REJECTED_DIR, name);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+static long long
+flusher_dir_bytes(int dirfd, char ***names, size_t *n)
+{
+	long long total = 0;
+	struct stat st;
+
+	if (segment_list(dirfd, names, n) == -1)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		if (fstatat(dirfd, (*names)[i], &st, 0) == 0)
+			total += st.st_size;
+	return total;
+}
+
+/* Keep sent/ within keep_sent_bytes, oldest first. */
+static void
+flusher_prune_sent(struct flusher *f)
+{
+	long long total;
+	struct stat st;
+	char **names;
+	size_t n;
+
+	if ((total = flusher_dir_bytes(f->sentfd, &names, &n)) == -1)
+		return;
+	for (size_t i = 0; i < n && total > f->cfg.keep_sent_bytes; i++) {
+		if (fstatat(f->sentfd, names[i], &st, 0) == -1 ||
+		    unlinkat(f->sentfd, names[i], 0) == -1)
+			continue;
+		total -= st.st_size;
+		log_debug("pruned %s/%s", FLUSHER_SENT_DIR, names[i]);
+	}
+	segment_list_free(names, n);
+}
+
+/* A complete segment shipped to its end (a torn tail counted and left
+ * in it) moves to sent/. */
+static void
+flusher_retire(struct flusher *f)
+{
+	int moved = 0;
+
+	for (size_t i = f->nsegs; i-- > 0;) {
+		struct flusher_seg *s = &f->segs[i];
+
+		if (!s->seg.complete || (s->offset < s->seg.size &&
+		    !segment_torn_tail(&s->seg, s->offset)))
+			continue;
+		if (s->offset < s->seg.size) {
+			f->st.torn_lines++;
+			log_warnx("%s: torn last line (%lld bytes) skipped",
+			    s->seg.name, (long long)(s->seg.size - s->offset));
+		}
+		if (renameat(f->dirfd, s->seg.name, f->sentfd, s->seg.name) == -1) {
+			log_warn("%s: moving %s to %s/", __func__, s->seg.name,
+			    FLUSHER_SENT_DIR);
+			continue;
+		}
+		flusher_forget(f, i);
+		moved = 1;
+	}
+	if (!moved)
+		return;
+	flusher_sync_dir(f->sentfd);
+	flusher_sync_dir(f->dirfd);
+	if (ckpt_save(&f->ckpt) == -1)
+		log_warn("%s: saving shipped offsets", __func__);
+	flusher_prune_sent(f);
+}
+
+/* ---- The size cap ---------------------------------------------------- */
+
+/* The whole lines from `from` that cover at least `want` bytes (fewer at
+ * the end of the segment): how many, and where the last of them ends. */
+static uint64_t
+flusher_oldest_lines(const struct segment *seg, off_t from, off_t want,
+    off_t *end)
+{
+	char chunk[65536];
+	off_t at = from;
+	uint64_t n = 0;
+	ssize_t r;
+
+	*end = from;
+	while (at < seg->size && *end - from < want) {
+		r = pread(seg->fd, chunk, sizeof(chunk), at);
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r && *end - from < want; i++)
+			if (chunk[i] == '\n') {
+				n++;
+				*end = at + i + 1;
+			}
+		at += r;
+	}
+	return n;
+}
+
+static int
+flusher_covers(const struct flusher *f, const char *name)
+{
+	for (size_t i = 0; i < f->ncovers; i++)
+		if (strcmp(f->covers[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+flusher_drop_pending(struct flusher *f)
+{
+	free(f->packed);
+	f->packed = NULL;
+	f->pending = 0;
+	f->ncovers = 0;
+	buf_reset(&f->lines);
+}
+
+/* Over max_bytes of unshipped spans (a long outage), drop just enough of
+ * the oldest: /chat keeps serving and the newest spans are kept. */
+static void
+flusher_enforce_cap(struct flusher *f)
+{
+	while (f->st.backlog_bytes > f->cfg.max_bytes && f->nsegs > 0) {
+		struct flusher_seg *s = &f->segs[0];
+		off_t end;
+		uint64_t n = flusher_oldest_lines(&s->seg, s->offset,
+		    f->st.backlog_bytes - f->cfg.max_bytes, &end);
+
+		if (flusher_covers(f, s->seg.name))
+			flusher_drop_pending(f);
+		f->st.dropped_lines += n;
+		f->st.backlog_bytes -= end - s->offset;
+		if (n > 0)
+			log_warnx("spool over SPOOL_MAX_BYTES (%lld): dropped "
+			    "the oldest %llu unshipped lines (%lld bytes) of %s",
+			    f->cfg.max_bytes, (unsigned long long)n,
+			    (long long)(end - s->offset), s->seg.name);
+		if (s->seg.complete && (end == s->seg.size ||
+		    segment_torn_tail(&s->seg, end))) {
+			if (unlinkat(f->dirfd, s->seg.name, 0) == -1)
+				log_warn("%s: %s", __func__, s->seg.name);
+			f->st.backlog_bytes -= s->seg.size - end;
+			flusher_forget(f, 0);
+		} else if (n > 0) {
+			s->offset = end;
+			ckpt_set(&f->ckpt, s->seg.name, end);
+		} else
+			break;	/* only a line still being written */
+	}
+	if (ckpt_save(&f->ckpt) == -1)
+		log_warn("%s: saving shipped offsets", __func__);
+}
+
+/* While the collector is down, say how the backlog grows (each doubling
+ * from 1 MiB), not on every retry. */
+static void
+flusher_log_backlog(struct flusher *f)
+{
+	long long b = f->st.backlog_bytes;
+
+	if (f->down_since == 0 || b < 1024 * 1024 || b < 2 * f->logged_backlog)
+		return;
+	log_info("backlog %lld bytes waiting in the spool", b);
+	f->logged_backlog = b;
+}
+
+/* ---- Batches ----------------------------------------------------------- */
+
+static void
+flusher_cover(struct flusher *f, const char *name, off_t end)
+{
+	if (f->ncovers > 0 &&
+	    strcmp(f->covers[f->ncovers - 1].name, name) == 0) {
+		f->covers[f->ncovers - 1].end = end;
+		return;
+	}
+	f->covers = xrealloc(f->covers, (f->ncovers + 1) * sizeof(*f->covers));
+	snprintf(f->covers[f->ncovers].name, sizeof(f->covers[0].name), "%s",
+	    name);
+	f->covers[f->ncovers++].end = end;
+}
+
+/* Take one line into the batch. Returns 1 taken (or set aside as not
+ * OTLP/JSON), 0 when it would pass the span limit, -1 on a disk error. */
+static int
+flusher_take_line(struct flusher *f, const char *seg, const char *line,
+    size_t len)
+{
+	char err[OTLP_ERR_MAX], why[OTLP_ERR_MAX + 32];
+	size_t n = 0;
+
+	otlp_batch_reset(f->probe);
+	if (otlp_batch_add_line(f->probe, line, len - 1, &n, err,
+	    sizeof(err)) == -1) {
+		f->st.bad_lines++;
+		log_warnx("%s: a line that is not OTLP/JSON set aside in %s/: %s",
+		    seg, FLUSHER_REJECTED_DIR, err);
+		snprintf(why, sizeof(why), "not OTLP/JSON: %s", err);
+		return flusher_set_aside(f, seg, line, len, why) == -1 ? -1 : 1;
+	}
+	if (f->pending_spans > 0 && f->pending_spans + n > f->cfg.batch_spans)
+		return 0;		/* parsed again for the next batch */
+	otlp_batch_move(f->batch, f->probe);
+	f->pending_spans += n;
+	return 1;
+}
+
+/* Take whole lines of one segment into the batch, within the budget.
+ * Returns 1 when the batch is full, 0 to go on, -1 on error. */
+static int
+flusher_fill_from(struct flusher *f, struct flusher_seg *s, size_t *budget)
+{
+	size_t start = f->lines.len, pos, len, kept;
+	off_t from = s->offset;
+	ssize_t got;
+	char *nl;
+	int r = 0;
+
+	if ((got = segment_read_lines(&s->seg, from, *budget, &f->lines)) <= 0)
+		return got == -1 ? -1 : 0;
+	for (pos = start; pos < start + (size_t)got; pos += len) {
+		nl = memchr(f->lines.data + pos, '\n', start + got - pos);
+		len = (size_t)(nl - (f->lines.data + pos)) + 1;
+		if ((r = flusher_take_line(f, s->seg.name, f->lines.data + pos,
+		    len)) != 1)
+			break;
+	}
+	kept = pos - start;
+	f->lines.len = pos;		/* lines not taken wait for the next batch */
+	f->lines.data[pos] = '\0';
+	if (kept > 0)
+		flusher_cover(f, s->seg.name, from + (off_t)kept);
+	*budget = kept < *budget ? *budget - kept : 0;
+	if (r == -1)
+		return -1;
+	return r == 0 || *budget == 0 || f->pending_spans >= f->cfg.batch_spans;
+}
+
+static int
+flusher_commit(struct flusher *f)
+{
+	struct flusher_seg *s;
+
+	for (size_t i = 0; i < f->ncovers; i++)
+		if ((s = flusher_find(f, f->covers[i].name)) != NULL) {
+			s->offset = f->covers[i].end;
+			ckpt_set(&f->ckpt, s->seg.name, s->offset);
+		}
+	flusher_drop_pending(f);
+	if (ckpt_save(&f->ckpt) == -1) {
+		log_warn("%s: saving shipped offsets", __func__);
+		return -1;
+	}
+	flusher_retire(f);
+	return 0;
+}
+
+/* Make the next batch from the oldest unshipped lines. Returns 1 when a
+ * batch waits to be sent, 0 when there is nothing to send, -1 on error. */
+static int
+flusher_fill(struct flusher *f)
+{
+	size_t budget = f->cfg.batch_bytes;
+	int r = 0;
+
+	otlp_batch_reset(f->batch);
+	flusher_drop_pending(f);
+	f->pending_spans = 0;
+	for (size_t i = 0; i < f->nsegs && r == 0; i++)
+		r = flusher_fill_from(f, &f->segs[i], &budget);
+	if (r == -1)
+		return -1;
+	if (f->pending_spans == 0) {	/* at most lines set aside */
+		if (f->ncovers > 0 && flusher_commit(f) == -1)
+			return -1;
+		return 0;
+	}
+	f->packed = otlp_batch_pack(f->batch, &f->packed_len);
+	f->pending = 1;
+	f->attempt = 0;
+	return 1;
+}
+
+/* ---- Sending ----------------------------------------------------------- */
+
+static void
+flusher_collector_up(struct flusher *f)
+{
+	if (f->down_since == 0)
+		return;
+	log_info("collector reachable again after %lld s; backlog %lld bytes",
+	    (long long)(time(NULL) - f->down_since), f->st.backlog_bytes);
+	f->down_since = 0;
+	f->logged_backlog = 0;
+}
+
+static void
+flusher_partial(struct flusher *f, const struct exporter_result *res)
+{
+	char msg[EXPORTER_MSG_MAX];
+	int64_t rejected = 0;
+
+	if (res->body == NULL || res->body_len == 0)
+		return;
+	if (otlp_parse_response(res->body, res->body_len, &rejected, msg,
+	    sizeof(msg)) == -1) {
+		log_debug("%s: answer is not an ExportTraceServiceResponse: %s",
+		    __func__, msg);
+		return;
+	}
+	if (rejected > 0 || msg[0] != '\0') {
+		/* Accepted as a whole: a partial success is not retried. */
+		log_warnx("collector rejected %lld of %zu spans: %s",
+		    (long long)rejected, f->pending_spans, msg);
+		f->st.spans_rejected += (uint64_t)(rejected > 0 ? rejected : 0);
+	}
+}
+
+static enum flusher_step
+flusher_send(struct flusher *f, long *delay_ms)
+{
+	struct exporter_result res;
+
+	if (exporter_send(f->ex, f->packed, f->packed_len, &res) == 0) {
+		flusher_collector_up(f);
+		flusher_partial(f, &res);
+		f->st.spans_sent += f->pending_spans;
+		f->st.batches_sent++;
+		return flusher_commit(f) == -1 ? FLUSHER_ERROR : FLUSHER_SENT;
+	}
+	if (res.outcome == EXPORTER_RETRY) {
+		if (f->down_since == 0) {
+			f->down_since = time(NULL);
+			log_warnx("collector unavailable (%s); spans wait in "
+			    "the spool (backlog %lld bytes)", res.msg,
+			    f->st.backlog_bytes);
+		}
+		*delay_ms = exporter_retry_delay_ms(f->attempt++,
+		    res.retry_after_ms, NULL, NULL);
+		f->st.retries++;
+		return FLUSHER_RETRY;
+	}
+	/* Refused for good: keep the lines for a person, never resend. */
+	flusher_collector_up(f);
+	log_warnx("collector refused a batch of %zu spans (%s); its lines are "
+	    "in %s/%s", f->pending_spans, res.msg, FLUSHER_REJECTED_DIR,
+	    f->covers[0].name);
+	if (flusher_set_aside(f, f->covers[0].name, f->lines.data, f->lines.len,
+	    res.msg) == -1) {
+		*delay_ms = EXPORTER_BACKOFF_MAX_MS;
+		return FLUSHER_ERROR;
+	}
+	f->st.spans_rejected += f->pending_spans;
+	return flusher_commit(f) == -1 ? FLUSHER_ERROR : FLUSHER_SENT;
+}
+
+enum flusher_step
+flusher_step(struct flusher *f, long *delay_ms)
+{
+	*delay_ms = 0;
+	if (flusher_scan(f) == -1)
+		return FLUSHER_ERROR;
+	flusher_enforce_cap(f);
+	flusher_log_backlog(f);
+	if (!f->pending) {
+		switch (flusher_fill(f)) {
+		case -1:
+			return FLUSHER_ERROR;
+		case 0:
+			flusher_retire(f);
+			return FLUSHER_IDLE;
+		}
+	}
+	return flusher_send(f, delay_ms);
+}

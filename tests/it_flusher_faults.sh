@@ -1,0 +1,137 @@
+#!/bin/sh
+# it_flusher_faults.sh - span-flusher against a misbehaving collector and a
+# damaged spool: nothing is lost, refused batches go to rejected/, the size
+# cap drops the oldest, torn lines are skipped, sent/ is pruned.
+. "$SRC_DIR/tests/lib.sh"
+
+FLUSHER=$BUILD_DIR/bin/span-flusher
+
+# Real spool lines: 600 turns through the stack (the offline model), with
+# no collector, then stopped so that every segment is complete.
+start_stack POOL_WORKERS=2
+seq 1 600 | xargs -P 16 -I{} curl -s -o /dev/null -X POST \
+    -H 'Content-Type: application/json' \
+    --data-binary '{"messages":[{"role":"user","content":"soup {}"}],"session_id":"fault-{}"}' \
+    "$BASE/chat"
+stop_stack
+cat "$SPOOL"/*.jsonl > "$T/all.jsonl"
+eq "600 turns spooled" 600 "$(wc -l < "$T/all.jsonl")"
+# The same lines in time order, cut into segments of 100 lines.
+jq -c '[(.resourceSpans[0].scopeSpans[0].spans[] | select(.name == "chat_turn")
+    | .startTimeUnixNano), .] | @json' "$T/all.jsonl" | jq -r . |
+    jq -s -c 'sort_by(.[0]) | .[] | .[1]' > "$T/ordered.jsonl"
+
+# spool NAME LINES_PER_SEGMENT: a fresh spool dir of ordered segments.
+spool() {
+	d=$T/$1
+	mkdir -p "$d"
+	split -l "$2" -d -a 3 "$T/ordered.jsonl" "$d/part."
+	i=0
+	for p in "$d"/part.*; do
+		mv "$p" "$d/spans-$((1700000000000 + i))-1-0.jsonl"
+		i=$((i + 1))
+	done
+	echo "$d"
+}
+span_ids() { cat "$@" | jq -r '.resourceSpans[].scopeSpans[].spans[].spanId' | sort; }
+flush() {	# flush DIR [VAR=value...] [--once]: the flusher on DIR
+	d=$1; shift
+	env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" LOG_LEVEL=info \
+	    OTEL_EXPORTER_OTLP_TIMEOUT=2000 "$@" >>"$T/flush.log" 2>&1
+}
+
+# Collector down: --once fails and leaves the spool as it was.
+start_receiver
+stop_receiver
+d=$(spool down 100)
+ls -l "$d" > "$T/before"
+check "--once with no collector exits 1" sh -c "! flush '$d' '$FLUSHER' --once"
+ls -l "$d" > "$T/after"
+check "and leaves every segment in place" cmp -s "$T/before" "$T/after"
+
+# kill -9 during export, again and again: nothing is lost.
+start_receiver
+d=$(spool crash 50)
+for delay in 0.02 0.05 0.08 0.11 0.15 0.2 0.25 0.3; do
+	env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" \
+	    "$FLUSHER" >>"$T/flush.log" 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+done
+check "after 8 kills, --once finishes the job" flush "$d" "$FLUSHER" --once
+span_ids "$T/ordered.jsonl" > "$T/want"
+received_spans | jq -r .spanId | sort -u > "$T/got"
+check "every span arrived despite kill -9 (duplicates allowed)" cmp -s "$T/want" "$T/got"
+eq "no segment is left pending" 0 "$(ls "$d" | grep -c '^spans-')"
+eq "all of them are in sent/" 12 "$(ls "$d/sent" | wc -l)"
+
+# A 400 is final: the batch goes to rejected/, nothing is retried or lost.
+stop_receiver; start_receiver; reset_received
+receiver_mode 400
+d=$(spool rejected 100)
+check "--once exits 0 after a refusal" flush "$d" "$FLUSHER" --once
+eq "the collector accepted nothing" 0 "$(received_count)"
+eq "every line is in rejected/" 600 "$(cat "$d"/rejected/*.jsonl | wc -l)"
+check "with the collector's answer beside it" grep -q "400" "$d/rejected/spans-1700000000000-1-0.jsonl.reason"
+eq "and no refused batch was sent twice" "$(curl -s "$RECV_URL/stats" | jq .requests)" \
+    "$(cat "$d"/rejected/*.reason | wc -l)"
+
+# 503 twice, then fine: retried with backoff, everything arrives once.
+stop_receiver; start_receiver; reset_received
+receiver_mode "fail-next 2 503"
+d=$(spool retry 300)
+env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" "$FLUSHER" >>"$T/flush.log" 2>&1 &
+pid=$!
+wait_for 30 sh -c "[ \$(jq -s 'map(.spans) | add // 0' '$RECV_LOG') -ge 1200 ]"
+kill -TERM "$pid"; wait "$pid"
+eq "exit 0 on SIGTERM" 0 "$?"
+eq "after two 503s every span arrived" 1200 "$(received_count)"
+eq "exactly once" 1200 "$(received_spans | jq -r .spanId | sort -u | wc -l)"
+check "the 503s were retried" sh -c "[ \$(curl -s '$RECV_URL/stats' | jq .requests) -ge \$(( \$(curl -s '$RECV_URL/stats' | jq .accepted) + 2 )) ]"
+
+# A partial success is logged, not retried.
+stop_receiver; start_receiver; reset_received
+receiver_mode "partial 3"
+d=$(spool partial 600)
+check "--once ships a partially accepted batch" flush "$d" "$FLUSHER" --once
+check "and logs the rejected spans" grep -q "collector rejected 3" "$T/flush.log"
+eq "without resending" "$(curl -s "$RECV_URL/stats" | jq .accepted)" "$(curl -s "$RECV_URL/stats" | jq .requests)"
+
+# Over SPOOL_MAX_BYTES the oldest spans are dropped; the newest arrive.
+stop_receiver; start_receiver; reset_received
+d=$(spool cap 50)
+check "--once with a 1 MiB cap" flush "$d" SPOOL_MAX_BYTES=1048576 "$FLUSHER" --once
+check "the drop is logged" grep -q "over SPOOL_MAX_BYTES" "$T/flush.log"
+got=$(received_spans | jq -r 'select(.name == "chat_turn") | .spanId' | sort)
+n=$(echo "$got" | wc -l)
+check "some but not all turns arrived ($n)" sh -c "[ $n -gt 10 ] && [ $n -lt 600 ]"
+tail -n "$n" "$T/ordered.jsonl" | jq -r '.resourceSpans[].scopeSpans[].spans[] | select(.name == "chat_turn") | .spanId' | sort > "$T/newest"
+check "they are the newest ones" sh -c "echo '$got' | cmp -s - '$T/newest'"
+check "at most 1 MiB of them" sh -c "[ \$(tail -n $n '$T/ordered.jsonl' | wc -c) -le 1048576 ]"
+
+# Torn and garbage lines are skipped and never block what follows.
+stop_receiver; start_receiver; reset_received
+d=$T/torn
+mkdir -p "$d"
+sed -n 1,3p "$T/ordered.jsonl" > "$d/spans-1700000000000-1-0.jsonl"
+printf '{"resourceSpans":[{"resource":' >> "$d/spans-1700000000000-1-0.jsonl"
+{ sed -n 4p "$T/ordered.jsonl"; echo 'this is not json'; sed -n 5p "$T/ordered.jsonl"; } \
+    > "$d/spans-1700000000001-1-0.jsonl"
+check "--once ships around damage" flush "$d" "$FLUSHER" --once
+eq "the 5 good lines arrived" 10 "$(received_count)"
+check "the torn line is counted" grep -q "torn last line" "$T/flush.log"
+eq "the garbage line is set aside" "this is not json" "$(cat "$d"/rejected/spans-1700000000001-1-0.jsonl)"
+eq "both segments are done" 2 "$(ls "$d/sent" | wc -l)"
+
+# sent/ keeps the newest history within SPOOL_KEEP_SENT_BYTES.
+d=$(spool pruned 100)
+keep=$(cat "$d/spans-1700000000004-1-0.jsonl" "$d/spans-1700000000005-1-0.jsonl" | wc -c)
+check "--once with a small history" flush "$d" SPOOL_KEEP_SENT_BYTES="$keep" "$FLUSHER" --once
+eq "sent/ holds the two newest segments" \
+    "spans-1700000000004-1-0.jsonl spans-1700000000005-1-0.jsonl" "$(ls "$d/sent" | tr '\n' ' ' | sed 's/ $//')"
+
+check "bad settings stop start-up" sh -c "! SPOOL_DIR='$d' OTEL_EXPORTER_OTLP_COMPRESSION=zip '$FLUSHER' --once 2>'$T/err'"
+check "naming the variable" grep -q OTEL_EXPORTER_OTLP_COMPRESSION "$T/err"
+finish

@@ -1,0 +1,508 @@
+/* otlp-receiver.c - an OTLP/HTTP trace receiver for tests that answers as
+ * Phoenix does, logs each accepted request as a JSON line, and misbehaves on
+ * request (POST /control); --encode turns OTLP/JSON lines into a request.
+ * /stats counts every POST /v1/traces as a request; accepted ones are those
+ * answered 200 (and logged), spans the spans in them. */
+#define _GNU_SOURCE
+#include <json-c/json.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "log.h"
+#include "otlp.h"
+#include "testhttp.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RECV_MAX_BODY		(64 * 1024 * 1024)	/* as sent */
+#define RECV_MAX_INFLATED	(128 * 1024 * 1024)	/* after inflate */
+#define RECV_MAX_CONTROL	256
+#define RECV_HOLD_POLL		50	/* ms between checks while silent */
+
+enum mode { MODE_OK, MODE_503, MODE_429, MODE_400, MODE_SILENCE,
+    MODE_PARTIAL, MODE_FAIL_NEXT };
+
+/* Control words; arguments are checked against [min, max]. */
+static const struct mode_word {
+	const char	*word;
+	enum mode	 mode;
+	int		 nargs;
+	long		 min[2], max[2];
+} mode_words[] = {
+	{ "ok",		MODE_OK,	0, { 0 }, { 0 } },
+	{ "503",	MODE_503,	0, { 0 }, { 0 } },
+	{ "400",	MODE_400,	0, { 0 }, { 0 } },
+	{ "silence",	MODE_SILENCE,	0, { 0 }, { 0 } },
+	{ "429",	MODE_429,	1, { 0 }, { 86400 } },
+	{ "partial",	MODE_PARTIAL,	1, { 0 }, { 1000000000 } },
+	{ "fail-next",	MODE_FAIL_NEXT,	2, { 1, 400 }, { 1000000, 599 } },
+};
+
+struct control {
+	const struct mode_word	*w;
+	long			 arg[2];	/* fail-next: left, status */
+};
+
+/* Everything requests share, under lock. */
+static struct {
+	pthread_mutex_t	 lock;
+	struct control	 ctl;
+	unsigned	 gen;		/* bumped by each POST /control */
+	long		 requests, accepted, spans;
+	int		 log_fd;
+} st = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = { mode_words, { 0 } },
+    .log_fd = -1 };
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: otlp-receiver --listen ADDR:PORT [--port-file F] "
+	    "[--log F] [--down-file F]\n"
+	    "       otlp-receiver --encode < otlp.jsonl > request.pb\n"
+	    "  POST /v1/traces as Phoenix; POST /control with ok | 503 | "
+	    "429 SECS | 400 |\n  silence | partial N | fail-next K STATUS; "
+	    "GET /stats\n");
+}
+
+static int
+answer_text(const struct testhttp_request *rq, int status, const char *extra,
+    const char *text)
+{
+	return testhttp_respond(rq, status, "text/plain", extra, text,
+	    strlen(text));
+}
+
+/* Strict decimal in [min, max]. */
+static int
+parse_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	*out = strtol(s, &end, 10);
+	return *end == '\0' && *out >= min && *out <= max ? 0 : -1;
+}
+
+/* Parse a control text such as "fail-next 2 503". Returns 0 or -1. */
+static int
+parse_control(char *text, struct control *c)
+{
+	char *tok[3], *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(text, " \t\r\n", &save); t != NULL;
+	    t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == 3)
+			return -1;
+		tok[n++] = t;
+	}
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(mode_words) / sizeof(mode_words[0]);
+	    i++) {
+		const struct mode_word *w = &mode_words[i];
+
+		if (strcmp(tok[0], w->word) != 0 || n != w->nargs + 1)
+			continue;
+		for (int a = 0; a < w->nargs; a++)
+			if (parse_num(tok[a + 1], w->min[a], w->max[a],
+			    &c->arg[a]) == -1)
+				return -1;
+		c->w = w;
+		return 0;
+	}
+	return -1;
+}
+
+/* The mode as a control text would set it; caller holds the lock. */
+static void
+mode_text(char *out, size_t outlen)
+{
+	const struct control *c = &st.ctl;
+
+	if (c->w->nargs == 0)
+		snprintf(out, outlen, "%s", c->w->word);
+	else if (c->w->nargs == 1)
+		snprintf(out, outlen, "%s %ld", c->w->word, c->arg[0]);
+	else
+		snprintf(out, outlen, "%s %ld %ld", c->w->word, c->arg[0],
+		    c->arg[1]);
+}
+
+static int
+serve_control(const struct testhttp_request *rq)
+{
+	struct control c = { 0 };
+	char text[RECV_MAX_CONTROL];
+
+	if (rq->body_len >= sizeof(text))
+		return answer_text(rq, 400, NULL, "control text too long\n");
+	memcpy(text, rq->body, rq->body_len + 1);
+	if (parse_control(text, &c) == -1)
+		return answer_text(rq, 400, NULL, "unknown control\n");
+	pthread_mutex_lock(&st.lock);
+	st.ctl = c;
+	st.gen++;
+	pthread_mutex_unlock(&st.lock);
+	return answer_text(rq, 200, NULL, "ok\n");
+}
+
+static int
+serve_stats(const struct testhttp_request *rq)
+{
+	char mode[64], body[256];
+	int n;
+
+	pthread_mutex_lock(&st.lock);
+	mode_text(mode, sizeof(mode));
+	n = snprintf(body, sizeof(body), "{\"requests\":%ld,\"accepted\":%ld,"
+	    "\"spans\":%ld,\"mode\":\"%s\"}\n", st.requests, st.accepted,
+	    st.spans, mode);
+	pthread_mutex_unlock(&st.lock);
+	return testhttp_respond(rq, 200, "application/json", NULL, body,
+	    (size_t)n);
+}
+
+/* What to do with a /v1/traces request under the current mode. */
+struct verdict {
+	long		n;		/* the request's number, from 1 */
+	enum mode	mode;
+	long		arg;		/* seconds, rejected spans, or status */
+	unsigned	gen;
+};
+
+static void
+take_verdict(struct verdict *v)
+{
+	struct control *c = &st.ctl;
+
+	pthread_mutex_lock(&st.lock);
+	v->n = ++st.requests;
+	v->mode = c->w->mode;
+	v->arg = c->w->mode == MODE_FAIL_NEXT ? c->arg[1] : c->arg[0];
+	v->gen = st.gen;
+	if (c->w->mode == MODE_FAIL_NEXT && --c->arg[0] == 0)
+		c->w = &mode_words[0];		/* back to ok */
+	pthread_mutex_unlock(&st.lock);
+}
+
+/* Hold the request unanswered until the mode changes or the client goes;
+ * then close the connection. */
+static int
+hold(const struct testhttp_request *rq, unsigned gen)
+{
+	struct pollfd pfd = { .fd = rq->fd, .events = POLLRDHUP };
+	unsigned now;
+
+	for (;;) {
+		if (poll(&pfd, 1, RECV_HOLD_POLL) == 1 && (pfd.revents &
+		    (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+			return -1;
+		pthread_mutex_lock(&st.lock);
+		now = st.gen;
+		pthread_mutex_unlock(&st.lock);
+		if (now != gen)
+			return -1;
+	}
+}
+
+static int
+answer_mode(const struct testhttp_request *rq, const struct verdict *v)
+{
+	char extra[64];
+
+	switch (v->mode) {
+	case MODE_503:
+		return answer_text(rq, 503, NULL, "Service Unavailable\n");
+	case MODE_429:
+		snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", v->arg);
+		return answer_text(rq, 429, extra, "Too Many Requests\n");
+	case MODE_400:
+		return answer_text(rq, 400, NULL, "bad request from test");
+	case MODE_FAIL_NEXT:
+		return answer_text(rq, (int)v->arg, NULL,
+		    testhttp_reason((int)v->arg));
+	case MODE_SILENCE:
+		return hold(rq, v->gen);
+	default:
+		return -1;
+	}
+}
+
+/* Inflate a gzip (window 15 + 16) or zlib (15) body into out. Returns 0,
+ * or the status that refuses it. */
+static int
+inflate_body(const struct testhttp_request *rq, int window, struct buf *out)
+{
+	z_stream z = { 0 };
+	unsigned char chunk[64 * 1024];
+	int zrc = Z_OK, status = 422;
+
+	if (inflateInit2(&z, window) != Z_OK)
+		return 500;
+	z.next_in = (unsigned char *)rq->body;
+	z.avail_in = (uInt)rq->body_len;
+	while (zrc == Z_OK) {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zrc = inflate(&z, Z_NO_FLUSH);
+		if ((zrc == Z_OK || zrc == Z_STREAM_END) && buf_append(out,
+		    chunk, sizeof(chunk) - z.avail_out) == -1) {
+			status = 413;
+			goto out;
+		}
+	}
+	if (zrc == Z_STREAM_END && z.avail_in == 0)
+		status = 0;
+out:
+	inflateEnd(&z);
+	return status;
+}
+
+/* The protobuf bytes of the request. Returns 0, or the refusing status
+ * with its text in why. */
+static int
+request_bytes(const struct testhttp_request *rq, struct buf *pb,
+    const char **why)
+{
+	const char *ct = testhttp_header(rq, "content-type");
+	const char *ce = testhttp_header(rq, "content-encoding");
+	int status = 0;
+
+	*why = "Unsupported content type\n";
+	if (ct == NULL || strcmp(ct, "application/x-protobuf") != 0)
+		return 415;
+	*why = "Unsupported content encoding\n";
+	if (ce == NULL || *ce == '\0')
+		return buf_append(pb, rq->body, rq->body_len) == -1 ? 413 : 0;
+	if (strcmp(ce, "gzip") == 0)
+		status = inflate_body(rq, 15 + 16, pb);
+	else if (strcmp(ce, "deflate") == 0)
+		status = inflate_body(rq, 15, pb);
+	else
+		return 415;
+	*why = status == 413 ? "Inflated body too large\n" :
+	    "Body does not inflate\n";
+	return status;
+}
+
+/* The log line of an accepted request. Caller frees. */
+static char *
+log_line(const struct testhttp_request *rq, long n, size_t nspans,
+    json_object *traces)
+{
+	json_object *o = json_object_new_object(), *h = json_object_new_object();
+	const char *ce = testhttp_header(rq, "content-encoding");
+	const char *auth = testhttp_header(rq, "authorization");
+	char *line;
+
+	for (size_t i = 0; i < rq->nheaders; i++)
+		if (strncmp(rq->headers[i].name, "x-", 2) == 0)
+			json_object_object_add(h, rq->headers[i].name,
+			    json_object_new_string(rq->headers[i].value));
+	json_object_object_add(o, "n", json_object_new_int64(n));
+	json_object_object_add(o, "spans",
+	    json_object_new_int64((int64_t)nspans));
+	json_object_object_add(o, "content_encoding",
+	    ce != NULL ? json_object_new_string(ce) : NULL);
+	json_object_object_add(o, "authorization",
+	    auth != NULL ? json_object_new_string(auth) : NULL);
+	json_object_object_add(o, "headers", h);
+	json_object_object_add(o, "traces", traces);
+	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == -1)
+		line = NULL;
+	json_object_put(o);
+	return line;
+}
+
+/* Log the request and count it, in one step so /stats and the log agree. */
+static void
+record(const struct testhttp_request *rq, long n, size_t nspans,
+    json_object *traces)
+{
+	char *line = log_line(rq, n, nspans, traces);
+
+	pthread_mutex_lock(&st.lock);
+	/* One write per line on an O_APPEND file: readers never see half. */
+	if (line != NULL && st.log_fd != -1 &&
+	    write(st.log_fd, line, strlen(line)) != (ssize_t)strlen(line))
+		log_warn("%s: log", __func__);
+	st.accepted++;
+	st.spans += (long)nspans;
+	pthread_mutex_unlock(&st.lock);
+	free(line);
+}
+
+static int
+answer_accepted(const struct testhttp_request *rq, const struct verdict *v)
+{
+	uint8_t *pb;
+	size_t len;
+	int rc;
+
+	if (v->mode == MODE_PARTIAL)
+		pb = otlp_response_pack(v->arg, "test rejection", &len);
+	else
+		pb = otlp_response_pack(0, NULL, &len);
+	rc = testhttp_respond(rq, 200, "application/x-protobuf", NULL, pb,
+	    len);
+	free(pb);
+	return rc;
+}
+
+/* Decode, log and answer a request the mode lets through. */
+static int
+accept_traces(const struct testhttp_request *rq, const struct verdict *v)
+{
+	char err[OTLP_ERR_MAX], *json = NULL;
+	const char *why;
+	json_object *traces;
+	struct buf pb;
+	size_t nspans = 0;
+	int status, rc;
+
+	buf_init(&pb, RECV_MAX_INFLATED);
+	if ((status = request_bytes(rq, &pb, &why)) != 0) {
+		rc = answer_text(rq, status, NULL, why);
+		goto out;
+	}
+	json = otlp_request_to_json((const uint8_t *)pb.data, pb.len, &nspans,
+	    err, sizeof(err));
+	if (json == NULL) {
+		rc = answer_text(rq, 422, NULL,
+		    "Request body is invalid ExportTraceServiceRequest\n");
+		goto out;
+	}
+	if ((traces = json_tokener_parse(json)) == NULL) {
+		rc = answer_text(rq, 500, NULL, "decoded JSON does not parse\n");
+		goto out;
+	}
+	record(rq, v->n, nspans, traces);
+	rc = answer_accepted(rq, v);
+out:
+	free(json);
+	buf_cleanup(&pb);
+	return rc;
+}
+
+static int
+serve_traces(const struct testhttp_request *rq)
+{
+	struct verdict v;
+
+	take_verdict(&v);
+	if (v.mode == MODE_OK || v.mode == MODE_PARTIAL)
+		return accept_traces(rq, &v);
+	return answer_mode(rq, &v);
+}
+
+static int
+handle(struct testhttp_request *rq, void *arg)
+{
+	static const struct {
+		const char	*method, *path;
+		int		 (*serve)(const struct testhttp_request *);
+	} routes[] = {
+		{ "POST", "/v1/traces", serve_traces },
+		{ "POST", "/control", serve_control },
+		{ "GET", "/stats", serve_stats },
+	};
+	char allow[32];
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(rq->path, routes[i].path) != 0)
+			continue;
+		if (strcmp(rq->method, routes[i].method) == 0)
+			return routes[i].serve(rq);
+		snprintf(allow, sizeof(allow), "Allow: %s\r\n",
+		    routes[i].method);
+		return answer_text(rq, 405, allow, "Method Not Allowed\n");
+	}
+	return answer_text(rq, 404, NULL, "Not Found\n");
+}
+
+/* --encode: OTLP/JSON lines on stdin to one packed request on stdout. */
+static int
+encode(void)
+{
+	struct otlp_batch *b = otlp_batch_new();
+	char err[OTLP_ERR_MAX], *line = NULL;
+	uint8_t *pb = NULL;
+	size_t cap = 0, len, lineno = 0;
+	ssize_t n;
+	int rc = -1;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		if (strspn(line, " \t\r\n") == (size_t)n)
+			continue;
+		if (otlp_batch_add_line(b, line, (size_t)n, NULL, err,
+		    sizeof(err)) == -1) {
+			log_warnx("stdin line %zu: %s", lineno, err);
+			goto out;
+		}
+	}
+	pb = otlp_batch_pack(b, &len);
+	if (fwrite(pb, 1, len, stdout) != len || fflush(stdout) != 0) {
+		log_warn("%s: stdout", __func__);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(pb);
+	free(line);
+	otlp_batch_free(b);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct testhttp_server srv = { .max_body = RECV_MAX_BODY,
+	    .handler = handle };
+	const char *listen_spec = NULL, *port_file = NULL, *log_path = NULL;
+
+	log_init("otlp-receiver", LOG_LVL_WARN);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--encode") == 0 && argc == 2)
+			return encode() == 0 ? 0 : 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--listen") == 0)
+			listen_spec = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--port-file") == 0)
+			port_file = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--log") == 0)
+			log_path = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--down-file") == 0)
+			srv.down_file = argv[++i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (listen_spec == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	if (log_path != NULL && (st.log_fd = open(log_path, O_WRONLY |
+	    O_CREAT | O_APPEND | O_CLOEXEC, 0644)) == -1) {
+		log_warn("%s", log_path);
+		return 1;
+	}
+	if (testhttp_listen(&srv, listen_spec, port_file) == -1 ||
+	    testhttp_serve(&srv) == -1)
+		return 1;
+	return 0;
+}
