@@ -636,7 +636,7 @@ value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f, json_object *j, void *dst)
 {
 	size_t len;
-	double d;
+	double d = 0;
 
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_BOOL:
