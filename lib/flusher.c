@@ -175,6 +175,16 @@ flusher_name_cmp(const void *a, const void *b)
 	    ((const struct flusher_seg *)b)->seg.name);
 }
 
+/* Forget shipped offsets of segments that are gone (moved or removed
+ * while no flusher ran). */
+static void
+flusher_prune_ckpt(struct flusher *f)
+{
+	for (size_t i = f->ckpt.n; i-- > 0;)
+		if (flusher_find(f, f->ckpt.e[i].name) == NULL)
+			ckpt_remove(&f->ckpt, f->ckpt.e[i].name);
+}
+
 /* Pick up new segments, drop vanished ones, refresh sizes and locks;
  * oldest first. Returns -1 when the directory cannot be read. */
 static int
@@ -201,7 +211,9 @@ flusher_scan(struct flusher *f)
 		if (!f->segs[i].listed ||
 		    segment_refresh(&f->segs[i].seg) == -1)
 			flusher_forget(f, i);
-	qsort(f->segs, f->nsegs, sizeof(*f->segs), flusher_name_cmp);
+	if (f->nsegs > 1)
+		qsort(f->segs, f->nsegs, sizeof(*f->segs), flusher_name_cmp);
+	flusher_prune_ckpt(f);
 	f->st.backlog_bytes = 0;
 	for (size_t i = 0; i < f->nsegs; i++)
 		f->st.backlog_bytes += f->segs[i].seg.size - f->segs[i].offset;
@@ -375,13 +387,15 @@ flusher_drop_pending(struct flusher *f)
 static void
 flusher_enforce_cap(struct flusher *f)
 {
-	while (f->st.backlog_bytes > f->cfg.max_bytes && f->nsegs > 0) {
-		struct flusher_seg *s = &f->segs[0];
+	size_t i = 0;
+
+	while (f->st.backlog_bytes > f->cfg.max_bytes && i < f->nsegs) {
+		struct flusher_seg *s = &f->segs[i];
 		off_t end;
 		uint64_t n = flusher_oldest_lines(&s->seg, s->offset,
 		    f->st.backlog_bytes - f->cfg.max_bytes, &end);
 
-		if (flusher_covers(f, s->seg.name))
+		if (n > 0 && flusher_covers(f, s->seg.name))
 			flusher_drop_pending(f);
 		f->st.dropped_lines += n;
 		f->st.backlog_bytes -= end - s->offset;
@@ -395,12 +409,14 @@ flusher_enforce_cap(struct flusher *f)
 			if (unlinkat(f->dirfd, s->seg.name, 0) == -1)
 				log_warn("%s: %s", __func__, s->seg.name);
 			f->st.backlog_bytes -= s->seg.size - end;
-			flusher_forget(f, 0);
-		} else if (n > 0) {
+			flusher_forget(f, i);
+			continue;
+		}
+		if (n > 0) {
 			s->offset = end;
 			ckpt_set(&f->ckpt, s->seg.name, end);
-		} else
-			break;	/* only a line still being written */
+		}
+		i++;		/* still being written: try the next one */
 	}
 	if (ckpt_save(&f->ckpt) == -1)
 		log_warn("%s: saving shipped offsets", __func__);
@@ -435,8 +451,8 @@ flusher_cover(struct flusher *f, const char *name, off_t end)
 	f->covers[f->ncovers++].end = end;
 }
 
-/* Take one line into the batch. Returns 1 taken (or set aside as not
- * OTLP/JSON), 0 when it would pass the span limit, -1 on a disk error. */
+/* Take one line into the batch. Returns 1 taken, 2 set aside as not
+ * OTLP/JSON, 0 when it would pass the span limit, -1 on a disk error. */
 static int
 flusher_take_line(struct flusher *f, const char *seg, const char *line,
     size_t len)
@@ -451,7 +467,7 @@ flusher_take_line(struct flusher *f, const char *seg, const char *line,
 		log_warnx("%s: a line that is not OTLP/JSON set aside in %s/: %s",
 		    seg, FLUSHER_REJECTED_DIR, err);
 		snprintf(why, sizeof(why), "not OTLP/JSON: %s", err);
-		return flusher_set_aside(f, seg, line, len, why) == -1 ? -1 : 1;
+		return flusher_set_aside(f, seg, line, len, why) == -1 ? -1 : 2;
 	}
 	if (f->pending_spans > 0 && f->pending_spans + n > f->cfg.batch_spans)
 		return 0;		/* parsed again for the next batch */
@@ -460,32 +476,47 @@ flusher_take_line(struct flusher *f, const char *seg, const char *line,
 	return 1;
 }
 
-/* Take whole lines of one segment into the batch, within the budget.
- * Returns 1 when the batch is full, 0 to go on, -1 on error. */
+/* Take whole lines of one segment into the batch, within the budget;
+ * lines set aside as not OTLP/JSON are consumed but not kept in the
+ * batch's text. Returns 1 when the batch is full, 0 to go on, -1 on a
+ * disk error. A segment that cannot be read is logged and skipped. */
 static int
 flusher_fill_from(struct flusher *f, struct flusher_seg *s, size_t *budget)
 {
-	size_t start = f->lines.len, pos, len, kept;
+	size_t start = f->lines.len, pos, keep, len, consumed;
 	off_t from = s->offset;
 	ssize_t got;
 	char *nl;
 	int r = 0;
 
-	if ((got = segment_read_lines(&s->seg, from, *budget, &f->lines)) <= 0)
-		return got == -1 ? -1 : 0;
-	for (pos = start; pos < start + (size_t)got; pos += len) {
-		nl = memchr(f->lines.data + pos, '\n', start + got - pos);
+	if ((got = segment_read_lines(&s->seg, from, *budget, &f->lines)) <= 0) {
+		if (got == -1)
+			log_warn("%s: reading %s", __func__, s->seg.name);
+		return 0;
+	}
+	for (pos = keep = start; pos < start + (size_t)got; pos += len) {
+		nl = memchr(f->lines.data + pos, '\n', start + (size_t)got - pos);
 		len = (size_t)(nl - (f->lines.data + pos)) + 1;
-		if ((r = flusher_take_line(f, s->seg.name, f->lines.data + pos,
-		    len)) != 1)
+		/* One line may pass the budget, but only in an empty batch. */
+		if (keep > 0 && keep + len > f->cfg.batch_bytes) {
+			r = 0;
+			break;
+		}
+		r = flusher_take_line(f, s->seg.name, f->lines.data + pos, len);
+		if (r == 1) {
+			memmove(f->lines.data + keep, f->lines.data + pos, len);
+			keep += len;
+		} else if (r == 2)
+			r = 1;		/* set aside: consumed, not kept */
+		else
 			break;
 	}
-	kept = pos - start;
-	f->lines.len = pos;		/* lines not taken wait for the next batch */
-	f->lines.data[pos] = '\0';
-	if (kept > 0)
-		flusher_cover(f, s->seg.name, from + (off_t)kept);
-	*budget = kept < *budget ? *budget - kept : 0;
+	consumed = pos - start;
+	f->lines.len = keep;
+	f->lines.data[keep] = '\0';
+	if (consumed > 0)
+		flusher_cover(f, s->seg.name, from + (off_t)consumed);
+	*budget = consumed < *budget ? *budget - consumed : 0;
 	if (r == -1)
 		return -1;
 	return r == 0 || *budget == 0 || f->pending_spans >= f->cfg.batch_spans;

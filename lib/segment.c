@@ -49,7 +49,14 @@ segment_list(int dirfd, char ***names, size_t *n)
 	rewinddir(d);
 	*names = xcalloc(cap, sizeof(**names));
 	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
 		if (!segment_name_valid(de->d_name))
+			continue;
+		/* Only regular files: a directory of that name is not ours. */
+		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode)))
 			continue;
 		if (*n == cap)
 			*names = xrealloc(*names, (cap *= 2) * sizeof(**names));
@@ -81,7 +88,13 @@ segment_open(int dirfd, const char *name, struct segment *seg)
 	seg->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (seg->fd == -1)
 		return -1;
-	return segment_refresh(seg);
+	if (segment_refresh(seg) == -1) {
+		int saved = errno;
+		segment_close(seg);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -117,11 +130,16 @@ segment_read_lines(const struct segment *seg, off_t offset, size_t max,
 	size_t start = out->len, taken;
 	char chunk[SEGMENT_READ_CHUNK];
 	char *nl;
-	ssize_t r;
+	ssize_t r = 0;
 	off_t at = offset;
 
 	for (;;) {
-		r = pread(seg->fd, chunk, sizeof(chunk), at);
+		size_t room = out->limit - out->len;
+
+		if (room == 0)
+			break;
+		r = pread(seg->fd, chunk, room < sizeof(chunk) ? room :
+		    sizeof(chunk), at);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0 || buf_append(out, chunk, (size_t)r) == -1)

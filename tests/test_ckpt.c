@@ -1,0 +1,375 @@
+/* test_ckpt.c - the flusher's shipped offsets: load, edit, durable save,
+ * damaged records. */
+#define _GNU_SOURCE	/* nftw */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+
+#define SEG_A	"spans-1700000000000-41-0.jsonl"
+#define SEG_B	"spans-1700000000001-7-0.jsonl"
+#define SEG_C	"spans-1700000000002-7-1.jsonl"
+#define PATH_LEN	256
+
+struct fx {
+	char	top[64];		/* mkdtemp */
+	char	dir[96];		/* top/state, made by ckpt_load */
+	char	file[128];		/* dir/offsets */
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	strcpy(fx->top, "/tmp/test_ckpt.XXXXXX");
+	if (mkdtemp(fx->top) == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->dir, sizeof(fx->dir), "%s/state", fx->top);
+	snprintf(fx->file, sizeof(fx->file), "%s/" CKPT_FILE, fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	nftw(fx->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+static void
+load_ok(const struct fx *fx, struct ckpt *c)
+{
+	char err[256] = "";
+
+	if (ckpt_load(c, fx->dir, err, sizeof(err)) == -1)
+		fail_msg("ckpt_load: %s", err);
+}
+
+static void
+write_record(const struct fx *fx, const char *text)
+{
+	FILE *fp;
+
+	if (mkdir(fx->dir, 0750) == -1)
+		assert_int_equal(errno, EEXIST);
+	assert_non_null(fp = fopen(fx->file, "w"));
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static char *
+read_record(const struct fx *fx)
+{
+	static char text[4096];
+	FILE *fp = fopen(fx->file, "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	text[n] = '\0';
+	fclose(fp);
+	return text;
+}
+
+static void
+test_load_creates_dir(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c;
+	struct stat st;
+
+	assert_int_equal(stat(fx->dir, &st), -1);
+	load_ok(fx, &c);
+	assert_int_equal(stat(fx->dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(c.n, 0);
+	assert_int_equal(c.dirty, 0);
+	assert_int_equal(ckpt_get(&c, SEG_A), 0);
+	/* Nothing changed: nothing written. */
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(stat(fx->file, &st), -1);
+	ckpt_cleanup(&c);
+	assert_int_equal(c.dirfd, -1);
+}
+
+static void
+test_load_parent_missing(void **state)
+{
+	struct fx *fx = *state;
+	char dir[PATH_LEN], err[256] = "";
+	struct ckpt c;
+
+	snprintf(dir, sizeof(dir), "%s/no/such", fx->top);
+	assert_int_equal(ckpt_load(&c, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, dir));
+	assert_non_null(strstr(err, strerror(ENOENT)));
+	ckpt_cleanup(&c);
+}
+
+static void
+test_set_get_remove(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c;
+	char name[64];
+
+	load_ok(fx, &c);
+	ckpt_set(&c, SEG_A, 100);
+	assert_int_equal(c.dirty, 1);
+	ckpt_set(&c, SEG_B, 200);
+	assert_int_equal(ckpt_get(&c, SEG_A), 100);
+	assert_int_equal(ckpt_get(&c, SEG_B), 200);
+	assert_int_equal(ckpt_get(&c, SEG_C), 0);
+	ckpt_set(&c, SEG_A, 150);
+	assert_int_equal(ckpt_get(&c, SEG_A), 150);
+	assert_int_equal(c.n, 2);
+
+	ckpt_remove(&c, SEG_A);
+	assert_int_equal(ckpt_get(&c, SEG_A), 0);
+	assert_int_equal(ckpt_get(&c, SEG_B), 200);
+	assert_int_equal(c.n, 1);
+	ckpt_remove(&c, SEG_C);		/* not there: nothing happens */
+	assert_int_equal(c.n, 1);
+
+	/* Past the first allocation. */
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "spans-%d-1-0.jsonl", i);
+		ckpt_set(&c, name, i + 1);
+	}
+	assert_int_equal(c.n, 101);
+	assert_int_equal(ckpt_get(&c, "spans-77-1-0.jsonl"), 78);
+	assert_int_equal(ckpt_get(&c, SEG_B), 200);
+	ckpt_cleanup(&c);
+}
+
+static void
+test_set_same_not_dirty(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c;
+
+	load_ok(fx, &c);
+	ckpt_set(&c, SEG_A, 10);
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(c.dirty, 0);
+	ckpt_set(&c, SEG_A, 10);
+	assert_int_equal(c.dirty, 0);
+	ckpt_set(&c, SEG_A, 11);
+	assert_int_equal(c.dirty, 1);
+	ckpt_cleanup(&c);
+}
+
+static void
+test_save_load_roundtrip(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c, d;
+
+	load_ok(fx, &c);
+	ckpt_set(&c, SEG_A, 0);
+	ckpt_set(&c, SEG_B, 4096);
+	ckpt_set(&c, SEG_C, (off_t)1 << 40);
+	ckpt_set(&c, "spans-x.jsonl", 1);
+	ckpt_remove(&c, "spans-x.jsonl");
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(c.dirty, 0);
+	ckpt_cleanup(&c);
+
+	load_ok(fx, &d);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.dirty, 0);
+	assert_int_equal(ckpt_get(&d, SEG_A), 0);
+	assert_int_equal(ckpt_get(&d, SEG_B), 4096);
+	assert_int_equal(ckpt_get(&d, SEG_C), (off_t)1 << 40);
+	assert_int_equal(ckpt_get(&d, "spans-x.jsonl"), 0);
+	ckpt_cleanup(&d);
+}
+
+static void
+test_save_atomic(void **state)
+{
+	struct fx *fx = *state;
+	char tmp[PATH_LEN];
+	struct stat before, after;
+	struct ckpt c;
+
+	write_record(fx, SEG_A " 5\n");
+	assert_int_equal(stat(fx->file, &before), 0);
+	load_ok(fx, &c);
+	assert_int_equal(ckpt_get(&c, SEG_A), 5);
+	ckpt_set(&c, SEG_A, 77);
+	assert_int_equal(ckpt_save(&c), 0);
+	ckpt_cleanup(&c);
+
+	/* Replaced by rename: a new file in the old one's place. */
+	assert_int_equal(stat(fx->file, &after), 0);
+	assert_true(after.st_ino != before.st_ino);
+	assert_string_equal(read_record(fx), SEG_A " 77\n");
+	snprintf(tmp, sizeof(tmp), "%s/.offsets.tmp", fx->dir);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void
+test_save_empty_record(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c;
+
+	write_record(fx, SEG_A " 5\n");
+	load_ok(fx, &c);
+	ckpt_remove(&c, SEG_A);
+	assert_int_equal(ckpt_save(&c), 0);
+	ckpt_cleanup(&c);
+	assert_string_equal(read_record(fx), "");
+	load_ok(fx, &c);
+	assert_int_equal(c.n, 0);
+	ckpt_cleanup(&c);
+}
+
+static void
+test_load_empty_file(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c;
+
+	write_record(fx, "");
+	load_ok(fx, &c);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(ckpt_get(&c, SEG_A), 0);
+	ckpt_set(&c, SEG_A, 3);
+	assert_int_equal(ckpt_save(&c), 0);
+	ckpt_cleanup(&c);
+	assert_string_equal(read_record(fx), SEG_A " 3\n");
+}
+
+static void
+test_load_damaged(void **state)
+{
+	static const char *bad[] = {
+		"garbage\n",
+		SEG_A " 10\nno offset here\n",
+		SEG_A "\n",
+		"notasegment 10\n",
+		".spans-1-2-3.jsonl 10\n",
+		"spans-1-2-3.json 10\n",
+		SEG_A " -1\n",
+		SEG_A " ten\n",
+		SEG_A " 10x\n",
+		SEG_A " \n",
+		SEG_A "  10\n",
+		SEG_A " 99999999999999999999999\n",
+	};
+	struct fx *fx = *state;
+	char err[256];
+	struct ckpt c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_record(fx, bad[i]);
+		err[0] = '\0';
+		if (ckpt_load(&c, fx->dir, err, sizeof(err)) != -1)
+			fail_msg("record \"%s\" loaded", bad[i]);
+		if (strstr(err, CKPT_FILE) == NULL ||
+		    strstr(err, "damaged") == NULL)
+			fail_msg("record \"%s\": unclear error \"%s\"", bad[i],
+			    err);
+		ckpt_cleanup(&c);
+	}
+}
+
+static void
+test_load_unreadable(void **state)
+{
+	struct fx *fx = *state;
+	char err[256] = "";
+	struct ckpt c;
+
+	/* offsets as a directory: it opens but cannot be read. */
+	assert_int_equal(mkdir(fx->dir, 0750), 0);
+	assert_int_equal(mkdir(fx->file, 0750), 0);
+	assert_int_equal(ckpt_load(&c, fx->dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, CKPT_FILE));
+	ckpt_cleanup(&c);
+}
+
+static void
+test_save_not_dirty_keeps_file(void **state)
+{
+	struct fx *fx = *state;
+	struct stat a, b;
+	struct ckpt c;
+
+	load_ok(fx, &c);
+	ckpt_set(&c, SEG_B, 42);
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(stat(fx->file, &a), 0);
+	usleep(20 * 1000);		/* a rewrite would show in mtime */
+	assert_int_equal(ckpt_save(&c), 0);
+	ckpt_set(&c, SEG_B, 42);	/* the same value: still clean */
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(stat(fx->file, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+	assert_int_equal(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+	ckpt_cleanup(&c);
+
+	/* Nor does a freshly loaded record. */
+	load_ok(fx, &c);
+	assert_int_equal(ckpt_save(&c), 0);
+	ckpt_cleanup(&c);
+	assert_int_equal(stat(fx->file, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+}
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_load_creates_dir),
+		T(test_load_parent_missing),
+		T(test_set_get_remove),
+		T(test_set_same_not_dirty),
+		T(test_save_load_roundtrip),
+		T(test_save_atomic),
+		T(test_save_empty_record),
+		T(test_load_empty_file),
+		T(test_load_damaged),
+		T(test_load_unreadable),
+		T(test_save_not_dirty_keeps_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
