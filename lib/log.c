@@ -39,7 +39,7 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char line[2048];
