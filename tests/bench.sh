@@ -4,8 +4,9 @@
 #   1. the offline recipe model (the default stack): the whole path's cost;
 #   2. a mock model that takes 1 s per call: many slow LLM calls at once;
 #   3. (2) again with nginx upstream keep-alive, to compare;
-# then the pool's memory (RSS) under load, and how fast span-flusher ships
-# what the offline run spooled.
+# then the pool's memory (RSS) under load, how fast span-flusher ships
+# what the offline run spooled, and spool-tail --sessions over a generated
+# spool of 1 million spans (BENCH_SPANS).
 set -eu
 BUILD_DIR=$(cd "${1:-build}" && pwd)
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,4 +75,23 @@ run_wrk "offline-speed mock, no keep-alive" 32 '{"messages":[{"role":"user","con
 stop_stack
 start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini LOG_LEVEL=error NGINX_FCGI_KEEPALIVE=16
 run_wrk "offline-speed mock, keep-alive 16" 32 '{"messages":[{"role":"user","content":"fast"}]}'
+stop_stack
+stop_mock
+
+# spool-tail over a day of spool: BENCH_SPANS spans written by spoolgen
+# (two writers, like two workers), then --sessions and a filtered --json.
+spans=${BENCH_SPANS:-1000000}
+big=$T/bigspool
+"$TESTS_BIN/spoolgen" "$big" $((spans / 4)) 4 &
+"$TESTS_BIN/spoolgen" "$big" $((spans / 4)) 4
+wait
+echo "== spool-tail over $spans spans ($(du -sh "$big" | cut -f1) in $(ls "$big" | wc -l) segments)"
+for args in "--sessions" "--json --no-follow --session session_1700000000000_bench" \
+    "--no-follow -n 10 --errors"; do
+	bash -c 'TIMEFORMAT="%R s wall, %U s user, %S s sys"; time "$0" --spool "$1" $2 >/dev/null' \
+	    "$BUILD_DIR/bin/spool-tail" "$big" "$args" 2> "$T/st.time"
+	echo "   spool-tail $args: $(cat "$T/st.time")"
+done
+/usr/bin/time -f "   --sessions peak RSS: %M KiB" "$BUILD_DIR/bin/spool-tail" \
+    --spool "$big" --sessions >/dev/null
 FAILED=0

@@ -1,0 +1,414 @@
+/* sessions.c - per session.id figures as Phoenix's Sessions view shows
+ * them (turns, first input, last output, tokens, errors, last activity),
+ * kept in two open-addressing tables: sessions, and root traces seen. */
+#include "sessions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define SLOTS_MIN	1024	/* initial size of either table */
+#define LEFT		TAILVIEW_ALIGN_LEFT
+#define RIGHT		TAILVIEW_ALIGN_RIGHT
+#define COL_SESSION_MIN	24	/* the id column gets more only when the */
+#define COL_SESSION_MAX	64	/* text columns are already full */
+#define COL_TURNS	5
+#define COL_TOKENS	8
+#define COL_ERRORS	6
+#define COL_TIME	19	/* YYYY-MM-DD HH:MM:SS */
+#define COL_TEXT_MIN	8
+#define COLS_FIXED	(COL_TURNS + COL_TOKENS + COL_ERRORS + COL_TIME + 6)
+
+struct sess {
+	uint64_t	 turns, tokens, errors;
+	uint64_t	 first_seen, last_activity;
+	uint64_t	 first_root, last_root;	/* start times; turns > 0 */
+	int		 have_root;
+	uint32_t	 hash;
+	char		 first_input[SESSIONS_TEXT_MAX];
+	char		 last_output[SESSIONS_TEXT_MAX];
+	char		 id[];
+};
+
+struct tkey {			/* a trace id; 0, 0 marks a free slot */
+	uint64_t	 hi, lo;
+};
+
+struct sessions {
+	struct sess	**slots;
+	size_t		  nslots, n;
+	struct tkey	 *traces;	/* traces whose root was counted */
+	size_t		  ntslots, ntraces;
+};
+
+struct sessions *
+sessions_new(void)
+{
+	struct sessions *ss = xcalloc(1, sizeof(*ss));
+
+	ss->nslots = ss->ntslots = SLOTS_MIN;
+	ss->slots = xcalloc(ss->nslots, sizeof(*ss->slots));
+	ss->traces = xcalloc(ss->ntslots, sizeof(*ss->traces));
+	return ss;
+}
+
+void
+sessions_free(struct sessions *ss)
+{
+	if (ss == NULL)
+		return;
+	for (size_t i = 0; i < ss->nslots; i++)
+		free(ss->slots[i]);
+	free(ss->slots);
+	free(ss->traces);
+	free(ss);
+}
+
+size_t
+sessions_count(const struct sessions *ss)
+{
+	return ss == NULL ? 0 : ss->n;
+}
+
+/* ---- The session table ------------------------------------------------ */
+
+static uint64_t
+fnv64(const char *p, size_t len, uint64_t h)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot holding id, or the free slot where it would go. */
+static size_t
+sess_slot(struct sess *const *slots, size_t nslots, const char *id,
+    size_t len, uint32_t hash)
+{
+	size_t mask = nslots - 1, i = hash & mask;
+
+	while (slots[i] != NULL && (slots[i]->hash != hash ||
+	    strncmp(slots[i]->id, id, len) != 0 || slots[i]->id[len] != '\0'))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void
+sess_grow(struct sessions *ss)
+{
+	size_t n = ss->nslots * 2;
+	struct sess **slots = xcalloc(n, sizeof(*slots));
+
+	for (size_t i = 0; i < ss->nslots; i++) {
+		struct sess *se = ss->slots[i];
+
+		if (se != NULL)
+			slots[sess_slot(slots, n, se->id, strlen(se->id),
+			    se->hash)] = se;
+	}
+	free(ss->slots);
+	ss->slots = slots;
+	ss->nslots = n;
+}
+
+static struct sess *
+sess_get(struct sessions *ss, const char *id, size_t len)
+{
+	uint32_t hash = (uint32_t)fnv64(id, len, 14695981039346656037ULL);
+	size_t i = sess_slot(ss->slots, ss->nslots, id, len, hash);
+	struct sess *se;
+
+	if (ss->slots[i] != NULL)
+		return ss->slots[i];
+	se = xcalloc(1, sizeof(*se) + len + 1);
+	memcpy(se->id, id, len);
+	se->hash = hash;
+	se->first_seen = UINT64_MAX;
+	ss->slots[i] = se;
+	if (++ss->n * 2 > ss->nslots)
+		sess_grow(ss);
+	return se;
+}
+
+/* ---- Root traces -------------------------------------------------------- */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 32 hex digits as they are; anything else hashed to 128 bits. */
+static struct tkey
+trace_key(struct spanscan_str id)
+{
+	struct tkey k = { 0, 0 };
+	size_t i;
+	int v = 0;
+
+	for (i = 0; id.ptr != NULL && id.len == 32 && i < 32; i++) {
+		if ((v = hexval(id.ptr[i])) == -1)
+			break;
+		if (i < 16)
+			k.hi = k.hi << 4 | (uint64_t)v;
+		else
+			k.lo = k.lo << 4 | (uint64_t)v;
+	}
+	if (i < 32 || v == -1) {
+		k.hi = fnv64(id.ptr ? id.ptr : "", id.ptr ? id.len : 0,
+		    14695981039346656037ULL);
+		k.lo = fnv64(id.ptr ? id.ptr : "", id.ptr ? id.len : 0,
+		    0x9e3779b97f4a7c15ULL);
+	}
+	if (k.hi == 0 && k.lo == 0)
+		k.lo = 1;
+	return k;
+}
+
+static size_t
+trace_slot(const struct tkey *slots, size_t nslots, struct tkey k)
+{
+	size_t mask = nslots - 1, i = (size_t)((k.hi ^ k.lo) *
+	    0x9e3779b97f4a7c15ULL >> 32) & mask;
+
+	while ((slots[i].hi != 0 || slots[i].lo != 0) &&
+	    (slots[i].hi != k.hi || slots[i].lo != k.lo))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Remember trace k; returns 1 when it is new. */
+static int
+trace_add(struct sessions *ss, struct tkey k)
+{
+	size_t i = trace_slot(ss->traces, ss->ntslots, k), n;
+	struct tkey *t;
+
+	if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
+		return 0;
+	ss->traces[i] = k;
+	if (++ss->ntraces * 2 <= ss->ntslots)
+		return 1;
+	n = ss->ntslots * 2;
+	t = xcalloc(n, sizeof(*t));
+	for (i = 0; i < ss->ntslots; i++)
+		if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
+			t[trace_slot(t, n, ss->traces[i])] = ss->traces[i];
+	free(ss->traces);
+	ss->traces = t;
+	ss->ntslots = n;
+	return 1;
+}
+
+/* ---- Adding spans ------------------------------------------------------- */
+
+static int
+is_llm(struct spanscan_str kind)
+{
+	return kind.ptr != NULL && kind.len == 3 &&
+	    memcmp(kind.ptr, "LLM", 3) == 0;
+}
+
+static uint64_t
+span_tokens(const struct spanscan_span *s)
+{
+	if (!s->have_tokens || !is_llm(s->oi_kind))
+		return 0;
+	if (s->tokens_total >= 0)
+		return (uint64_t)s->tokens_total;
+	return (uint64_t)(s->tokens_prompt > 0 ? s->tokens_prompt : 0) +
+	    (uint64_t)(s->tokens_completion > 0 ? s->tokens_completion : 0);
+}
+
+static void
+sess_root(struct sessions *ss, struct sess *se, const struct spanscan_span *s)
+{
+	if (trace_add(ss, trace_key(s->trace_id)))
+		se->turns++;
+	/* By start time, not by the order the spool gives them in. */
+	if (!se->have_root || s->start_ns < se->first_root) {
+		se->first_root = s->start_ns;
+		tailview_text(s->input, se->first_input, SESSIONS_TEXT_MAX);
+	}
+	if (!se->have_root || s->start_ns > se->last_root) {
+		se->last_root = s->start_ns;
+		tailview_text(s->output, se->last_output, SESSIONS_TEXT_MAX);
+	}
+	se->have_root = 1;
+}
+
+void
+sessions_add(struct sessions *ss, const struct spanscan_span *s)
+{
+	char id[SESSIONS_ID_MAX];
+	uint64_t end = s->end_ns > s->start_ns ? s->end_ns : s->start_ns;
+	struct sess *se;
+	size_t len;
+
+	if (s->session_id.ptr == NULL || s->session_id.len == 0 ||
+	    (len = spanscan_unescape(s->session_id, id, sizeof(id), 1)) == 0)
+		return;
+	se = sess_get(ss, id, len);
+	if (s->start_ns < se->first_seen)
+		se->first_seen = s->start_ns;
+	if (end > se->last_activity)
+		se->last_activity = end;
+	se->errors += s->status_code == 2;
+	se->tokens += span_tokens(s);
+	if (s->parent_span_id.ptr == NULL || s->parent_span_id.len == 0)
+		sess_root(ss, se, s);
+}
+
+int
+sessions_get(const struct sessions *ss, const char *id,
+    struct sessions_row *row)
+{
+	size_t len = strlen(id);
+	uint32_t hash = (uint32_t)fnv64(id, len, 14695981039346656037ULL);
+	const struct sess *se;
+
+	se = ss->slots[sess_slot(ss->slots, ss->nslots, id, len, hash)];
+	if (se == NULL)
+		return -1;
+	row->id = se->id;
+	row->turns = se->turns;
+	row->tokens = se->tokens;
+	row->errors = se->errors;
+	row->first_seen_ns = se->first_seen;
+	row->last_activity_ns = se->last_activity;
+	row->first_input = se->first_input;
+	row->last_output = se->last_output;
+	return 0;
+}
+
+/* ---- The table ---------------------------------------------------------- */
+
+struct layout {
+	int	session, text;	/* columns of the id and of each text */
+};
+
+static int
+sess_cmp(const void *a, const void *b)
+{
+	const struct sess *x = *(struct sess *const *)a;
+	const struct sess *y = *(struct sess *const *)b;
+
+	if (x->last_activity != y->last_activity)
+		return x->last_activity < y->last_activity ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The id column as wide as the ids, up to COL_SESSION_MIN while the text
+ * columns are narrower than SESSIONS_TEXT_COLS (less when they would get
+ * under COL_TEXT_MIN); the texts share the rest. Below about 75 columns
+ * lines are wider than the terminal. */
+static void
+layout_fit(struct layout *l, struct sess *const *rows, size_t n,
+    const struct tailview_opts *o)
+{
+	int width = o->width <= 0 ? TAILVIEW_WIDTH_DEFAULT :
+	    o->width > TAILVIEW_WIDTH_MAX ? TAILVIEW_WIDTH_MAX : o->width;
+	int longest = 7, cap, w;	/* "SESSION" */
+
+	for (size_t i = 0; i < n; i++)
+		if ((w = tailview_cols(rows[i]->id, strlen(rows[i]->id))) >
+		    longest)
+			longest = w;
+	cap = width - COLS_FIXED - 2 * SESSIONS_TEXT_COLS;
+	cap = cap < COL_SESSION_MIN ? COL_SESSION_MIN :
+	    cap > COL_SESSION_MAX ? COL_SESSION_MAX : cap;
+	l->session = longest < cap ? longest : cap;
+	if (width - COLS_FIXED - l->session < 2 * COL_TEXT_MIN)
+		l->session = width - COLS_FIXED - 2 * COL_TEXT_MIN;
+	if (l->session < 7)
+		l->session = 7;	/* narrower terminals wrap */
+	l->text = (width - COLS_FIXED - l->session) / 2;
+	if (l->text > SESSIONS_TEXT_COLS)
+		l->text = SESSIONS_TEXT_COLS;
+	if (l->text < COL_TEXT_MIN)
+		l->text = COL_TEXT_MIN;
+}
+
+static void
+print_header(FILE *out, const struct layout *l, const struct tailview_opts *o)
+{
+	const char *b = TAILVIEW_BOLD;
+
+	tailview_cell(out, o, b, "SESSION", l->session, LEFT);
+	fputc(' ', out);
+	tailview_cell(out, o, b, "TURNS", COL_TURNS, RIGHT);
+	fputc(' ', out);
+	tailview_cell(out, o, b, "FIRST INPUT", l->text, LEFT);
+	fputc(' ', out);
+	tailview_cell(out, o, b, "LAST OUTPUT", l->text, LEFT);
+	fputc(' ', out);
+	tailview_cell(out, o, b, "TOKENS", COL_TOKENS, RIGHT);
+	fputc(' ', out);
+	tailview_cell(out, o, b, "ERRORS", COL_ERRORS, RIGHT);
+	fputc(' ', out);
+	tailview_cell(out, o, b, "LAST ACTIVITY", 13, LEFT);
+	fputc('\n', out);
+}
+
+static void
+print_number(FILE *out, const struct tailview_opts *o, const char *color,
+    uint64_t v, int cols)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	fputc(' ', out);
+	tailview_cell(out, o, color, num, cols, RIGHT);
+}
+
+static void
+print_row(FILE *out, const struct sess *se, const struct layout *l,
+    const struct tailview_opts *o)
+{
+	char when[TAILVIEW_TIME_LEN];
+
+	tailview_cell(out, o, TAILVIEW_CYAN, se->id, l->session,
+	    TAILVIEW_CUT_MIDDLE);
+	print_number(out, o, NULL, se->turns, COL_TURNS);
+	fputc(' ', out);
+	tailview_cell(out, o, NULL, se->first_input, l->text, LEFT);
+	fputc(' ', out);
+	tailview_cell(out, o, NULL, se->last_output, l->text, LEFT);
+	print_number(out, o, NULL, se->tokens, COL_TOKENS);
+	print_number(out, o, se->errors > 0 ? TAILVIEW_RED : NULL,
+	    se->errors, COL_ERRORS);
+	fputc(' ', out);
+	tailview_time(se->last_activity, o, 1, when, sizeof(when));
+	tailview_cell(out, o, TAILVIEW_DIM, when,
+	    tailview_cols(when, strlen(when)), LEFT);
+	fputc('\n', out);
+}
+
+void
+sessions_print(FILE *out, const struct sessions *ss,
+    const struct tailview_opts *o)
+{
+	struct sess **rows;
+	struct layout l;
+	size_t n = 0;
+
+	if (ss == NULL)
+		return;
+	rows = xmalloc((ss->n + 1) * sizeof(*rows));
+	for (size_t i = 0; i < ss->nslots; i++)
+		if (ss->slots[i] != NULL)
+			rows[n++] = ss->slots[i];
+	qsort(rows, n, sizeof(*rows), sess_cmp);
+	layout_fit(&l, rows, n, o);
+	print_header(out, &l, o);
+	for (size_t i = 0; i < n; i++)
+		print_row(out, rows[i], &l, o);
+	free(rows);
+}

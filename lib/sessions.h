@@ -1,0 +1,63 @@
+/* sessions.h - spans grouped by session.id the way Phoenix's Sessions view
+ * counts them, and that view as a table. Memory grows with the sessions
+ * and root traces, never with the spans. */
+#ifndef RC_SESSIONS_H
+#define RC_SESSIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "spanscan.h"
+#include "tailview.h"
+
+/* Bytes kept of a session id (longer ones are told apart by this prefix)
+ * and of a first input / last output, which are also cut to
+ * SESSIONS_TEXT_COLS columns (Phoenix lists the first 101 characters). */
+#define SESSIONS_ID_MAX		256
+#define SESSIONS_TEXT_MAX	256
+#define SESSIONS_TEXT_COLS	101
+
+/* What the table shows of one session. */
+struct sessions_row {
+	const char	*id;
+	uint64_t	 turns;		/* traces with a root span here */
+	uint64_t	 tokens;	/* llm.token_count of LLM spans */
+	uint64_t	 errors;	/* spans with status ERROR */
+	uint64_t	 first_seen_ns;	/* earliest span start */
+	uint64_t	 last_activity_ns; /* latest span end */
+	const char	*first_input;	/* of the earliest root span */
+	const char	*last_output;	/* of the latest root span */
+};
+
+struct sessions;
+
+/* An empty set; never fails (abort on OOM). Free with sessions_free
+ * (NULL is fine). */
+struct sessions *sessions_new(void);
+void sessions_free(struct sessions *ss);
+
+/* Count one span in its session; spans without a session.id are ignored.
+ * Allocates only for a new session or a new root trace. A root span is
+ * one without parentSpanId; a trace counts once however often its root
+ * span is added. Tokens: llm.token_count.total of spans whose
+ * openinference.span.kind is LLM, prompt + completion when the total is
+ * absent. */
+void sessions_add(struct sessions *ss, const struct spanscan_span *s);
+
+size_t sessions_count(const struct sessions *ss);
+
+/* Fill row with session id's figures; the strings belong to ss (valid
+ * until sessions_free, their content follows later sessions_add calls).
+ * Returns 0, or -1 when there is no such session. */
+int sessions_get(const struct sessions *ss, const char *id,
+    struct sessions_row *row) __attribute__((warn_unused_result));
+
+/* The table: a header line, then one line per session, the most recent
+ * last activity at the bottom (nearest the prompt), columns fitted to
+ * o->width: session id, turns, first input, last output, tokens, errors,
+ * last activity (local time, or UTC with o->utc). Colours with o->color. */
+void sessions_print(FILE *out, const struct sessions *ss,
+    const struct tailview_opts *o);
+
+#endif

@@ -1,0 +1,218 @@
+/* spoolwalk.c - a viewer's reading of the spool (see spoolwalk.h). */
+#include "spoolwalk.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "segment.h"
+#include "xalloc.h"
+
+struct spoolwalk_file {
+	dev_t	dev;
+	ino_t	ino;
+	off_t	offset;		/* handed out up to here */
+	off_t	size;
+	int	missed;		/* listings it was not in */
+};
+
+struct spoolwalk {
+	int			 dirfd, sentfd;	/* sentfd -1 when absent */
+	struct spoolwalk_file	*files;
+	size_t			 n, cap;
+	struct spoolwalk_stats	 st;
+};
+
+struct spoolwalk *
+spoolwalk_open(const char *dir, char *err, size_t errlen)
+{
+	struct spoolwalk *w = xcalloc(1, sizeof(*w));
+
+	if ((w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	w->sentfd = openat(w->dirfd, "sent", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC);
+	return w;
+}
+
+void
+spoolwalk_free(struct spoolwalk *w)
+{
+	if (w == NULL)
+		return;
+	close(w->dirfd);
+	if (w->sentfd != -1)
+		close(w->sentfd);
+	free(w->files);
+	free(w);
+}
+
+const struct spoolwalk_stats *
+spoolwalk_stats(const struct spoolwalk *w)
+{
+	return &w->st;
+}
+
+uint64_t
+spoolwalk_partial_bytes(const struct spoolwalk *w)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->files[i].missed == 0)
+			n += (uint64_t)(w->files[i].size - w->files[i].offset);
+	return n;
+}
+
+static struct spoolwalk_file *
+spoolwalk_find(struct spoolwalk *w, const struct stat *st)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->files[i].dev == st->st_dev && w->files[i].ino == st->st_ino)
+			return &w->files[i];
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 32;
+		w->files = xrealloc(w->files, w->cap * sizeof(*w->files));
+	}
+	w->files[w->n] = (struct spoolwalk_file){ .dev = st->st_dev,
+	    .ino = st->st_ino };
+	return &w->files[w->n++];
+}
+
+/* Hand out the whole lines of fd from f->offset to its size. */
+static int
+spoolwalk_lines(struct spoolwalk *w, int fd, struct spoolwalk_file *f,
+    spoolwalk_fn fn, void *arg)
+{
+	const char *p, *end, *nl;
+	char *map;
+	int rc = 0;
+
+	if (f->size <= f->offset)
+		return 0;
+	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return 0;		/* gone or unreadable: try again later */
+	p = map + f->offset;
+	end = map + f->size;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		w->st.lines++;
+		w->st.bytes += (uint64_t)(nl - p) + 1;
+		if (fn != NULL && fn(p, (size_t)(nl - p), arg) == -1)
+			rc = -1;
+		p = nl + 1;
+		f->offset = p - map;
+		if (rc == -1)
+			break;
+	}
+	munmap(map, (size_t)f->size);
+	return rc;
+}
+
+struct spoolwalk_entry {	/* a segment in one of the two directories */
+	char	*name;
+	int	 dirfd;
+};
+
+static int
+spoolwalk_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct spoolwalk_entry *)a)->name,
+	    ((const struct spoolwalk_entry *)b)->name);
+}
+
+/* Both directories' segments, oldest first. */
+static struct spoolwalk_entry *
+spoolwalk_list(struct spoolwalk *w, size_t *n)
+{
+	struct spoolwalk_entry *e = NULL;
+	char **names;
+	size_t k;
+	/* The spool before sent/: a segment moving between the two is then
+	 * seen twice (one inode, one entry), never missed. */
+	int fds[2] = { w->dirfd, w->sentfd };
+
+	*n = 0;
+	for (int d = 0; d < 2; d++) {
+		if (fds[d] == -1 || segment_list(fds[d], &names, &k) == -1)
+			continue;
+		e = xrealloc(e, (*n + k + 1) * sizeof(*e));
+		for (size_t i = 0; i < k; i++)
+			e[(*n)++] = (struct spoolwalk_entry){ names[i], fds[d] };
+		free(names);
+	}
+	if (*n > 1)
+		qsort(e, *n, sizeof(*e), spoolwalk_entry_cmp);
+	return e;
+}
+
+/* Visit every segment: known ones continue from their offset, new ones
+ * start at 0 (or at their end when skip is set); vanished ones go. */
+static int
+spoolwalk_visit(struct spoolwalk *w, spoolwalk_fn fn, void *arg, int skip)
+{
+	struct spoolwalk_entry *e;
+	struct spoolwalk_file *f;
+	struct stat st;
+	size_t n, i;
+	int fd, rc = 0;
+
+	if (w->sentfd == -1)	/* the flusher may have made it since */
+		w->sentfd = openat(w->dirfd, "sent", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+	for (i = 0; i < w->n; i++)
+		w->files[i].missed++;
+	e = spoolwalk_list(w, &n);
+	for (i = 0; i < n; i++) {
+		fd = openat(e[i].dirfd, e[i].name, O_RDONLY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		if (fd != -1 && fstat(fd, &st) == 0) {
+			f = spoolwalk_find(w, &st);
+			f->missed = 0;
+			f->size = st.st_size;
+			if (skip)
+				f->offset = f->size;
+			else if (rc == 0)
+				rc = spoolwalk_lines(w, fd, f, fn, arg);
+		}
+		if (fd != -1)
+			close(fd);
+		free(e[i].name);
+	}
+	free(e);
+	w->st.files = 0;
+	/* Forget a file only once two listings missed it: it was deleted. */
+	for (i = w->n; i-- > 0;)
+		if (w->files[i].missed >= 2)
+			w->files[i] = w->files[--w->n];
+		else if (w->files[i].missed == 0)
+			w->st.files++;
+	return rc;
+}
+
+int
+spoolwalk_read_all(struct spoolwalk *w, spoolwalk_fn fn, void *arg)
+{
+	return spoolwalk_visit(w, fn, arg, 0);
+}
+
+void
+spoolwalk_skip_all(struct spoolwalk *w)
+{
+	(void)spoolwalk_visit(w, NULL, NULL, 1);
+}
+
+int
+spoolwalk_poll(struct spoolwalk *w, spoolwalk_fn fn, void *arg)
+{
+	return spoolwalk_visit(w, fn, arg, 0);
+}

@@ -1,0 +1,1167 @@
+/* tailview.c - spool-tail's terminal views: the one-line span view, traces
+ * as trees with a waterfall bar, and the cells, durations and times. */
+#define _GNU_SOURCE	/* timegm */
+#include "tailview.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xalloc.h"
+
+#define NS_PER_SEC	1000000000ULL
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#define LEFT		TAILVIEW_ALIGN_LEFT
+#define RIGHT		TAILVIEW_ALIGN_RIGHT
+#define ELLIPSIS	"…"
+
+#define LINE_KIND_MIN	6	/* kind column: at least, at most */
+#define LINE_KIND_MAX	11
+#define LINE_NAME_MIN	12
+#define LINE_NAME_MAX	24
+#define LINE_DUR_COLS	6
+#define LINE_STATUS_COLS 5
+#define LINE_SESSION_MAX 24
+
+#define TREE_NAME_COLS	28	/* indent + name */
+#define TREE_KIND_COLS	9
+#define TREE_INDENT_MAX	10	/* deeper spans are indented no further */
+#define TREE_ID_MAX	32	/* hex digits kept of a trace or span id */
+#define TREE_NAME_MAX	64	/* bytes kept of a name, kind, session id */
+#define TREE_SLOTS_MIN	1024
+
+/* ---- Small formatting helpers --------------------------------------- */
+
+void
+tailview_opts_init(struct tailview_opts *o)
+{
+	o->color = 0;
+	o->width = TAILVIEW_WIDTH_DEFAULT;
+	o->utc = 0;
+}
+
+const char *
+tailview_kind_name(int otel_kind)
+{
+	static const char *const names[] = { "UNSPECIFIED", "INTERNAL",
+	    "SERVER", "CLIENT", "PRODUCER", "CONSUMER" };
+
+	if (otel_kind < 0 || otel_kind > 5)
+		return "UNKNOWN";
+	return names[otel_kind];
+}
+
+/* ns / unit, rounded to nearest. */
+static uint64_t
+div_round(uint64_t ns, uint64_t unit)
+{
+	return ns / unit + (ns % unit >= unit - unit / 2 ? 1 : 0);
+}
+
+static void
+duration_long(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = div_round(ns, NS_PER_SEC), m;
+
+	if (s < 3600) {
+		snprintf(buf, len, "%um%02us", (unsigned)(s / 60),
+		    (unsigned)(s % 60));
+		return;
+	}
+	m = div_round(ns, 60 * NS_PER_SEC);
+	snprintf(buf, len, "%lluh%02um", (unsigned long long)(m / 60),
+	    (unsigned)(m % 60));
+}
+
+char *
+tailview_duration(uint64_t ns, char *buf, size_t len)
+{
+	/* Each range is tried with the value rounded to its own precision,
+	 * so 9.996ms becomes 10.0ms, not 10.00ms. */
+	static const struct {
+		uint64_t	 unit, scale, below;
+		const char	*sfx;
+	} r[] = {
+		{ 1000, 1, 1000, "µs" }, { 10000, 100, 1000, "ms" },
+		{ 100000, 10, 1000, "ms" }, { 1000000, 1, 1000, "ms" },
+		{ 10000000, 100, 1000, "s" }, { 100000000, 10, 600, "s" },
+	};
+	uint64_t v;
+
+	if (ns < 1000) {
+		snprintf(buf, len, "%uns", (unsigned)ns);
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		if ((v = div_round(ns, r[i].unit)) >= r[i].below)
+			continue;
+		if (r[i].scale == 1)
+			snprintf(buf, len, "%u%s", (unsigned)v, r[i].sfx);
+		else
+			snprintf(buf, len, "%u.%0*u%s",
+			    (unsigned)(v / r[i].scale), r[i].scale == 100 ? 2 : 1,
+			    (unsigned)(v % r[i].scale), r[i].sfx);
+		return buf;
+	}
+	duration_long(ns, buf, len);
+	return buf;
+}
+
+char *
+tailview_time(uint64_t ns, const struct tailview_opts *o, int with_date,
+    char *buf, size_t len)
+{
+	time_t sec = (time_t)(ns / NS_PER_SEC);
+	struct tm tm;
+	size_t n;
+
+	if ((o->utc ? gmtime_r(&sec, &tm) : localtime_r(&sec, &tm)) == NULL ||
+	    (n = strftime(buf, len, with_date ? "%Y-%m-%d %H:%M:%S" :
+	    "%H:%M:%S", &tm)) == 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (!with_date)
+		snprintf(buf + n, len - n, ".%03u",
+		    (unsigned)(ns / 1000000 % 1000));
+	return buf;
+}
+
+/* ---- UTF-8 text in terminal columns --------------------------------- */
+
+/* Decode one character; a malformed byte is taken alone as U+FFFD. */
+static uint32_t
+u8_next(const unsigned char *s, size_t len, size_t *adv)
+{
+	uint32_t c = s[0];
+	size_t n = c < 0x80 ? 1 : c >= 0xf0 && c < 0xf5 ? 4 :
+	    c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+
+	*adv = 1;
+	if (n == 1)
+		return c;
+	if (n == 0 || n > len)
+		return 0xfffd;
+	c &= 0x3f >> (n - 1);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0xfffd;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*adv = n;
+	return c;
+}
+
+static int
+u8_cols(uint32_t c)
+{
+	if ((c >= 0x300 && c < 0x370) || (c >= 0x200b && c < 0x2010) ||
+	    (c >= 0x20d0 && c < 0x2100) || (c >= 0xfe00 && c < 0xfe10))
+		return 0;
+	if ((c >= 0x1100 && c < 0x1160) || (c >= 0x2e80 && c < 0xa4d0) ||
+	    (c >= 0xac00 && c < 0xd7a4) || (c >= 0xf900 && c < 0xfb00) ||
+	    (c >= 0xfe30 && c < 0xfe50) || (c >= 0xff00 && c < 0xff61) ||
+	    (c >= 0xffe0 && c < 0xffe7) || (c >= 0x1f300 && c < 0x1f650) ||
+	    (c >= 0x1f900 && c < 0x1fa00) || (c >= 0x20000 && c < 0x3fffe))
+		return 2;
+	return 1;
+}
+
+/* Bytes of the longest prefix of s fitting maxcols; *cols gets its width. */
+static size_t
+u8_fit(const char *s, size_t len, int maxcols, int *cols)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, adv;
+	int w = 0, cw;
+
+	while (i < len) {
+		cw = u8_cols(u8_next(u + i, len - i, &adv));
+		if (w + cw > maxcols)
+			break;
+		w += cw;
+		i += adv;
+	}
+	*cols = w;
+	return i;
+}
+
+int
+tailview_cols(const char *s, size_t len)
+{
+	int cols;
+
+	(void)u8_fit(s, len, 1 << 30, &cols);
+	return cols;
+}
+
+static void
+put_spaces(FILE *out, int n)
+{
+	for (; n > 0; n--)
+		fputc(' ', out);
+}
+
+/* Byte offset of the shortest suffix of s that is at most maxcols wide
+ * (starting on a character). */
+static size_t
+u8_tail(const char *s, size_t len, int maxcols)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int left = tailview_cols(s, len);
+	size_t i = 0, adv;
+
+	while (i < len && left > maxcols) {
+		left -= u8_cols(u8_next(u + i, len - i, &adv));
+		i += adv;
+	}
+	return i;
+}
+
+/* How s goes into cols columns: s[0, *head), then when it had to be cut
+ * "…" and s[*tail, len). Returns the columns that takes. */
+static int
+cell_plan(const char *s, size_t len, int cols, int align, size_t *head,
+    size_t *tail)
+{
+	int w, tw = 0;
+
+	*tail = len;
+	if ((*head = u8_fit(s, len, cols, &w)) == len)
+		return w;
+	if (align != TAILVIEW_CUT_MIDDLE)
+		*head = u8_fit(s, len, cols - 1, &w);
+	else {
+		*head = u8_fit(s, len, cols - 1 - (cols - 1) / 2, &w);
+		*tail = *head + u8_tail(s + *head, len - *head, (cols - 1) / 2);
+		tw = tailview_cols(s + *tail, len - *tail);
+	}
+	return w + 1 + tw;
+}
+
+int
+tailview_cell(FILE *out, const struct tailview_opts *o, const char *color,
+    const char *s, int cols, int align)
+{
+	size_t len = strlen(s), head, tail;
+	int w;
+
+	if (cols <= 0)
+		return 0;
+	w = cell_plan(s, len, cols, align, &head, &tail);
+	if (align == RIGHT)
+		put_spaces(out, cols - w);
+	if (color != NULL && o->color)
+		fputs(color, out);
+	fwrite(s, 1, head, out);
+	if (head < len) {
+		fputs(ELLIPSIS, out);
+		fwrite(s + tail, 1, len - tail, out);
+	}
+	if (color != NULL && o->color)
+		fputs(TAILVIEW_RESET, out);
+	if (align != RIGHT)
+		put_spaces(out, cols - w);
+	return cols;
+}
+
+/* Runs of spaces become one, ends trimmed; returns the new length. */
+static size_t
+squeeze(char *s, size_t len)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ' && (j == 0 || s[j - 1] == ' '))
+			continue;
+		s[j++] = s[i];
+	}
+	if (j > 0 && s[j - 1] == ' ')
+		j--;
+	s[j] = '\0';
+	return j;
+}
+
+size_t
+tailview_text(struct spanscan_str s, char *out, size_t outlen)
+{
+	/* Decoded with 8 bytes to spare, so a value that ends is told apart
+	 * from one the room cut (no character is longer than 4). */
+	char tmp[TAILVIEW_TEXT_MAX + 8];
+	size_t cap, n, limited;
+
+	out[0] = '\0';
+	if (s.ptr == NULL || outlen < 8)
+		return 0;
+	if (outlen > TAILVIEW_TEXT_MAX)
+		outlen = TAILVIEW_TEXT_MAX;
+	cap = outlen - sizeof(ELLIPSIS);	/* room for "…" and the NUL */
+	n = spanscan_unescape(s, tmp, cap + 9, 1);
+	limited = n > cap + 4;
+	n = squeeze(tmp, n);
+	if (n > cap) {
+		for (n = cap; ((unsigned char)tmp[n] & 0xc0) == 0x80; n--)
+			;
+		limited = 1;
+	}
+	while (limited && n > 0 && tmp[n - 1] == ' ')
+		n--;
+	memcpy(out, tmp, n);
+	if (limited) {
+		memcpy(out + n, ELLIPSIS, sizeof(ELLIPSIS));
+		return n + sizeof(ELLIPSIS) - 1;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* ---- A line of cells, kept within the width ------------------------- */
+
+struct lw {
+	FILE				*out;
+	const struct tailview_opts	*o;
+	int				 col, width;
+};
+
+static void
+lw_init(struct lw *w, FILE *out, const struct tailview_opts *o)
+{
+	w->out = out;
+	w->o = o;
+	w->col = 0;
+	w->width = o->width <= 0 ? TAILVIEW_WIDTH_DEFAULT :
+	    o->width > TAILVIEW_WIDTH_MAX ? TAILVIEW_WIDTH_MAX : o->width;
+}
+
+static int
+lw_room(const struct lw *w)
+{
+	return w->width - w->col;
+}
+
+/* A cell of cols columns (fewer if the line ends first), after a space
+ * when sep is set; nothing at all when there is no room for it. */
+static void
+lw_cell(struct lw *w, const char *color, const char *s, int cols, int align,
+    int sep)
+{
+	if (cols <= 0 || lw_room(w) < (sep ? 2 : 1))
+		return;
+	if (sep) {
+		fputc(' ', w->out);
+		w->col++;
+	}
+	if (cols > lw_room(w))
+		cols = lw_room(w);
+	w->col += tailview_cell(w->out, w->o, color, s, cols, align);
+}
+
+/* A cell as wide as its text, between lo and hi columns. */
+static void
+lw_text(struct lw *w, const char *color, const char *s, int lo, int hi,
+    int sep)
+{
+	int cols = tailview_cols(s, strlen(s));
+
+	lw_cell(w, color, s, cols < lo ? lo : cols > hi ? hi : cols,
+	    LEFT, sep);
+}
+
+/* ---- Span fields as shown ------------------------------------------- */
+
+static const char *
+kind_color(const char *kind)
+{
+	if (strcmp(kind, "AGENT") == 0)
+		return TAILVIEW_MAGENTA;
+	if (strcmp(kind, "LLM") == 0)
+		return TAILVIEW_YELLOW;
+	return NULL;
+}
+
+static const char *
+status_text(int code)
+{
+	return code == 2 ? "ERROR" : code == 1 ? "OK" : "-";
+}
+
+static const char *
+status_color(int code)
+{
+	return code == 2 ? TAILVIEW_RED : code == 1 ? TAILVIEW_GREEN : NULL;
+}
+
+static void
+span_kind(const struct spanscan_span *s, char *buf, size_t len)
+{
+	if (tailview_text(s->oi_kind, buf, len) == 0)
+		snprintf(buf, len, "%s", tailview_kind_name(s->kind));
+}
+
+static void
+span_duration(uint64_t start, uint64_t end, char *buf, size_t len)
+{
+	if (end < start || start == 0)
+		snprintf(buf, len, "-");
+	else
+		tailview_duration(end - start, buf, len);
+}
+
+/* "type: message" of the exception event, else the status message. */
+static void
+span_error(const struct spanscan_span *s, char *buf, size_t len)
+{
+	size_t n = tailview_text(s->exception_type, buf, len);
+
+	if (n > 0) {
+		if (n + 2 + 8 > len)
+			return;		/* room for the type only */
+		memcpy(buf + n, ": ", 3);
+		n += 2;
+	}
+	if (tailview_text(s->exception_message, buf + n, len - n) > 0 ||
+	    tailview_text(s->status_message, buf + n, len - n) > 0)
+		return;
+	if (n > 0)
+		buf[n - 2] = '\0';	/* the type alone */
+	else
+		snprintf(buf, len, "(no message)");
+}
+
+/* The first 8 characters of the trace id, '-' filling what is missing. */
+static void
+short_trace(struct spanscan_str id, char *buf)
+{
+	for (size_t i = 0; i < 8; i++)
+		buf[i] = id.ptr != NULL && i < id.len &&
+		    isalnum((unsigned char)id.ptr[i]) ? id.ptr[i] : '-';
+	buf[8] = '\0';
+}
+
+/* input → output, the input getting what the output leaves, and at
+ * least half when both are long. */
+static void
+line_tail(struct lw *w, const char *in, const char *res, const char *rescol)
+{
+	int room = lw_room(w) - 1, inw, resw, inb;
+
+	if (!*res) {
+		lw_cell(w, NULL, in, tailview_cols(in, strlen(in)), LEFT, 1);
+		return;
+	}
+	inw = tailview_cols(in, strlen(in));
+	resw = tailview_cols(res, strlen(res));
+	inb = 0;
+	if (*in) {
+		inb = room - 3 - resw;
+		if (inb < (room - 3) / 2)
+			inb = (room - 3) / 2;
+		if (inb > inw)
+			inb = inw;
+		lw_cell(w, NULL, in, inb, LEFT, 1);
+	}
+	lw_cell(w, TAILVIEW_DIM, "→", 1, LEFT, 1);
+	lw_cell(w, rescol, res, resw, LEFT, 1);
+}
+
+static void
+line_texts(struct lw *w, const struct spanscan_span *s)
+{
+	char in[TAILVIEW_TEXT_MAX], res[TAILVIEW_TEXT_MAX];
+
+	tailview_text(s->input, in, sizeof(in));
+	if (s->status_code == 2)
+		span_error(s, res, sizeof(res));
+	else
+		tailview_text(s->output, res, sizeof(res));
+	line_tail(w, in, res, s->status_code == 2 ? TAILVIEW_RED : NULL);
+}
+
+void
+tailview_line(FILE *out, const struct spanscan_span *s,
+    const struct tailview_opts *o)
+{
+	char buf[TAILVIEW_TEXT_MAX], trace[9];
+	struct lw w;
+
+	lw_init(&w, out, o);
+	tailview_time(s->end_ns ? s->end_ns : s->start_ns, o, 0, buf,
+	    sizeof(buf));
+	lw_cell(&w, TAILVIEW_DIM, buf, 12, LEFT, 0);
+	short_trace(s->trace_id, trace);
+	lw_cell(&w, TAILVIEW_CYAN, trace, 8, LEFT, 1);
+	span_kind(s, buf, TREE_NAME_MAX);
+	lw_text(&w, kind_color(buf), buf, LINE_KIND_MIN, LINE_KIND_MAX, 1);
+	tailview_text(s->name, buf, sizeof(buf));
+	lw_text(&w, NULL, buf, LINE_NAME_MIN, LINE_NAME_MAX, 1);
+	span_duration(s->start_ns, s->end_ns, buf, sizeof(buf));
+	lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
+	lw_cell(&w, status_color(s->status_code), status_text(s->status_code),
+	    LINE_STATUS_COLS, LEFT, 1);
+	if (tailview_text(s->session_id, buf, sizeof(buf)) == 0)
+		strcpy(buf, "-");
+	/* Ids often share a prefix and differ at the end: keep both. */
+	lw_cell(&w, NULL, buf, MIN(tailview_cols(buf, strlen(buf)),
+	    LINE_SESSION_MAX), TAILVIEW_CUT_MIDDLE, 1);
+	line_texts(&w, s);
+	fputc('\n', out);
+}
+
+/* ---- Trees: collecting ---------------------------------------------- */
+
+struct tv_node {
+	uint64_t	 start, end;
+	int		 otel_kind, status;
+	char		 trace[TREE_ID_MAX + 1], id[TREE_ID_MAX + 1],
+			 parent[TREE_ID_MAX + 1];
+	char		*name, *kind, *session, *in, *res;	/* in text[] */
+	char		 text[];
+};
+
+struct tailview_trees {
+	struct tv_node	**nodes;
+	size_t		  n, cap;
+	uint32_t	 *slots;	/* span id -> node index + 1; 0 free */
+	size_t		  nslots, used;
+};
+
+struct tailview_trees *
+tailview_trees_new(void)
+{
+	struct tailview_trees *t = xcalloc(1, sizeof(*t));
+
+	t->nslots = TREE_SLOTS_MIN;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	return t;
+}
+
+size_t
+tailview_trees_count(const struct tailview_trees *t)
+{
+	return t == NULL ? 0 : t->n;
+}
+
+void
+tailview_trees_free(struct tailview_trees *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->nodes[i]);
+	free(t->nodes);
+	free(t->slots);
+	free(t);
+}
+
+static uint32_t
+hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot holding id, or the free slot where it would go. */
+static size_t
+tree_slot(const struct tailview_trees *t, const char *id)
+{
+	size_t mask = t->nslots - 1, i = hash_str(id) & mask;
+
+	while (t->slots[i] != 0 &&
+	    strcmp(t->nodes[t->slots[i] - 1]->id, id) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Node index of span id, or -1. */
+static long
+tree_find(const struct tailview_trees *t, const char *id)
+{
+	size_t i = tree_slot(t, id);
+
+	return t->slots[i] == 0 ? -1 : (long)t->slots[i] - 1;
+}
+
+static void
+tree_grow(struct tailview_trees *t)
+{
+	uint32_t *old = t->slots;
+	size_t oldn = t->nslots;
+
+	t->nslots *= 2;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i] != 0)
+			t->slots[tree_slot(t, t->nodes[old[i] - 1]->id)] =
+			    old[i];
+	free(old);
+}
+
+static void
+copy_id(struct spanscan_str s, char *dst)
+{
+	size_t n = s.ptr == NULL ? 0 : s.len > TREE_ID_MAX ? TREE_ID_MAX :
+	    s.len;
+
+	memcpy(dst, s.ptr == NULL ? "" : s.ptr, n);
+	dst[n] = '\0';
+}
+
+/* Decode the shown strings of s into one allocation. */
+static struct tv_node *
+node_new(const struct spanscan_span *s)
+{
+	char name[TREE_NAME_MAX], kind[TREE_NAME_MAX], sess[TREE_NAME_MAX],
+	    in[TAILVIEW_TREE_TEXT + 1], res[TAILVIEW_TREE_TEXT + 1];
+	size_t ln, lk, ls, li, lr;
+	struct tv_node *n;
+
+	ln = tailview_text(s->name, name, sizeof(name)) + 1;
+	lk = tailview_text(s->oi_kind, kind, sizeof(kind)) + 1;
+	ls = tailview_text(s->session_id, sess, sizeof(sess)) + 1;
+	li = tailview_text(s->input, in, sizeof(in)) + 1;
+	if (s->status_code == 2)
+		span_error(s, res, sizeof(res));
+	else
+		tailview_text(s->output, res, sizeof(res));
+	lr = strlen(res) + 1;
+	n = xmalloc(sizeof(*n) + ln + lk + ls + li + lr);
+	n->name = memcpy(n->text, name, ln);
+	n->kind = memcpy(n->name + ln, kind, lk);
+	n->session = memcpy(n->kind + lk, sess, ls);
+	n->in = memcpy(n->session + ls, in, li);
+	n->res = memcpy(n->in + li, res, lr);
+	return n;
+}
+
+void
+tailview_trees_add(struct tailview_trees *t, const struct spanscan_span *s)
+{
+	char trace[TREE_ID_MAX + 1], id[TREE_ID_MAX + 1];
+	struct tv_node *n;
+	long dup;
+	size_t slot;
+
+	copy_id(s->trace_id, trace);
+	copy_id(s->span_id, id);
+	if (id[0] != '\0' && (dup = tree_find(t, id)) != -1 &&
+	    strcmp(t->nodes[dup]->trace, trace) == 0)
+		return;
+	n = node_new(s);
+	memcpy(n->trace, trace, sizeof(trace));
+	memcpy(n->id, id, sizeof(id));
+	copy_id(s->parent_span_id, n->parent);
+	n->start = s->start_ns;
+	n->end = s->end_ns < s->start_ns ? s->start_ns : s->end_ns;
+	n->otel_kind = s->kind;
+	n->status = s->status_code;
+	if (t->n == t->cap)
+		t->nodes = xrealloc(t->nodes, (t->cap = t->cap ? t->cap * 2 :
+		    256) * sizeof(*t->nodes));
+	t->nodes[t->n++] = n;
+	if (id[0] == '\0' || tree_find(t, id) != -1)
+		return;		/* no id, or one another trace has */
+	if ((t->used + 1) * 2 > t->nslots)
+		tree_grow(t);
+	slot = tree_slot(t, id);
+	t->slots[slot] = (uint32_t)t->n;
+	t->used++;
+}
+
+/* ---- Trees: printing ------------------------------------------------ */
+
+/* How a span came to be at the top of its trace. */
+enum { TOP_NONE, TOP_ROOT, TOP_ORPHAN, TOP_LOOP };
+
+struct tv_group {		/* one trace: order[first .. first + n) */
+	size_t		 first, n, errors;
+	uint64_t	 start, end;
+	const char	*session;
+};
+
+struct tv_frame {
+	size_t		 at;
+	int		 depth, top;
+};
+
+struct tv_print {
+	const struct tailview_trees	*t;
+	const struct tailview_opts	*o;
+	FILE				*out;
+	size_t				*order;	/* nodes by trace, start */
+	size_t				*pos;	/* node -> place in order */
+	long				*parent; /* place -> parent's, or -1 */
+	unsigned char			*top, *seen;
+	size_t				*coff, *child;	/* children by start */
+	struct tv_group			*groups;
+	size_t				 ngroups;
+	struct tv_frame			*stack;
+};
+
+static int
+node_cmp(const void *a, const void *b, void *arg)
+{
+	struct tv_node *const *nodes = arg;
+	const struct tv_node *x = nodes[*(const size_t *)a];
+	const struct tv_node *y = nodes[*(const size_t *)b];
+	int c = strcmp(x->trace, y->trace);
+
+	if (c != 0)
+		return c;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if ((c = strcmp(x->id, y->id)) != 0)
+		return c;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int
+group_cmp(const void *a, const void *b)
+{
+	const struct tv_group *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static const struct tv_node *
+print_node(const struct tv_print *p, size_t at)
+{
+	return p->t->nodes[p->order[at]];
+}
+
+static void
+print_groups(struct tv_print *p)
+{
+	struct tv_group *g = NULL;
+
+	for (size_t i = 0; i < p->t->n; i++) {
+		const struct tv_node *s = print_node(p, i);
+
+		if (g == NULL ||
+		    strcmp(s->trace, print_node(p, g->first)->trace) != 0) {
+			g = &p->groups[p->ngroups++];
+			g->first = i;
+			g->n = g->errors = 0;
+			g->start = s->start;
+			g->end = s->end;
+			g->session = NULL;
+		}
+		g->n++;
+		g->errors += s->status == 2;
+		if (s->end > g->end)
+			g->end = s->end;
+		if (g->session == NULL && s->session[0] != '\0')
+			g->session = s->session;
+	}
+	qsort(p->groups, p->ngroups, sizeof(*p->groups), group_cmp);
+}
+
+/* The place of the parent of the span at i within its trace, or -1 with
+ * p->top[i] saying why. */
+static long
+print_parent(struct tv_print *p, size_t i)
+{
+	const struct tv_node *s = print_node(p, i);
+	long k;
+
+	p->top[i] = TOP_ROOT;
+	if (s->parent[0] == '\0')
+		return -1;
+	p->top[i] = TOP_ORPHAN;
+	if ((k = tree_find(p->t, s->parent)) == -1 ||
+	    strcmp(p->t->nodes[k]->trace, s->trace) != 0 ||
+	    p->pos[k] == i)
+		return -1;
+	p->top[i] = TOP_NONE;
+	return (long)p->pos[k];
+}
+
+/* Children lists in start order (the order the spans are sorted in). */
+static void
+print_links(struct tv_print *p)
+{
+	size_t n = p->t->n, *fill = xcalloc(n + 1, sizeof(*fill));
+
+	for (size_t i = 0; i < n; i++)
+		if ((p->parent[i] = print_parent(p, i)) != -1)
+			p->coff[p->parent[i] + 1]++;
+	for (size_t i = 0; i < n; i++)
+		p->coff[i + 1] += p->coff[i];
+	for (size_t i = 0; i < n; i++) {
+		if (p->parent[i] == -1)
+			continue;
+		size_t pp = (size_t)p->parent[i];
+		p->child[p->coff[pp] + fill[pp]++] = i;
+	}
+	free(fill);
+}
+
+static void
+print_prepare(struct tv_print *p, const struct tailview_trees *t,
+    const struct tailview_opts *o, FILE *out)
+{
+	size_t n = t->n;
+
+	p->t = t;
+	p->o = o;
+	p->out = out;
+	p->order = xmalloc(n * sizeof(*p->order));
+	for (size_t i = 0; i < n; i++)
+		p->order[i] = i;
+	qsort_r(p->order, n, sizeof(*p->order), node_cmp, t->nodes);
+	p->pos = xmalloc(n * sizeof(*p->pos));
+	for (size_t i = 0; i < n; i++)
+		p->pos[p->order[i]] = i;
+	p->parent = xmalloc(n * sizeof(*p->parent));
+	p->top = xmalloc(n);
+	p->seen = xcalloc(n, 1);
+	p->coff = xcalloc(n + 1, sizeof(*p->coff));
+	p->child = xmalloc(n * sizeof(*p->child));
+	p->groups = xmalloc(n * sizeof(*p->groups));
+	p->ngroups = 0;
+	p->stack = xmalloc((n + 1) * sizeof(*p->stack));
+	print_groups(p);
+	print_links(p);
+}
+
+static void
+print_cleanup(struct tv_print *p)
+{
+	free(p->order);
+	free(p->pos);
+	free(p->parent);
+	free(p->top);
+	free(p->seen);
+	free(p->coff);
+	free(p->child);
+	free(p->groups);
+	free(p->stack);
+}
+
+/* '|' + cells + '|': where s sits in its trace's time. */
+static void
+bar_draw(const struct tv_group *g, const struct tv_node *s, int blocks,
+    char *buf, size_t len)
+{
+	uint64_t total = g->end - g->start;
+	int c0 = 0, c1 = TAILVIEW_BAR_CELLS;
+	size_t n = 0;
+	double x;
+
+	if (total > 0) {
+		c0 = (int)((double)(s->start - g->start) *
+		    TAILVIEW_BAR_CELLS / (double)total);
+		x = (double)(s->end - g->start) * TAILVIEW_BAR_CELLS /
+		    (double)total;
+		c1 = (int)x + ((double)(int)x < x);
+		if (c0 >= TAILVIEW_BAR_CELLS)
+			c0 = TAILVIEW_BAR_CELLS - 1;
+		if (c1 <= c0)
+			c1 = c0 + 1;	/* a short span still shows */
+	}
+	buf[n++] = '|';
+	for (int c = 0; c < TAILVIEW_BAR_CELLS && n + 3 + 2 <= len; c++) {
+		if (c < c0 || c >= c1)
+			buf[n++] = ' ';
+		else if (!blocks)
+			buf[n++] = '#';
+		else {
+			memcpy(buf + n, "█", 3);
+			n += 3;
+		}
+	}
+	buf[n++] = '|';
+	buf[n] = '\0';
+}
+
+static void
+print_suffix(struct lw *w, const struct tv_node *s, int top)
+{
+	if (top == TOP_ORPHAN)
+		lw_text(w, TAILVIEW_DIM, "(parent not in spool)", 1,
+		    w->width, 1);
+	else if (top == TOP_LOOP)
+		lw_text(w, TAILVIEW_DIM, "(parent loop)", 1, w->width, 1);
+	if (s->status == 2) {
+		lw_text(w, TAILVIEW_RED, w->o->color ? "✗" : "error:", 1,
+		    w->width, 1);
+		lw_text(w, TAILVIEW_RED, s->res, 1, w->width, 1);
+	} else if (top != TOP_NONE)
+		line_tail(w, s->in, s->res, NULL);
+}
+
+static void
+print_span(struct tv_print *p, const struct tv_group *g,
+    const struct tv_frame *f)
+{
+	const struct tv_node *s = print_node(p, f->at);
+	const char *kind = s->kind[0] ? s->kind :
+	    tailview_kind_name(s->otel_kind);
+	char buf[TAILVIEW_BAR_CELLS * 3 + 3];
+	int indent = 2 * (1 + (f->depth > TREE_INDENT_MAX ? TREE_INDENT_MAX :
+	    f->depth));
+	struct lw w;
+
+	lw_init(&w, p->out, p->o);
+	lw_cell(&w, NULL, "", indent, LEFT, 0);
+	lw_cell(&w, NULL, s->name, TREE_NAME_COLS - indent, LEFT, 0);
+	lw_cell(&w, kind_color(kind), kind, TREE_KIND_COLS, LEFT, 1);
+	span_duration(s->start, s->end, buf, sizeof(buf));
+	lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
+	lw_cell(&w, status_color(s->status), status_text(s->status),
+	    LINE_STATUS_COLS, LEFT, 1);
+	bar_draw(g, s, p->o->color, buf, sizeof(buf));
+	lw_cell(&w, s->status == 2 ? TAILVIEW_RED : kind_color(kind), buf,
+	    TAILVIEW_BAR_CELLS + 2, LEFT, 1);
+	print_suffix(&w, s, f->top);
+	fputc('\n', p->out);
+}
+
+static void
+print_header(struct tv_print *p, const struct tv_group *g)
+{
+	const char *trace = print_node(p, g->first)->trace;
+	char buf[TAILVIEW_TIME_LEN + TAILVIEW_DUR_LEN];
+	struct lw w;
+
+	lw_init(&w, p->out, p->o);
+	lw_cell(&w, TAILVIEW_BOLD, "trace", 5, LEFT, 0);
+	lw_text(&w, TAILVIEW_CYAN, trace[0] ? trace : "-", 1, w.width, 1);
+	lw_text(&w, TAILVIEW_DIM, tailview_time(g->start, p->o, 0, buf,
+	    sizeof(buf)), 1, w.width, 1);
+	span_duration(g->start, g->end, buf, sizeof(buf));
+	lw_text(&w, NULL, buf, 1, w.width, 1);
+	snprintf(buf, sizeof(buf), "%zu span%s", g->n, g->n == 1 ? "" : "s");
+	lw_text(&w, NULL, buf, 1, w.width, 1);
+	if (g->errors > 0) {
+		lw_text(&w, TAILVIEW_RED, p->o->color ? "✗" : "ERROR:", 1,
+		    w.width, 1);
+		snprintf(buf, sizeof(buf), "%zu error%s", g->errors,
+		    g->errors == 1 ? "" : "s");
+		lw_text(&w, TAILVIEW_RED, buf, 1, w.width, 1);
+	}
+	if (g->session != NULL) {	/* last: the one to cut */
+		lw_text(&w, NULL, "session", 1, w.width, 1);
+		lw_text(&w, NULL, g->session, 1, w.width, 1);
+	}
+	fputc('\n', p->out);
+}
+
+/* Depth first from the span at place at; each span is printed once. */
+static void
+print_walk(struct tv_print *p, const struct tv_group *g, size_t at, int top)
+{
+	size_t sp = 0;
+	struct tv_frame f;
+
+	p->stack[sp++] = (struct tv_frame){ at, 0, top };
+	while (sp > 0) {
+		f = p->stack[--sp];
+		if (p->seen[f.at])
+			continue;
+		p->seen[f.at] = 1;
+		print_span(p, g, &f);
+		/* Pushed last to first, so the earliest child comes next. */
+		for (size_t k = p->coff[f.at + 1]; k > p->coff[f.at]; k--)
+			if (!p->seen[p->child[k - 1]])
+				p->stack[sp++] = (struct tv_frame){
+				    p->child[k - 1], f.depth + 1, TOP_NONE };
+	}
+}
+
+static void
+print_trace(struct tv_print *p, const struct tv_group *g)
+{
+	size_t end = g->first + g->n;
+
+	print_header(p, g);
+	for (size_t i = g->first; i < end; i++)
+		if (p->top[i] != TOP_NONE)
+			print_walk(p, g, i, p->top[i]);
+	/* Spans that are their own ancestors hang from nothing. */
+	for (size_t i = g->first; i < end; i++)
+		if (!p->seen[i])
+			print_walk(p, g, i, TOP_LOOP);
+}
+
+void
+tailview_trees_print(FILE *out, const struct tailview_trees *t,
+    const struct tailview_opts *o)
+{
+	struct tv_print p;
+
+	if (t == NULL || t->n == 0)
+		return;
+	print_prepare(&p, t, o, out);
+	for (size_t i = 0; i < p.ngroups; i++) {
+		if (i > 0)
+			fputc('\n', out);
+		print_trace(&p, &p.groups[i]);
+	}
+	print_cleanup(&p);
+}
+
+/* ---- --since ---------------------------------------------------------- */
+
+#define SINCE_DIGITS_MAX	12	/* of a relative amount */
+
+static int
+since_relative(const char *arg, uint64_t now_ns, uint64_t *out_ns)
+{
+	static const struct { char unit; uint64_t ns; } units[] = {
+		{ 's', NS_PER_SEC }, { 'm', 60 * NS_PER_SEC },
+		{ 'h', 3600 * NS_PER_SEC }, { 'd', 86400 * NS_PER_SEC },
+	};
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; isdigit((unsigned char)arg[i]); i++) {
+		if (i == SINCE_DIGITS_MAX)
+			return -1;
+		n = n * 10 + (uint64_t)(arg[i] - '0');
+	}
+	if (i == 0 || arg[i] == '\0' || arg[i + 1] != '\0')
+		return -1;
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		if (arg[i] != units[u].unit)
+			continue;
+		if (n > now_ns / units[u].ns)
+			*out_ns = 0;	/* before the epoch: everything */
+		else
+			*out_ns = now_ns - n * units[u].ns;
+		return 0;
+	}
+	return -1;
+}
+
+/* Exactly n digits at *p into *v, advancing *p. */
+static int
+digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+		return 29;
+	return days[mon - 1];
+}
+
+/* YYYY-MM-DD into tm. */
+static int
+since_date(const char **p, struct tm *tm)
+{
+	int y, m, d;
+
+	if (digits(p, 4, &y) == -1 || *(*p)++ != '-' ||
+	    digits(p, 2, &m) == -1 || *(*p)++ != '-' ||
+	    digits(p, 2, &d) == -1)
+		return -1;
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return -1;
+	tm->tm_year = y - 1900;
+	tm->tm_mon = m - 1;
+	tm->tm_mday = d;
+	return 0;
+}
+
+/* (T| )HH:MM[:SS[.frac]] into tm and *frac_ns; nothing is fine too. */
+static int
+since_clock(const char **p, struct tm *tm, uint64_t *frac_ns)
+{
+	uint64_t scale = NS_PER_SEC / 10;
+
+	if (**p != 'T' && **p != ' ')
+		return 0;
+	(*p)++;
+	if (digits(p, 2, &tm->tm_hour) == -1 || *(*p)++ != ':' ||
+	    digits(p, 2, &tm->tm_min) == -1 || tm->tm_hour > 23 ||
+	    tm->tm_min > 59)
+		return -1;
+	if (**p != ':')
+		return 0;
+	(*p)++;
+	if (digits(p, 2, &tm->tm_sec) == -1 || tm->tm_sec > 60)
+		return -1;
+	if (**p != '.' && **p != ',')
+		return 0;
+	if (!isdigit((unsigned char)*++(*p)))
+		return -1;
+	for (; isdigit((unsigned char)**p); (*p)++, scale /= 10)
+		*frac_ns += (uint64_t)(**p - '0') * scale;
+	return 0;
+}
+
+/* Z or (+|-)HH[:]MM: seconds east of UTC in *off; 1 when there was a
+ * zone, 0 when the time is local, -1 on garbage. */
+static int
+since_zone(const char *p, long *off)
+{
+	int sign, h, m;
+
+	*off = 0;
+	if (*p == '\0')
+		return 0;
+	if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0)
+		return 1;
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (digits(&p, 2, &h) == -1 || (*p == ':' && *++p == '\0') ||
+	    digits(&p, 2, &m) == -1 || *p != '\0' || h > 23 || m > 59)
+		return -1;
+	*off = sign * (h * 3600L + m * 60L);
+	return 1;
+}
+
+static int
+since_absolute(const char *arg, uint64_t *out_ns)
+{
+	struct tm tm = { 0 };
+	uint64_t frac = 0;
+	const char *p = arg;
+	long off;
+	time_t t;
+	int zone;
+
+	if (since_date(&p, &tm) == -1 || since_clock(&p, &tm, &frac) == -1 ||
+	    (zone = since_zone(p, &off)) == -1)
+		return -1;
+	if (zone)
+		t = timegm(&tm) - off;
+	else {
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	if (t < 0)
+		return -1;
+	*out_ns = (uint64_t)t * NS_PER_SEC + frac;
+	return 0;
+}
+
+int
+tailview_parse_since(const char *arg, uint64_t now_ns, uint64_t *out_ns)
+{
+	if (arg == NULL || *arg == '\0')
+		return -1;
+	if (since_relative(arg, now_ns, out_ns) == 0)
+		return 0;
+	return since_absolute(arg, out_ns);
+}

@@ -1,0 +1,118 @@
+#!/bin/sh
+# it_spool_tail.sh - spool-tail over a spool written by the real pool, with
+# shipped segments in sent/ and live ones beside them: the line view,
+# follow mode while the flusher moves files, trees, sessions, filters and
+# --json, and damaged lines.
+. "$SRC_DIR/tests/lib.sh"
+
+TAIL=$BUILD_DIR/bin/spool-tail
+[ -x "$TAIL" ] || { echo "$TAIL is missing" >&2; exit 1; }
+turn() {	# turn SESSION TEXT [HISTORY-FILE]: one /chat turn; the reply
+	# history is kept in $T/hist.SESSION for the next turn
+	h=$T/hist.$1
+	[ -f "$h" ] || echo '[]' > "$h"
+	body=$(jq -c --arg s "$1" --arg m "$2" '{messages: (. + [{role: "user", content: $m}]), session_id: $s}' "$h")
+	chat "$body" >/dev/null
+	jq -c '.messages' "$T/resp" > "$h"
+}
+
+start_receiver
+start_stack
+turn sess-A "a vegan soup"
+turn sess-A "something else"
+turn sess-B "gluten-free pancakes"
+stop_stack
+# Ship what is there: those segments are finished and move to sent/.
+env SPOOL_DIR="$SPOOL" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" \
+    "$BUILD_DIR/bin/span-flusher" --once 2>>"$T/flush.log"
+check "shipped segments are in sent/" sh -c "ls '$SPOOL'/sent/spans-*.jsonl"
+start_stack
+turn sess-A "and a dessert"
+turn sess-B "for 4 people"
+chat '{"messages": [' >/dev/null		# a 400: an ERROR span
+
+ST() { "$TAIL" --spool "$SPOOL" --no-follow "$@"; }
+ST -n 100 > "$T/lines" 2>"$T/err"
+eq "every span is a line (pending and sent/)" 11 "$(wc -l < "$T/lines")"
+eq "six agent spans (one is the 400)" 6 "$(grep -c ' AGENT ' "$T/lines")"
+eq "five LLM calls" 5 "$(grep -c ' LLM ' "$T/lines")"
+check "a line shows the session and input -> output" grep -q 'sess-A.*a vegan soup.*→' "$T/lines"
+check "the ERROR span says so" grep -q 'ERROR' "$T/lines"
+check "no colour when piped" sh -c "[ -s '$T/lines' ] && ! grep -q \"\$(printf '\\033')\" '$T/lines'"
+check "--color forces it" sh -c "ST() { '$TAIL' --spool '$SPOOL' --no-follow --color; }; ST | grep -q \"\$(printf '\\033')\""
+ST -n 3 > "$T/three"
+eq "-n 3 prints 3 lines" 3 "$(wc -l < "$T/three")"
+eq "-n keeps the newest" "$(tail -n 3 "$T/lines")" "$(cat "$T/three")"
+
+# Filters
+eq "--session" 6 "$(ST -n 100 --session sess-A | wc -l)"
+eq "--kind LLM" 5 "$(ST -n 100 --kind LLM | grep -c ' LLM ')"
+eq "--kind llm (any case) selects only LLM spans" 5 "$(ST -n 100 --kind llm | wc -l)"
+eq "--errors" 1 "$(ST -n 100 --errors | wc -l)"
+eq "--since 1h keeps everything" 11 "$(ST -n 100 --since 1h | wc -l)"
+eq "--since a future time keeps nothing" "0 0" \
+    "$(ST -n 100 --since 2099-01-01T00:00:00Z | wc -l) $(ST -n 100 --since 2099-01-01T00:00:00Z 2>&1 >/dev/null | wc -l)"
+trace=$(spool_spans | jq -r 'select(.name == "chat_turn") | .traceId' | head -n 1)
+eq "--trace with a prefix" 2 "$(ST -n 100 --trace "$(echo "$trace" | cut -c1-8)" | wc -l)"
+
+# --json for jq
+ST --json --session sess-A > "$T/json"
+check "--json lines are OTLP/JSON" jq -n -R -e -f "$SRC_DIR/tests/check-otlp-json.jq" "$T/json"
+eq "--json --session selects that session's 6 spans" 6 \
+    "$(jq -c '.resourceSpans[].scopeSpans[].spans[]' "$T/json" | wc -l)"
+check "... and nothing else" jq -e -s 'length > 0 and all(.[].resourceSpans[].scopeSpans[].spans[];
+    any(.attributes[]; .key == "session.id" and .value.stringValue == "sess-A"))' "$T/json"
+eq "--json --kind AGENT cuts lines to the selected spans" 6 \
+    "$(ST --json --kind AGENT | jq -c '.resourceSpans[].scopeSpans[].spans[] | select(.name == "chat_turn")' | wc -l)"
+check "with their resource" sh -c "ST() { '$TAIL' --spool '$SPOOL' --no-follow \"\$@\"; }; ST --json --kind AGENT | jq -e -s 'length > 0 and all(.[]; .resourceSpans[0].resource.attributes | length > 0)'"
+
+# Sessions agree with what the spans say.
+ST --sessions > "$T/sessions"
+row() { grep "^$1 " "$T/sessions" || grep "$1" "$T/sessions"; }
+check "a row per session" sh -c "grep -q sess-A '$T/sessions' && grep -q sess-B '$T/sessions'"
+toks=$(spool_spans | jq -s '[.[] | select(any(.attributes[]; .key == "session.id" and .value.stringValue == "sess-A"))
+    | .attributes[] | select(.key == "llm.token_count.total") | .value.intValue | tonumber] | add')
+check "sess-A: 3 turns and $toks tokens" sh -c "row() { grep sess-A '$T/sessions'; }; row | grep -Eq '(^|[^0-9])3([^0-9]|$)' && row | grep -q '$toks'"
+check "sess-A's first input is its first message" sh -c "grep sess-A '$T/sessions' | grep -q 'a vegan soup'"
+
+# Trees
+ST --tree --trace "$trace" > "$T/tree"
+check "the tree has the turn and its LLM call" sh -c "grep -q chat_turn '$T/tree' && grep -q completion '$T/tree'"
+indent() { grep "$1" "$T/tree" | head -n 1 | sed 's/[^ ].*//' | wc -c; }
+check "completion is indented under chat_turn" test "$(indent completion)" -gt "$(indent chat_turn)"
+
+# Follow: a new turn shows within a second, also while the flusher moves
+# files; nothing is printed twice.
+"$TAIL" --spool "$SPOOL" -n 0 > "$T/follow" 2>"$T/follow.err" &
+tailpid=$!
+sleep 0.5
+t0=$(date +%s%3N)
+turn sess-C "a quick salad"
+wait_for 5 grep -q sess-C "$T/follow"
+ms=$(( $(date +%s%3N) - t0 ))
+check "follow shows a new turn within a second (${ms} ms)" sh -c "grep -q sess-C '$T/follow' && [ $ms -lt 1000 ]"
+stop_stack				# segments finish ...
+env SPOOL_DIR="$SPOOL" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" \
+    "$BUILD_DIR/bin/span-flusher" --once 2>>"$T/flush.log"	# ... and move
+sleep 0.6
+start_stack
+turn sess-D "a curry"
+check "it keeps following after files moved" wait_for 3 grep -q sess-D "$T/follow"
+eq "and prints nothing twice" 0 "$(sort "$T/follow" | uniq -d | wc -l)"
+kill -INT "$tailpid"; wait "$tailpid"
+eq "Ctrl-C ends it with 0" 0 "$?"
+
+# Damage: unparsable and torn lines are skipped and counted.
+seg=$(ls "$SPOOL"/sent/spans-*.jsonl | head -n 1)
+echo 'not json at all' >> "$seg"
+printf '{"resourceSpans":[{"resou' >> "$seg"
+ST -n 100 > "$T/lines2" 2>"$T/err2"
+eq "good lines still shown" "$(cat "$T/lines" | wc -l)" "$(ST -n 100 --since 2000-01-01T00:00:00Z 2>/dev/null | grep -vc sess-[CD])"
+check "the unparsable line is counted" grep -q "skipped 1 unparsable" "$T/err2"
+check "the torn tail is reported" grep -q "not whole lines" "$T/err2"
+
+check "--help" sh -c "'$TAIL' --help | grep -q -- --sessions"
+check "a bad --since is refused" sh -c "! '$TAIL' --spool '$SPOOL' --since yesterday 2>'$T/e'"
+check "with a message" grep -q "since" "$T/e"
+check "a missing spool is refused" sh -c "! '$TAIL' --spool '$T/nope' --no-follow 2>/dev/null"
+finish
