@@ -70,19 +70,21 @@ in_trace=4bf92f3577b34da6a3ce929d0e0e4736
 in_span=00f067aa0ba902b7
 chat '{"messages":[{"role":"user","content":"linked"}]}' \
     -H "traceparent: 00-$in_trace-$in_span-01" -H "tracestate: vendor=abc" >/dev/null
-spool_spans | jq -c 'select(.name == "chat_turn")' | tail -n 1 > "$T/linked"
+turn_with() { spool_spans | jq -c "$ATTR"' select(.name == "chat_turn" and attr("input.value") == $in)' --arg in "$1"; }
+turn_with linked > "$T/linked"
+eq "one turn said 'linked'" 1 "$(wc -l < "$T/linked")"
 check "an incoming context does not become the parent" jq -e '(.parentSpanId // "") == ""' "$T/linked"
 check "it starts a new trace" jq -e ".traceId != \"$in_trace\"" "$T/linked"
 eq "it is linked" "$in_trace $in_span vendor=abc" \
     "$(jq -r '.links[0] | "\(.traceId) \(.spanId) \(.traceState)"' "$T/linked")"
 
 chat '{"messages":[{"role":"user","content":"bad parent"}]}' -H "traceparent: 00-$in_trace-0000000000000000-01" >/dev/null
-spool_spans | jq -c 'select(.name == "chat_turn")' | tail -n 1 > "$T/bad"
-check "an invalid traceparent is ignored" jq -e '(.links // []) == []' "$T/bad"
+turn_with "bad parent" > "$T/bad"
+check "an invalid traceparent is ignored" jq -e -s 'length == 1 and (.[0].links // []) == []' "$T/bad"
 chat '{"messages":[{"role":"user","content":"two parents"}]}' \
     -H "traceparent: 00-$in_trace-$in_span-01" -H "traceparent: 00-$in_trace-$in_span-01" >/dev/null
-spool_spans | jq -c 'select(.name == "chat_turn")' | tail -n 1 > "$T/two"
-check "two traceparent headers are ignored" jq -e '(.links // []) == []' "$T/two"
+turn_with "two parents" > "$T/two"
+check "two traceparent headers are ignored" jq -e -s 'length == 1 and (.[0].links // []) == []' "$T/two"
 
 # Errors leave an ERROR span with an exception event.
 chat '{"messages":[]}' >/dev/null
@@ -105,7 +107,7 @@ stop_stack
 # Behind a trusted gateway the incoming context becomes the parent.
 start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini TRUST_TRACEPARENT=1
 chat '{"messages":[{"role":"user","content":"trusted"}]}' -H "traceparent: 00-$in_trace-$in_span-01" >/dev/null
-spool_spans | jq -c 'select(.name == "chat_turn")' | tail -n 1 > "$T/trusted"
+turn_with trusted > "$T/trusted"
 eq "TRUST_TRACEPARENT=1 joins the incoming trace" "$in_trace $in_span" \
     "$(jq -r '"\(.traceId) \(.parentSpanId)"' "$T/trusted")"
 finish
