@@ -6,6 +6,7 @@
  * freed with protobuf_c_message_free_unpacked. json-c: every object parsed
  * or built here is put before the function that made it returns. */
 #include "otlp.h"
+#include "span.h"
 #include "tracectx.h"
 #include "xalloc.h"
 
@@ -955,23 +956,6 @@ otlp_batch_move(struct otlp_batch *dst, struct otlp_batch *src)
 	src->nspans = 0;
 }
 
-/* The spool writer's doubles: shortest of %.15g / %.17g that reads back
- * exactly; the non-finite ones as the protobuf JSON mapping's strings. */
-static json_object *
-double_json(double d)
-{
-	char num[32];
-
-	if (isnan(d))
-		return json_object_new_string("NaN");
-	if (isinf(d))
-		return json_object_new_string(d > 0 ? "Infinity" : "-Infinity");
-	snprintf(num, sizeof(num), "%.15g", d);
-	if (strtod(num, NULL) != d)
-		snprintf(num, sizeof(num), "%.17g", d);
-	return json_object_new_double_s(d, num);
-}
-
 static json_object *
 bytes_json(const ProtobufCBinaryData *bd, int hex)
 {
@@ -1031,9 +1015,9 @@ value_json(const ProtobufCMessageDescriptor *desc,
 		snprintf(num, sizeof(num), "%" PRIu64, *(const uint64_t *)p);
 		return json_object_new_string(num);
 	case PROTOBUF_C_TYPE_FLOAT:
-		return double_json(*(const float *)p);
+		return span_json_double(*(const float *)p);
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return double_json(*(const double *)p);
+		return span_json_double(*(const double *)p);
 	case PROTOBUF_C_TYPE_STRING:
 		return json_object_new_string(*(char *const *)p != NULL ?
 		    *(char *const *)p : "");

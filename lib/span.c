@@ -454,10 +454,8 @@ json_hex(const uint8_t *bytes, size_t n)
 	return json_object_new_string(hex);
 }
 
-/* Shortest of %.15g / %.17g that reads back exactly; the non-finite values
- * as the strings the protobuf JSON mapping uses. */
-static json_object *
-json_double(double d)
+json_object *
+span_json_double(double d)
 {
 	char num[32];
 
@@ -506,7 +504,7 @@ anyvalue_json(const struct attr *a)
 		    json_object_new_string(num));
 		break;
 	case ATTR_DOUBLE:
-		json_object_object_add(v, "doubleValue", json_double(a->u.d));
+		json_object_object_add(v, "doubleValue", span_json_double(a->u.d));
 		break;
 	case ATTR_BOOL:
 		json_object_object_add(v, "boolValue",

@@ -80,6 +80,11 @@ void span_set_status(struct span *s, enum span_status code, const char *msg);
 /* Set the end time to now (the first call wins). */
 void span_end(struct span *s);
 
+/* A double as OTLP/JSON writes it: the shortest of %.15g / %.17g that
+ * reads back exactly; NaN and the infinities as the strings the protobuf
+ * JSON mapping uses. Caller owns the result (json_object_put). */
+json_object *span_json_double(double d);
+
 /* The span as an OTLP/JSON Span object (lowerCamelCase, hex ids, 64-bit
  * integers as decimal strings, enums as integers). Caller owns the result
  * (json_object_put). */
