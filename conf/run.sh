@@ -138,6 +138,9 @@ EOF
 set +e
 wait -n "${pids[@]}"
 rc=$?
+# On Ctrl-C every process gets SIGINT at once and one may exit before our
+# own trap runs: give the trap a moment before calling it a crash.
+sleep 0.5
 if [ $stopping -eq 0 ]; then
 	echo "run.sh: a process exited ($rc); stopping" >&2
 	stop_all
