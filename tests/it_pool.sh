@@ -51,7 +51,7 @@ done
 check "the in-flight replies are whole" sh -c "cat '$T'/inflight.[1-5] | jq -s -e 'length == 5 and all(.messages | length == 3)'"
 wait_for 10 sh -c "! kill -0 $master"
 check "the pool master has exited" sh -c "! kill -0 $master"
-check "with status 0" grep -q "a process exited (0)" "$T/stack.log"
+check "with status 0" wait_for 5 grep -q "a process exited (0)" "$T/stack.log"
 for w in $workers; do
 	check "worker $w is gone" sh -c "! kill -0 $w"
 done
