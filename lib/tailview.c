@@ -465,12 +465,31 @@ line_tail(struct lw *w, const char *in, const char *res, const char *rescol)
 	lw_cell(w, rescol, res, resw, LEFT, 1);
 }
 
+/* What went in: for an LLM span, whose input is the whole conversation
+ * as JSON, the model and its token count say more in one line. */
+static void
+line_input(const struct spanscan_span *s, char *in, size_t len)
+{
+	char model[128];
+
+	if (!spanscan_eq(s->oi_kind, "LLM") || s->model.ptr == NULL) {
+		tailview_text(s->input, in, len);
+		return;
+	}
+	tailview_text(s->model, model, sizeof(model));
+	if (s->tokens_total >= 0)
+		snprintf(in, len, "%s, %lld tokens", model,
+		    (long long)s->tokens_total);
+	else
+		snprintf(in, len, "%s", model);
+}
+
 static void
 line_texts(struct lw *w, const struct spanscan_span *s)
 {
 	char in[TAILVIEW_TEXT_MAX], res[TAILVIEW_TEXT_MAX];
 
-	tailview_text(s->input, in, sizeof(in));
+	line_input(s, in, sizeof(in));
 	if (s->status_code == 2)
 		span_error(s, res, sizeof(res));
 	else

@@ -251,6 +251,32 @@ test_text(void **state)
 
 /* ---- The span line ------------------------------------------------------ */
 
+/* An LLM span shows its model and tokens, not the conversation's JSON. */
+static void
+test_line_llm(void **state)
+{
+	struct tailview_opts o = opts(0, 120);
+	struct spanscan_span s;
+	char *line;
+
+	(void)state;
+	completion(&s, TRACE_A, "b7ad6b7169203331", "00f067aa0ba902b7",
+	    T0, T0 + 800 * MS);
+	s.input = str("[{\\\"role\\\":\\\"system\\\"}]");
+	s.output = str("Pancakes.");
+	s.model = str("gpt-4o-mini");
+	s.tokens_total = 420;
+	line = line_of(&s, &o);
+	assert_non_null(strstr(line, "gpt-4o-mini, 420 tokens → Pancakes."));
+	assert_null(strstr(line, "role"));
+	free(line);
+	/* Without a model there is nothing better than the input. */
+	s.model = str(NULL);
+	line = line_of(&s, &o);
+	assert_non_null(strstr(line, "role"));
+	free(line);
+}
+
 static void
 test_line_ok(void **state)
 {
@@ -808,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_cols_and_cell),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_line_ok),
+		cmocka_unit_test(test_line_llm),
 		cmocka_unit_test(test_line_error),
 		cmocka_unit_test(test_line_cut_to_width),
 		cmocka_unit_test(test_line_unicode_cut),
