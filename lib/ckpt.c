@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "fileio.h"
 #include "segment.h"
 #include "xalloc.h"
 
@@ -151,23 +152,6 @@ ckpt_cleanup(struct ckpt *c)
 	c->dirfd = -1;
 }
 
-static int
-ckpt_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 ckpt_save(struct ckpt *c)
 {
@@ -185,7 +169,8 @@ ckpt_save(struct ckpt *c)
 		}
 	fd = openat(c->dirfd, CKPT_TMP, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0640);
-	if (fd == -1 || ckpt_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
+	if (fd == -1 ||
+	    fileio_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
 	    fsync(fd) == -1 ||
 	    renameat(c->dirfd, CKPT_TMP, c->dirfd, CKPT_FILE) == -1 ||
 	    fsync(c->dirfd) == -1)

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "ckpt.h"
+#include "fileio.h"
 #include "log.h"
 #include "otlp.h"
 #include "segment.h"
@@ -237,24 +238,20 @@ flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
 {
 	char name[NAME_MAX + 16], note[EXPORTER_MSG_MAX + 64];
 	int fd, n, rc = -1;
-	ssize_t w;
 
 	snprintf(name, sizeof(name), "%s", seg);
 	fd = openat(f->rejfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0640);
-	if (fd == -1)
-		goto out;
-	for (size_t off = 0; off < len; off += (size_t)w)
-		if ((w = write(fd, lines + off, len - off)) <= 0)
-			goto out;
-	if (fsync(fd) == -1)
+	if (fd == -1 || fileio_write_all(fd, lines, len) == -1 ||
+	    fsync(fd) == -1)
 		goto out;
 	close(fd);
 	snprintf(name, sizeof(name), "%s.reason", seg);
 	fd = openat(f->rejfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0640);
 	n = snprintf(note, sizeof(note), "%lld %s\n", (long long)time(NULL), why);
-	if (fd == -1 || write(fd, note, (size_t)n) != n || fsync(fd) == -1)
+	if (fd == -1 || fileio_write_all(fd, note, (size_t)n) == -1 ||
+	    fsync(fd) == -1)
 		goto out;
 	rc = 0;
 out:

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE	/* renameat2 */
 #include "spool.h"
 #include "buf.h"
+#include "fileio.h"
 #include "tracectx.h"
 #include "log.h"
 #include "xalloc.h"
@@ -236,23 +237,6 @@ segment_close(struct spool *sp)
 	sp->fd = -1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Called with sp->mu held. A failed write is cut back so no torn line
  * stays; if even that fails the segment is given up (readers skip a torn
  * last line of a segment they can lock). */
@@ -263,7 +247,7 @@ write_line(struct spool *sp, const char *line, size_t len)
 
 	if (sp->fd == -1 && segment_open(sp) == -1)
 		return -1;
-	if (write_all(sp->fd, line, len) == -1) {
+	if (fileio_write_all(sp->fd, line, len) == -1) {
 		saved = errno;
 		log_warn("%s: write %s/%s", __func__, sp->dir, sp->name);
 		if (ftruncate(sp->fd, sp->size) == -1) {

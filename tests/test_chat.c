@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "chat.h"
+#include "testutil.h"
 #include "xalloc.h"
 
 #define ERRLEN	256
@@ -75,27 +76,25 @@ assert_fails(struct fixture *f, const char *body, int status,
 	assert_null(f->req.messages);
 }
 
-/* One table line: "status<TAB>expectation<TAB>body". Returns 0 when the
- * outcome matches, else prints why and returns -1. */
+/* One table line: "status<TAB>expectation<TAB>body", split into nf fields
+ * f. Returns 0 when the outcome matches, else prints why and returns -1. */
 static int
-run_case(const char *file, int lineno, char *line, size_t len)
+run_case(const char *file, int lineno, char **f, int nf)
 {
 	struct chat_request req;
 	char err[ERRLEN], *expect, *body;
 	int want, status = -1, rc, n, added, given;
 
-	if ((expect = memchr(line, '\t', len)) == NULL ||
-	    (body = memchr(expect + 1, '\t', len - (size_t)(expect + 1 - line)))
-	    == NULL) {
+	if (nf != 3) {
 		print_error("%s:%d: want status<TAB>expect<TAB>body\n", file,
 		    lineno);
 		return -1;
 	}
-	*expect++ = '\0';
-	*body++ = '\0';
-	want = atoi(line);
-	rc = chat_parse_request(body, len - (size_t)(body - line), &req,
-	    &status, err, sizeof(err));
+	expect = f[1];
+	body = f[2];
+	want = atoi(f[0]);
+	rc = chat_parse_request(body, strlen(body), &req, &status, err,
+	    sizeof(err));
 	if (want == 0 && rc == 0 && sscanf(expect, "%d %d %d", &n, &added,
 	    &given) == 3 && (size_t)n == req.n_messages &&
 	    added == req.prompt_added && given == req.session_given &&
@@ -116,29 +115,18 @@ run_case(const char *file, int lineno, char *line, size_t len)
 static void
 test_table(void **state)
 {
-	const char *dir = getenv("RC_TEST_DATA");
-	char path[4096], *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int lineno = 0, cases = 0, failed = 0;
-	FILE *fp;
+	struct testutil_table t;
+	char *f[3];
+	int nf, cases = 0, failed = 0;
 
 	(void)state;
-	assert_non_null(dir);
-	snprintf(path, sizeof(path), "%s/chat_requests.test", dir);
-	assert_non_null(fp = fopen(path, "r"));
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
-			continue;
+	testutil_table_open(&t, "chat_requests.test");
+	while ((nf = testutil_next_case(&t, f, 3)) > 0) {
 		cases++;
-		if (run_case(path, lineno, line, (size_t)len) == -1)
+		if (run_case(t.path, t.lineno, f, nf) == -1)
 			failed++;
 	}
-	free(line);
-	fclose(fp);
+	testutil_table_close(&t);
 	assert_int_equal(failed, 0);
 	assert_true(cases >= 60);
 }

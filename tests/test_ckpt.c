@@ -1,6 +1,5 @@
 /* test_ckpt.c - the flusher's shipped offsets: load, edit, durable save,
  * damaged records. */
-#define _GNU_SOURCE	/* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,13 +10,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "testutil.h"
 
 #define SEG_A	"spans-1700000000000-41-0.jsonl"
 #define SEG_B	"spans-1700000000001-7-0.jsonl"
@@ -37,8 +36,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	strcpy(fx->top, "/tmp/test_ckpt.XXXXXX");
-	if (mkdtemp(fx->top) == NULL) {
+	if (testutil_mkdtemp(fx->top, sizeof(fx->top), "test_ckpt") == NULL) {
 		free(fx);
 		return -1;
 	}
@@ -49,20 +47,11 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->top);
 	free(fx);
 	return 0;
 }

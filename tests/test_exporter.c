@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "exporter.h"
+#include "testutil.h"
 
 #define TEST_LINE_MAX	4096
 #define TEST_KEY	"sekrit-KEY-0123456789"
@@ -308,33 +309,6 @@ test_usage(void **state)
 
 /* Header lists: the table, then limits and failure atomicity. */
 
-/* Undo the data-file escapes: \t \s \\ \xHH; "" is the empty string. */
-static void
-unescape(const char *in, char *out)
-{
-	unsigned int byte;
-
-	if (strcmp(in, "\"\"") == 0) {
-		out[0] = '\0';
-		return;
-	}
-	while (*in != '\0') {
-		if (in[0] != '\\') {
-			*out++ = *in++;
-			continue;
-		}
-		if (in[1] == 't' || in[1] == 's' || in[1] == '\\') {
-			*out++ = in[1] == 't' ? '\t' : in[1] == 's' ? ' ' : '\\';
-			in += 2;
-		} else if (in[1] == 'x' && sscanf(in + 2, "%2x", &byte) == 1) {
-			*out++ = (char)byte;
-			in += 4;
-		} else
-			fail_msg("bad escape in %s", in);
-	}
-	*out = '\0';
-}
-
 static void
 render(const struct exporter_headers *h, char *out, size_t outlen)
 {
@@ -376,32 +350,9 @@ headers_case(const char *in, const char *exp, int lineno)
 static void
 test_headers_table(void **state)
 {
-	char path[1024], line[TEST_LINE_MAX], in[TEST_LINE_MAX],
-	    exp[TEST_LINE_MAX], *tab;
-	const char *dir = getenv("RC_TEST_DATA");
-	int lineno = 0, cases = 0;
-	FILE *fp;
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/otlp_headers.test", dir != NULL ?
-	    dir : "tests/data");
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s (set RC_TEST_DATA)", path);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if ((tab = strchr(line, '\t')) == NULL)
-			fail_msg("otlp_headers.test:%d: no tab", lineno);
-		*tab = '\0';
-		unescape(line, in);
-		unescape(tab + 1, exp);
-		headers_case(in, exp, lineno);
-		cases++;
-	}
-	fclose(fp);
-	assert_true(cases >= 80);
+	assert_true(testutil_run_pairs("otlp_headers.test", headers_case) >=
+	    80);
 }
 
 static void

@@ -4,7 +4,6 @@
  * answers as queued with will_return. Spools are real directories in a
  * temp dir, written by lib/spool.c or by hand. json-c: each tree parsed
  * here is put by the function that parsed it. */
-#define _GNU_SOURCE	/* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +17,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +29,7 @@
 #include "otlp.h"
 #include "span.h"
 #include "spool.h"
+#include "testutil.h"
 #include "tracectx.h"
 #include "xalloc.h"
 
@@ -210,8 +209,8 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	strcpy(fx->top, "/tmp/test_flusher.XXXXXX");
-	if (mkdtemp(fx->top) == NULL)
+	if (testutil_mkdtemp(fx->top, sizeof(fx->top),
+	    "test_flusher") == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "%s/spool", fx->top);
 	if (mkdir(fx->dir, 0750) == -1)
@@ -225,20 +224,11 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->top);
 	sent_reset();
 	free(fx);
 	return 0;

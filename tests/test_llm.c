@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #define TEST_KEY	"sk-test-Zq7uniqueKEY-4242"
 #define DATA_SECRET	"sk-data-SECRET-77"
 
@@ -284,22 +286,6 @@ test_invocation_parameters(void **state)
 
 /* Reply parsing, table-driven from tests/data/llm_replies.test. */
 
-static char *
-data_path(const char *name)
-{
-	const char *dir = getenv("RC_TEST_DATA");
-	char *src = NULL, *path;
-
-	if (dir == NULL) {
-		src = strdup(__FILE__);
-		if (asprintf(&path, "%s/data/%s", dirname(src), name) == -1)
-			abort();
-	} else if (asprintf(&path, "%s/%s", dir, name) == -1)
-		abort();
-	free(src);
-	return path;
-}
-
 static void
 check_ok_case(const char *want, const struct llm_result *res, int line)
 {
@@ -323,19 +309,20 @@ check_ok_case(const char *want, const struct llm_result *res, int line)
 	assert_str_or_null(res->model, strcmp(model, "-") ? model : NULL);
 }
 
+/* One row of nf columns f: status, outcome, expectation, reply body. */
 static void
-run_reply_case(char *line, int lineno)
+run_reply_case(char **f, int nf, int lineno)
 {
-	char *status, *outcome, *want, *body, *save;
+	char *status, *outcome, *want, *body;
 	struct llm_result res;
 	int rc;
 
-	status = strtok_r(line, "\t", &save);
-	outcome = strtok_r(NULL, "\t", &save);
-	want = strsep(&save, "\t");
-	body = save;
-	if (status == NULL || outcome == NULL || want == NULL || body == NULL)
+	if (nf != 4)
 		fail_msg("line %d: needs four columns", lineno);
+	status = f[0];
+	outcome = f[1];
+	want = f[2];
+	body = f[3];
 	llm_result_init(&res);
 	rc = llm_parse_reply(atol(status), body, strlen(body), DATA_SECRET,
 	    &res);
@@ -361,28 +348,18 @@ run_reply_case(char *line, int lineno)
 static void
 test_reply_table(void **state)
 {
-	char *path = data_path("llm_replies.test"), *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int lineno = 0, cases = 0;
-	FILE *fp;
+	struct testutil_table t;
+	char *f[4];
+	int nf, cases = 0;
 
 	(void)state;
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n == 0 || line[0] == '#')
-			continue;
-		run_reply_case(line, lineno);
+	testutil_table_open(&t, "llm_replies.test");
+	while ((nf = testutil_next_case(&t, f, 4)) > 0) {
+		run_reply_case(f, nf, t.lineno);
 		cases++;
 	}
 	assert_true(cases >= 40);
-	free(line);
-	fclose(fp);
-	free(path);
+	testutil_table_close(&t);
 }
 
 static void
@@ -534,8 +511,8 @@ mock_start(void **state)
 		free(bin);
 		return -1;
 	}
-	snprintf(mock.dir, sizeof(mock.dir), "/tmp/test_llm.XXXXXX");
-	if (mkdtemp(mock.dir) == NULL || llm_global_init() == -1)
+	if (testutil_mkdtemp(mock.dir, sizeof(mock.dir), "test_llm") == NULL ||
+	    llm_global_init() == -1)
 		return -1;
 	snprintf(pf, sizeof(pf), "%s/port", mock.dir);
 	snprintf(mock.log, sizeof(mock.log), "%s/requests.log", mock.dir);

@@ -20,6 +20,7 @@
 #include "otlp.h"
 #include "span.h"
 #include "spool.h"
+#include "testutil.h"
 
 #define HEX_T	"0102030405060708090a0b0c0d0e0f10"
 #define HEX_S	"1112131415161718"
@@ -197,40 +198,29 @@ row_accepted(const char *kind, const char *line, const char *want,
 static void
 test_table(void **state)
 {
-	char path[1024], *text = NULL, *f[3], *p, *in, *want, *line;
-	const char *dir = getenv("RC_TEST_DATA");
-	size_t cap = 0, i;
-	int lineno = 0, cases = 0;
-	FILE *fp;
+	struct testutil_table t;
+	char *f[4], *in, *want, *line;
+	int nf, cases = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/otlp_lines.test",
-	    dir != NULL ? dir : "tests/data");
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s (set RC_TEST_DATA)", path);
-	while (getline(&text, &cap, fp) != -1) {
-		lineno++;
-		text[strcspn(text, "\n")] = '\0';
-		if (text[0] == '#' || text[0] == '\0')
-			continue;
-		for (i = 0, p = text; i < 3; i++)
-			if ((f[i] = strsep(&p, "\t")) == NULL || (i == 2 && p))
-				fail_msg("otlp_lines.test:%d: want 3 columns",
-				    lineno);
+	testutil_table_open(&t, "otlp_lines.test");
+	while ((nf = testutil_next_case(&t, f, 4)) > 0) {
+		if (nf != 3)
+			fail_msg("otlp_lines.test:%d: want 3 columns",
+			    t.lineno);
 		in = subst(f[1]);
 		want = subst(f[2]);
 		line = row_line(f[0], in);
 		if (want[0] == '!')
-			row_rejected(line, want + 1, lineno);
+			row_rejected(line, want + 1, t.lineno);
 		else
-			row_accepted(f[0], line, want, lineno);
+			row_accepted(f[0], line, want, t.lineno);
 		free(in);
 		free(want);
 		free(line);
 		cases++;
 	}
-	free(text);
-	fclose(fp);
+	testutil_table_close(&t);
 	assert_true(cases >= 120);
 }
 
@@ -453,8 +443,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	strcpy(fx->dir, "/tmp/test_otlp.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
+	if (testutil_mkdtemp(fx->dir, sizeof(fx->dir), "test_otlp") == NULL)
 		return -1;
 	*state = fx;
 	return 0;
@@ -464,22 +453,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char path[512];
-	struct dirent *de;
-	DIR *d;
 
-	if ((d = opendir(fx->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-			    strcmp(de->d_name, "..") == 0))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", fx->dir,
-			    de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

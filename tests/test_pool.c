@@ -2,7 +2,6 @@
  * pool_run on a temp socket and tests/fcgi_client.c drives it (echo, both
  * workers serving, concurrency cap, respawn, SIGTERM drain and stop
  * timeout, start-up failures, TCP, one worker stopped on its own). */
-#define _GNU_SOURCE	/* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +28,7 @@
 #include "fcgi_client.h"
 #include "log.h"
 #include "pool.h"
+#include "testutil.h"
 
 #define POOL_WORKERS	2
 #define POOL_THREADS	4
@@ -173,8 +172,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	strcpy(fx->dir, "/tmp/test_pool.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (testutil_mkdtemp(fx->dir, sizeof(fx->dir), "test_pool") == NULL) {
 		free(fx);
 		return -1;
 	}
@@ -187,15 +185,6 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
@@ -205,7 +194,7 @@ teardown(void **state)
 		kill(-fx->pgid, SIGKILL);
 	if (fx->master > 0)
 		waitpid(fx->master, NULL, 0);
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -15,18 +15,11 @@
 #include <cmocka.h>
 
 #include "recipebook.h"
+#include "testutil.h"
 
 #define MAX_TURNS	16
 
 static struct recipebook *book;
-
-static const char *
-data_dir(void)
-{
-	const char *d = getenv("RC_TEST_DATA");
-
-	return d != NULL ? d : "tests/data";
-}
 
 static int
 setup_book(void **state)
@@ -34,7 +27,8 @@ setup_book(void **state)
 	char path[1024], err[512];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/../../data/recipes.json", data_dir());
+	snprintf(path, sizeof(path), "%s/../../data/recipes.json",
+	    testutil_data_dir());
 	if (recipebook_load(path, &book, err, sizeof(err)) == -1) {
 		fprintf(stderr, "cannot load %s: %s\n", path, err);
 		return -1;
@@ -296,27 +290,22 @@ run_case(const char *turns, const char *expect, int lineno)
 static void
 test_query_table(void **state)
 {
-	char path[1024], line[1024], *sep;
-	int lineno = 0, cases = 0;
-	FILE *fp;
+	struct testutil_table t;
+	char *line, *sep;
+	int cases = 0;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/recipe_queries.test", data_dir());
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
+	/* Rows are "query => expectation", not tab-separated. */
+	testutil_table_open(&t, "recipe_queries.test");
+	while (testutil_next_case(&t, &line, 1) > 0) {
 		sep = strstr(line, " => ");
 		if (sep == NULL)
-			fail_msg("line %d: no \" => \"", lineno);
+			fail_msg("line %d: no \" => \"", t.lineno);
 		*sep = '\0';
-		run_case(line, sep + 4, lineno);
+		run_case(line, sep + 4, t.lineno);
 		cases++;
 	}
-	fclose(fp);
+	testutil_table_close(&t);
 	assert_true(cases >= 90);
 }
 

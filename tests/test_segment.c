@@ -1,6 +1,5 @@
 /* test_segment.c - the reading side of spool segments: names, listing,
  * completeness by the writer's flock, whole lines, torn tails. */
-#define _GNU_SOURCE	/* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 
 #include "buf.h"
 #include "segment.h"
+#include "testutil.h"
 
 #define SEG_A	"spans-1700000000000-41-0.jsonl"
 #define SEG_B	"spans-1700000000001-7-0.jsonl"
@@ -38,8 +37,8 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	strcpy(fx->dir, "/tmp/test_segment.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL ||
+	if (testutil_mkdtemp(fx->dir, sizeof(fx->dir),
+	    "test_segment") == NULL ||
 	    (fx->dirfd = open(fx->dir, O_RDONLY | O_DIRECTORY)) == -1) {
 		free(fx);
 		return -1;
@@ -49,21 +48,12 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
 
 	close(fx->dirfd);
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -2,7 +2,7 @@
  * lines, deep nesting, unescaping, and lines from the real writer
  * (span.c + spool.c) checked field by field against json-c. With
  * SPANSCAN_BENCH=1 it also prints the scanning speed on realistic lines. */
-#define _GNU_SOURCE	/* asprintf, memrchr, nftw */
+#define _GNU_SOURCE	/* asprintf, memrchr */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,12 +10,10 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -23,6 +21,7 @@
 #include "span.h"
 #include "spanscan.h"
 #include "spool.h"
+#include "testutil.h"
 #include "tracectx.h"
 
 #define MAX_SPANS	64
@@ -373,15 +372,12 @@ row_define(char **f, int nf, struct table *t, int lineno)
 		d->checks[d->n++] = strdup(f[i]);
 }
 
+/* One row split into nf columns f. The caller splits one column further
+ * than a row may go, so a row with too many columns shows as nf too big. */
 static void
-run_row(char *text, struct table *t, int lineno)
+run_row(char **f, int nf, struct table *t, int lineno)
 {
-	char *f[MAX_CHECKS + 3], *p = text;
-	int nf = 0;
-
-	while (nf < MAX_CHECKS + 3 && (f[nf] = strsep(&p, "\t")) != NULL)
-		nf++;
-	if (nf < 3 || p != NULL)
+	if (nf < 3 || nf > MAX_CHECKS + 3)
 		fail_msg("spanscan.test:%d: bad row", lineno);
 	if (strcmp(f[0], "define") == 0)
 		row_define(f, nf, t, lineno);
@@ -397,27 +393,17 @@ run_row(char *text, struct table *t, int lineno)
 static void
 test_table(void **state)
 {
-	const char *dir = getenv("RC_TEST_DATA");
+	struct testutil_table tt;
 	struct table t;
-	char path[512], *text = NULL;
-	size_t cap = 0;
-	int lineno = 0, i, k;
-	FILE *fp;
+	char *f[MAX_CHECKS + 4];
+	int nf, i, k;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	snprintf(path, sizeof(path), "%s/spanscan.test",
-	    dir != NULL ? dir : "tests/data");
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s (set RC_TEST_DATA)", path);
-	while (getline(&text, &cap, fp) != -1) {
-		lineno++;
-		text[strcspn(text, "\n")] = '\0';
-		if (text[0] != '#' && text[0] != '\0')
-			run_row(text, &t, lineno);
-	}
-	free(text);
-	fclose(fp);
+	testutil_table_open(&tt, "spanscan.test");
+	while ((nf = testutil_next_case(&tt, f, MAX_CHECKS + 4)) > 0)
+		run_row(f, nf, &t, tt.lineno);
+	testutil_table_close(&tt);
 	for (i = 0; i < t.ndefs; i++) {
 		for (k = 0; k < t.defs[i].n; k++)
 			free(t.defs[i].checks[k]);
@@ -502,8 +488,8 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	strcpy(fx->top, "/tmp/test_spanscan.XXXXXX");
-	if (mkdtemp(fx->top) == NULL)
+	if (testutil_mkdtemp(fx->top, sizeof(fx->top),
+	    "test_spanscan") == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "%s/spool", fx->top);
 	*state = fx;
@@ -511,20 +497,11 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->top);
 	free(fx->text);
 	free(fx);
 	return 0;

@@ -1,6 +1,5 @@
 /* test_spool.c - spool segments: lines, locking, rotation, concurrency,
  * failed writes, and tests/check-otlp-json.jq on what we write. */
-#define _GNU_SOURCE	/* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "testutil.h"
 
 #define NTHREADS	8
 #define NPROCS		3
@@ -51,8 +50,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	umask(022);
-	strcpy(fx->top, "/tmp/test_spool.XXXXXX");
-	if (mkdtemp(fx->top) == NULL)
+	if (testutil_mkdtemp(fx->top, sizeof(fx->top), "test_spool") == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "%s/spool", fx->top);
 	*state = fx;
@@ -60,20 +58,11 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->top);
 	free(fx);
 	return 0;
 }
@@ -234,12 +223,11 @@ try_lock(const char *path)
 static int
 run_checker(const char *path, int quiet)
 {
-	const char *data = getenv("RC_TEST_DATA");
 	char cmd[1024];
 	int st;
 
 	snprintf(cmd, sizeof(cmd), "jq -n -R -e -f '%s/../check-otlp-json.jq' "
-	    "'%s' >/dev/null%s", data != NULL ? data : "tests/data", path,
+	    "'%s' >/dev/null%s", testutil_data_dir(), path,
 	    quiet ? " 2>&1" : "");
 	st = system(cmd);
 	assert_true(st != -1 && WIFEXITED(st));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "spoolwalk.h"
+#include "testutil.h"
 
 struct fx {
 	char	dir[64];
@@ -27,8 +28,8 @@ setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	strcpy(fx->dir, "/tmp/rc-spoolwalk.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_non_null(testutil_mkdtemp(fx->dir, sizeof(fx->dir),
+	    "rc-spoolwalk"));
 	*state = fx;
 	return 0;
 }
@@ -37,10 +38,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(fx->dir), 0);
 	free(fx);
 	return 0;
 }

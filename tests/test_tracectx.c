@@ -9,70 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "tracectx.h"
 
-#define TEST_LINE_MAX	4096
 #define NIDS		2000
-
-/* Undo the data-file escapes: \t \s \\ \xHH; "" is the empty string. */
-static void
-unescape(const char *in, char *out)
-{
-	unsigned int byte;
-
-	if (strcmp(in, "\"\"") == 0) {
-		out[0] = '\0';
-		return;
-	}
-	while (*in != '\0') {
-		if (in[0] != '\\') {
-			*out++ = *in++;
-			continue;
-		}
-		if (in[1] == 't' || in[1] == 's' || in[1] == '\\') {
-			*out++ = in[1] == 't' ? '\t' : in[1] == 's' ? ' ' : '\\';
-			in += 2;
-		} else if (in[1] == 'x' && sscanf(in + 2, "%2x", &byte) == 1) {
-			*out++ = (char)byte;
-			in += 4;
-		} else
-			fail_msg("bad escape in %s", in);
-	}
-	*out = '\0';
-}
-
-typedef void (*case_fn)(const char *input, const char *expected, int lineno);
-
-/* Run fn on every "input<TAB>expected" line of $RC_TEST_DATA/name. */
-static int
-run_table(const char *name, case_fn fn)
-{
-	char path[1024], line[TEST_LINE_MAX], in[TEST_LINE_MAX],
-	    exp[TEST_LINE_MAX], *tab;
-	const char *dir = getenv("RC_TEST_DATA");
-	int lineno = 0, cases = 0;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir :
-	    "tests/data", name);
-	if ((fp = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s (set RC_TEST_DATA)", path);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if ((tab = strchr(line, '\t')) == NULL)
-			fail_msg("%s:%d: no tab", name, lineno);
-		*tab = '\0';
-		unescape(line, in);
-		unescape(tab + 1, exp);
-		fn(in, exp, lineno);
-		cases++;
-	}
-	fclose(fp);
-	return cases;
-}
 
 static void
 traceparent_case(const char *in, const char *exp, int lineno)
@@ -106,7 +46,8 @@ static void
 test_traceparent_table(void **state)
 {
 	(void)state;
-	assert_true(run_table("traceparent.test", traceparent_case) >= 60);
+	assert_true(testutil_run_pairs("traceparent.test", traceparent_case) >=
+	    60);
 }
 
 static void
@@ -135,7 +76,8 @@ static void
 test_tracestate_table(void **state)
 {
 	(void)state;
-	assert_true(run_table("tracestate.test", tracestate_case) >= 40);
+	assert_true(testutil_run_pairs("tracestate.test", tracestate_case) >=
+	    40);
 }
 
 /* n copies of c and a NUL into dst. */

@@ -3,7 +3,6 @@
  * a double that records what it was given and answers as queued with
  * will_return. Spans go to a real spool in a temp dir and are read back
  * with json-c. json-c: every tree parsed here is put by its test. */
-#define _GNU_SOURCE	/* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +12,6 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include "llm.h"
 #include "log.h"
 #include "spool.h"
+#include "testutil.h"
 #include "turn.h"
 #include "xalloc.h"
 
@@ -136,8 +135,7 @@ setup(void **state)
 	struct fx *fx = xcalloc(1, sizeof(*fx));
 	char err[256];
 
-	strcpy(fx->top, "/tmp/test_turn.XXXXXX");
-	if (mkdtemp(fx->top) == NULL)
+	if (testutil_mkdtemp(fx->top, sizeof(fx->top), "test_turn") == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof(fx->dir), "%s/spool", fx->top);
 	fx->spool = spool_open(fx->dir, NULL, err, sizeof(err));
@@ -162,15 +160,6 @@ setup(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
@@ -180,7 +169,7 @@ teardown(void **state)
 	free(fx->out.body);
 	spool_close(fx->spool);
 	llm_config_cleanup(&fx->cfg);
-	nftw(fx->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->top);
 	seen_reset();
 	free(fx);
 	return 0;
