@@ -91,6 +91,21 @@ eq "after two 503s every span arrived" 1200 "$(received_count)"
 eq "exactly once" 1200 "$(received_spans | jq -r .spanId | sort -u | wc -l)"
 check "the 503s were retried" sh -c "[ \$(curl -s '$RECV_URL/stats' | jq .requests) -ge \$(( \$(curl -s '$RECV_URL/stats' | jq .accepted) + 2 )) ]"
 
+# A collector that accepts but never answers: the request times out and
+# is retried; nothing is lost once it answers again.
+stop_receiver; start_receiver; reset_received
+receiver_mode silence
+d=$(spool silent 600)
+env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" OTEL_EXPORTER_OTLP_TIMEOUT=300 \
+    LOG_LEVEL=info "$FLUSHER" >>"$T/silent.log" 2>&1 &
+pid=$!
+check "a silent collector is a timeout, retried" wait_for 10 grep -q "collector unavailable" "$T/silent.log"
+eq "nothing was accepted meanwhile" 0 "$(received_count)"
+receiver_mode ok
+wait_for 60 sh -c "[ \$(jq -s 'map(.spans) | add // 0' '$RECV_LOG') -ge 1200 ]"
+kill -TERM "$pid"; wait "$pid"
+eq "once it answers, every span arrives" 1200 "$(received_spans | jq -r .spanId | sort -u | wc -l)"
+
 # A partial success is logged, not retried.
 stop_receiver; start_receiver; reset_received
 receiver_mode "partial 3"
