@@ -5,6 +5,7 @@
 #include "exporter.h"
 #include "buf.h"
 #include "config.h"
+#include "tracectx.h"
 #include "xalloc.h"
 
 #include <curl/curl.h>
@@ -90,18 +91,6 @@ exporter_trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-static int
-exporter_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode n bytes into a new string of *outlen bytes (it may hold
  * NUL). NULL on a bad escape. Caller frees. */
 static char *
@@ -116,8 +105,8 @@ exporter_pct_decode(const char *s, size_t n, size_t *outlen)
 			out[j++] = s[i];
 			continue;
 		}
-		if (n - i < 3 || (hi = exporter_hexval(s[i + 1])) < 0 ||
-		    (lo = exporter_hexval(s[i + 2])) < 0) {
+		if (n - i < 3 || (hi = tracectx_hexval(s[i + 1])) < 0 ||
+		    (lo = tracectx_hexval(s[i + 2])) < 0) {
 			exporter_wipe_free(out, n + 1);
 			return NULL;
 		}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tracectx.h"
 #include "xalloc.h"
 
 #define SLOTS_MIN	1024	/* initial size of either table */
@@ -133,18 +134,6 @@ sess_get(struct sessions *ss, const char *id, size_t len)
 
 /* ---- Root traces -------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 32 hex digits as they are; anything else hashed to 128 bits. */
 static struct tkey
 trace_key(struct spanscan_str id)
@@ -154,7 +143,7 @@ trace_key(struct spanscan_str id)
 	int v = 0;
 
 	for (i = 0; id.ptr != NULL && id.len == 32 && i < 32; i++) {
-		if ((v = hexval(id.ptr[i])) == -1)
+		if ((v = tracectx_hexval(id.ptr[i])) == -1)
 			break;
 		if (i < 16)
 			k.hi = k.hi << 4 | (uint64_t)v;

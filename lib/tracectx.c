@@ -88,8 +88,8 @@ tracectx_hex(const uint8_t *bytes, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(char c)
+int
+tracectx_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -107,8 +107,8 @@ tracectx_unhex(const char *hex, size_t n, uint8_t *out)
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		if ((hi = hexval(hex[2 * i])) == -1 ||
-		    (lo = hexval(hex[2 * i + 1])) == -1)
+		if ((hi = tracectx_hexval(hex[2 * i])) == -1 ||
+		    (lo = tracectx_hexval(hex[2 * i + 1])) == -1)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

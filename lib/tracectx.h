@@ -45,6 +45,8 @@ int tracectx_parse_tracestate(const char *hdr, struct tracectx *ctx)
 	__attribute__((warn_unused_result));
 /* Lowercase hex of n bytes into out (2n + 1 bytes). */
 void tracectx_hex(const uint8_t *bytes, size_t n, char *out);
+/* The value of one hex digit (either case), or -1. */
+int tracectx_hexval(char c);
 /* Parse exactly 2n lowercase-or-uppercase hex chars. Returns 0 or -1. */
 int tracectx_unhex(const char *hex, size_t n, uint8_t *out)
 	__attribute__((warn_unused_result));
