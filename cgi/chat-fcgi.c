@@ -78,13 +78,15 @@ chat_handle_chat(FCGX_Request *req, struct llm_client *llm)
 	struct turn_input in = { 0 };
 	struct turn_output out;
 	struct buf body;
-	char err[160], hdr[64];
+	char err[160], hdr[64], tracestate[2048];
 
 	buf_init(&body, (size_t)app.max_body);
 	in.method = fcgiio_param(req, "REQUEST_METHOD");
 	in.traceparent = fcgiio_param(req, "HTTP_TRACEPARENT");
 	in.traceparent_count = fcgiio_param_count(req, "HTTP_TRACEPARENT");
-	in.tracestate = fcgiio_param(req, "HTTP_TRACESTATE");
+	/* Several tracestate headers make one list (W3C Trace Context). */
+	in.tracestate = fcgiio_param_join(req, "HTTP_TRACESTATE", tracestate,
+	    sizeof(tracestate));
 	if (in.method != NULL && strcmp(in.method, "POST") == 0) {
 		if (fcgiio_read_body(req, &body, &in.body_status, err,
 		    sizeof(err)) == 0) {

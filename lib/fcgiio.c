@@ -24,6 +24,35 @@ fcgiio_param_count(const FCGX_Request *req, const char *name)
 	return n;
 }
 
+const char *
+fcgiio_param_join(const FCGX_Request *req, const char *name, char *out,
+    size_t outlen)
+{
+	size_t len = strlen(name), used = 0, vlen;
+	const char *v;
+	int found = 0;
+
+	if (outlen == 0)
+		return NULL;
+	out[0] = '\0';
+	for (char **e = req->envp; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, name, len) != 0 || (*e)[len] != '=')
+			continue;
+		v = *e + len + 1;
+		vlen = strlen(v);
+		if (used + (found ? 2 : 0) + vlen + 1 > outlen)
+			continue;
+		if (found) {
+			memcpy(out + used, ", ", 2);
+			used += 2;
+		}
+		memcpy(out + used, v, vlen + 1);
+		used += vlen;
+		found = 1;
+	}
+	return found ? out : NULL;
+}
+
 static int
 fcgiio_fail(int *http_status, int status, char *err, size_t errlen,
     const char *msg)

@@ -13,6 +13,11 @@
 const char *fcgiio_param(const FCGX_Request *req, const char *name);
 /* How many times a parameter appears (a header sent twice). */
 int fcgiio_param_count(const FCGX_Request *req, const char *name);
+/* All values of a parameter sent more than once, joined with ", " into
+ * out (as HTTP combines repeated headers); NULL when absent. Values that
+ * do not fit are left out whole. */
+const char *fcgiio_param_join(const FCGX_Request *req, const char *name,
+    char *out, size_t outlen);
 /* Read the body (CONTENT_LENGTH bytes) into out, whose limit applies.
  * Returns 0, or -1 with *http_status 413 (over the limit: nothing read),
  * 411 (a body without a valid CONTENT_LENGTH) or 400 (the body ended

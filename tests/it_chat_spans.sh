@@ -78,6 +78,10 @@ check "it starts a new trace" jq -e ".traceId != \"$in_trace\"" "$T/linked"
 eq "it is linked" "$in_trace $in_span vendor=abc" \
     "$(jq -r '.links[0] | "\(.traceId) \(.spanId) \(.traceState)"' "$T/linked")"
 
+chat '{"messages":[{"role":"user","content":"two states"}]}' \
+    -H "traceparent: 00-$in_trace-$in_span-01" -H "tracestate: a=1" -H "tracestate: b=2" >/dev/null
+eq "two tracestate headers make one list" "a=1,b=2" \
+    "$(turn_with "two states" | jq -r '.links[0].traceState')"
 chat '{"messages":[{"role":"user","content":"bad parent"}]}' -H "traceparent: 00-$in_trace-0000000000000000-01" >/dev/null
 turn_with "bad parent" > "$T/bad"
 check "an invalid traceparent is ignored" jq -e -s 'length == 1 and (.[0].links // []) == []' "$T/bad"

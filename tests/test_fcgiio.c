@@ -137,6 +137,30 @@ test_param_count(void **state)
 	assert_int_equal(fcgiio_param_count(&req, "CONTENT_LENGTH"), 0);
 }
 
+/* Repeated headers join into one list; what does not fit is left out. */
+static void
+test_param_join(void **state)
+{
+	char *envp[] = {
+		"HTTP_TRACESTATE=a=1",
+		"HTTP_TRACESTATEX=no",
+		"HTTP_TRACESTATE=bb=22",
+		"HTTP_TRACESTATE=ccc=333",
+		NULL,
+	};
+	FCGX_Request req;
+	char out[64], small[12];
+
+	(void)state;
+	request_init(&req, envp);
+	assert_string_equal(fcgiio_param_join(&req, "HTTP_TRACESTATE", out,
+	    sizeof(out)), "a=1, bb=22, ccc=333");
+	assert_string_equal(fcgiio_param_join(&req, "HTTP_TRACESTATE", small,
+	    sizeof(small)), "a=1, bb=22");
+	assert_null(fcgiio_param_join(&req, "HTTP_NONE", out, sizeof(out)));
+	assert_null(fcgiio_param_join(&req, "HTTP_TRACESTATE", out, 0));
+}
+
 static void
 test_param_no_env(void **state)
 {
@@ -476,6 +500,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_param),
 		T(test_param_count),
+		T(test_param_join),
 		T(test_param_no_env),
 		T(test_body_no_content_length),
 		T(test_body_small),
