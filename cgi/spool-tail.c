@@ -24,7 +24,6 @@
 #include "xalloc.h"
 
 #define TAIL_POLL_MS		200
-#define TAIL_LINE_TEXT		4096	/* one formatted span line */
 #define TAIL_JSON_LIMIT		(64 * 1024 * 1024)
 
 enum tail_mode { MODE_LINES, MODE_TREE, MODE_SESSIONS, MODE_JSON };
@@ -35,10 +34,18 @@ struct tail_filter {
 	uint64_t	 since_ns;
 };
 
-struct tail_recent {		/* the newest N span lines: a min-heap */
-	uint64_t	*end;
-	char		**text;
-	size_t		 n, cap;
+/* A span kept for the line view: the fields a line shows, copied out of
+ * the mapped spool (values cut to what a line can show), formatted only if
+ * it is still among the newest N at the end. */
+struct tail_kept {
+	struct spanscan_span	 s;
+	char			*store;
+	size_t			 cap;
+};
+
+struct tail_recent {		/* the newest N spans by end time: a min-heap */
+	struct tail_kept	**v;
+	size_t			  n, cap;
 };
 
 struct tail {
@@ -92,14 +99,77 @@ tail_match(const struct tail_filter *f, const struct spanscan_span *s)
 
 /* ---- The newest N lines --------------------------------------------------- */
 
+#define TAIL_KEEP_TEXT	(2 * TAILVIEW_TEXT_MAX)	/* JSON bytes of input/output */
+#define TAIL_KEEP_SHORT	512			/* of the other values */
+
+/* The longest prefix of a JSON string's text, at most n bytes, that does
+ * not end inside an escape sequence. */
+static size_t
+json_cut(const char *p, size_t len, size_t n)
+{
+	size_t i = 0, step;
+
+	while (i < n) {
+		step = p[i] != '\\' ? 1 : (i + 1 < len && p[i + 1] == 'u') ? 6 : 2;
+		if (i + step > n)
+			break;
+		i += step;
+	}
+	return i;
+}
+
+static void
+keep_str(struct tail_kept *k, size_t *used, struct spanscan_str *dst,
+    size_t max)
+{
+	size_t n;
+
+	if (dst->ptr == NULL)
+		return;
+	n = dst->len <= max ? dst->len : json_cut(dst->ptr, dst->len, max);
+	memcpy(k->store + *used, dst->ptr, n);
+	dst->ptr = k->store + *used;
+	dst->len = n;
+	*used += n;
+}
+
+/* Copy what a line shows of s into k; nothing of k points into the spool. */
+static void
+keep_span(struct tail_kept *k, const struct spanscan_span *s)
+{
+	struct spanscan_str *shrt[] = { &k->s.trace_id, &k->s.name,
+	    &k->s.oi_kind, &k->s.session_id, &k->s.model, &k->s.status_message,
+	    &k->s.exception_type, &k->s.exception_message };
+	size_t used = 0, need = 2 * TAIL_KEEP_TEXT +
+	    sizeof(shrt) / sizeof(shrt[0]) * TAIL_KEEP_SHORT;
+
+	if (k->cap < need) {
+		k->store = xrealloc(k->store, need);
+		k->cap = need;
+	}
+	k->s = *s;
+	k->s.raw = k->s.raw_resource = k->s.raw_scope = (struct spanscan_str){ 0 };
+	k->s.span_id = k->s.parent_span_id = k->s.user_id =
+	    k->s.service_name = (struct spanscan_str){ 0 };
+	for (size_t i = 0; i < sizeof(shrt) / sizeof(shrt[0]); i++)
+		keep_str(k, &used, shrt[i], TAIL_KEEP_SHORT);
+	keep_str(k, &used, &k->s.input, TAIL_KEEP_TEXT);
+	keep_str(k, &used, &k->s.output, TAIL_KEEP_TEXT);
+}
+
 static void
 recent_swap(struct tail_recent *r, size_t a, size_t b)
 {
-	uint64_t e = r->end[a];
-	char *t = r->text[a];
+	struct tail_kept *k = r->v[a];
 
-	r->end[a] = r->end[b], r->text[a] = r->text[b];
-	r->end[b] = e, r->text[b] = t;
+	r->v[a] = r->v[b];
+	r->v[b] = k;
+}
+
+static int
+recent_less(const struct tail_recent *r, size_t a, size_t b)
+{
+	return r->v[a]->s.end_ns < r->v[b]->s.end_ns;
 }
 
 static void
@@ -107,29 +177,15 @@ recent_sift_down(struct tail_recent *r, size_t i)
 {
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		if (l < r->n && r->end[l] < r->end[m])
+		if (l < r->n && recent_less(r, l, m))
 			m = l;
-		if (l + 1 < r->n && r->end[l + 1] < r->end[m])
+		if (l + 1 < r->n && recent_less(r, l + 1, m))
 			m = l + 1;
 		if (m == i)
 			return;
 		recent_swap(r, i, m);
 		i = m;
 	}
-}
-
-static void
-recent_format(struct tail *t, const struct spanscan_span *s, char *out)
-{
-	FILE *fp = fmemopen(out, TAIL_LINE_TEXT, "w");
-
-	if (fp == NULL) {
-		out[0] = '\0';
-		return;
-	}
-	tailview_line(fp, s, &t->view);
-	fclose(fp);
-	out[TAIL_LINE_TEXT - 1] = '\0';
 }
 
 /* Keep s if it is among the cap newest by end time. */
@@ -139,40 +195,46 @@ recent_add(struct tail *t, const struct spanscan_span *s)
 	struct tail_recent *r = &t->recent;
 	size_t i;
 
-	if (r->cap == 0 || (r->n == r->cap && s->end_ns <= r->end[0]))
+	if (r->cap == 0 || (r->n == r->cap && s->end_ns <= r->v[0]->s.end_ns))
 		return;
 	if (r->n < r->cap) {
 		i = r->n++;
-		r->text[i] = xmalloc(TAIL_LINE_TEXT);
-		r->end[i] = s->end_ns;
-		recent_format(t, s, r->text[i]);
-		for (; i > 0 && r->end[(i - 1) / 2] > r->end[i]; i = (i - 1) / 2)
+		if (r->v[i] == NULL)
+			r->v[i] = xcalloc(1, sizeof(*r->v[i]));
+		keep_span(r->v[i], s);
+		for (; i > 0 && recent_less(r, i, (i - 1) / 2); i = (i - 1) / 2)
 			recent_swap(r, i, (i - 1) / 2);
 		return;
 	}
-	r->end[0] = s->end_ns;
-	recent_format(t, s, r->text[0]);
+	keep_span(r->v[0], s);
 	recent_sift_down(r, 0);
 }
 
-/* Print the kept lines oldest first, emptying the heap. */
-static void
-recent_flush(struct tail_recent *r)
+static int
+kept_cmp(const void *a, const void *b)
 {
-	size_t n = r->n;
-	char **order = xcalloc(n ? n : 1, sizeof(*order));
+	uint64_t x = (*(struct tail_kept *const *)a)->s.end_ns;
+	uint64_t y = (*(struct tail_kept *const *)b)->s.end_ns;
 
-	for (size_t k = n; k-- > 0;) {	/* pop the minimum into the front */
-		order[n - 1 - k] = r->text[0];
-		r->text[0] = r->text[--r->n];
-		r->end[0] = r->end[r->n];
-		recent_sift_down(r, 0);
+	return x < y ? -1 : x > y;
+}
+
+/* Print the kept spans oldest first and free them. */
+static void
+recent_flush(struct tail *t)
+{
+	struct tail_recent *r = &t->recent;
+
+	qsort(r->v, r->n, sizeof(*r->v), kept_cmp);
+	for (size_t i = 0; i < r->n; i++)
+		tailview_line(stdout, &r->v[i]->s, &t->view);
+	for (size_t i = 0; i < r->cap && r->v[i] != NULL; i++) {
+		free(r->v[i]->store);
+		free(r->v[i]);
 	}
-	for (size_t k = 0; k < n; k++) {
-		fputs(order[k], stdout);
-		free(order[k]);
-	}
-	free(order);
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
 }
 
 /* ---- Per span and per line ------------------------------------------------ */
@@ -435,8 +497,7 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
-	t.recent.end = xcalloc(t.recent.cap + 1, sizeof(*t.recent.end));
-	t.recent.text = xcalloc(t.recent.cap + 1, sizeof(*t.recent.text));
+	t.recent.v = xcalloc(t.recent.cap + 1, sizeof(*t.recent.v));
 	buf_init(&t.json, TAIL_JSON_LIMIT);
 	if (t.mode == MODE_TREE)
 		t.trees = tailview_trees_new();
@@ -447,7 +508,7 @@ main(int argc, char *argv[])
 	else
 		(void)spoolwalk_read_all(w, tail_line, &t);
 	if (t.mode == MODE_LINES)
-		recent_flush(&t.recent);
+		recent_flush(&t);
 	else if (t.mode == MODE_TREE)
 		tailview_trees_print(stdout, t.trees, &t.view);
 	else if (t.mode == MODE_SESSIONS)
@@ -458,8 +519,8 @@ main(int argc, char *argv[])
 		tail_follow(&t, w);
 	tailview_trees_free(t.trees);
 	sessions_free(t.sessions);
-	free(t.recent.end);
-	free(t.recent.text);
+	if (t.recent.v != NULL)
+		recent_flush(&t);	/* modes that kept none: frees */
 	free(t.selbuf);
 	buf_cleanup(&t.json);
 	spoolwalk_free(w);

@@ -87,7 +87,7 @@ big=$T/bigspool
 wait
 echo "== spool-tail over $spans spans ($(du -sh "$big" | cut -f1) in $(ls "$big" | wc -l) segments)"
 for args in "--sessions" "--json --no-follow --session session_1700000000000_bench" \
-    "--no-follow -n 10 --errors"; do
+    "--no-follow -n 10 --errors" "--no-follow -n 10"; do
 	bash -c 'TIMEFORMAT="%R s wall, %U s user, %S s sys"; time "$0" --spool "$1" $2 >/dev/null' \
 	    "$BUILD_DIR/bin/spool-tail" "$big" "$args" 2> "$T/st.time"
 	echo "   spool-tail $args: $(cat "$T/st.time")"
