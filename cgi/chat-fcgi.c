@@ -25,6 +25,7 @@ static struct {
 	const char	*spool_dir, *project, *service, *log_level;
 	int		 trust_traceparent;
 	struct llm_config llm;
+	char		*invocation_params;
 	struct turn_env	 turn;
 } app;
 
@@ -208,6 +209,8 @@ load_config(void)
 	if (llm_config_from_env(&app.llm, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	app.turn.llm = &app.llm;
+	app.invocation_params = llm_invocation_parameters(&app.llm);
+	app.turn.invocation_params = app.invocation_params;
 	app.turn.trust_traceparent = app.trust_traceparent;
 	check_spool_dir(app.spool_dir);
 }
@@ -246,6 +249,7 @@ main(int argc, char *argv[])
 	    .backlog = (int)app.backlog,
 	    .stop_timeout_s = (int)app.stop_timeout_s };
 	rc = pool_run(&pc, &hooks);
+	free(app.invocation_params);
 	llm_config_cleanup(&app.llm);
 	return rc;
 }

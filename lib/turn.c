@@ -78,9 +78,7 @@ turn_start_llm_span(struct turn *t)
 	span_set_str(s, "llm.model_name", cfg->model);
 	span_set_str(s, "llm.provider", cfg->provider);
 	span_set_str(s, "llm.system", cfg->system);
-	json = llm_invocation_parameters(cfg);
-	span_set_str(s, "llm.invocation_parameters", json);
-	free(json);
+	span_set_str(s, "llm.invocation_parameters", t->env->invocation_params);
 	for (size_t i = 0; i < req->n_messages; i++) {
 		snprintf(key, sizeof(key), "llm.input_messages.%zu.message.role", i);
 		span_set_str(s, key, req->messages[i].role);

@@ -12,6 +12,8 @@
 
 struct turn_env {			/* per process, shared by threads */
 	const struct llm_config	*llm;
+	const char		*invocation_params; /* JSON, made once at
+						 * start-up (llm.c) */
 	struct spool		*spool;
 	int			 trust_traceparent; /* parent, not link */
 };

@@ -120,6 +120,7 @@ struct fx {
 	struct llm_config	 cfg;
 	struct spool		*spool;
 	struct turn_env		 env;
+	char			*params;	/* env.invocation_params */
 	struct turn_output	 out;
 	json_object		*resp;		/* parsed out.body */
 	json_object		*lines;		/* array of spool lines */
@@ -151,6 +152,8 @@ setup(void **state)
 	fx->cfg.timeout_s = 5;
 	fx->cfg.max_response = 1 << 20;
 	fx->env.llm = &fx->cfg;
+	fx->params = llm_invocation_parameters(&fx->cfg);
+	fx->env.invocation_params = fx->params;
 	fx->env.spool = fx->spool;
 	fx->env.trust_traceparent = 0;
 	seen_reset();
@@ -168,6 +171,7 @@ teardown(void **state)
 	json_object_put(fx->lines);
 	free(fx->out.body);
 	spool_close(fx->spool);
+	free(fx->params);
 	llm_config_cleanup(&fx->cfg);
 	testutil_rmtree(fx->top);
 	seen_reset();
