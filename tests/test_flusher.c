@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "exporter.h"
+#include "hex.h"
 #include "flusher.h"
 #include "otlp.h"
 #include "span.h"
@@ -513,7 +514,7 @@ test_ship_spool_lines(void **state)
 		span_end(root);
 		assert_int_equal(spool_append(sp, v, 2), 0);
 		for (int k = 0; k < 2; k++) {
-			tracectx_hex(span_context(v[k])->span_id, 8, hex);
+			hex_encode(span_context(v[k])->span_id, 8, hex);
 			ids[2 * i + k] = strtoull(hex, NULL, 16);
 		}
 		span_free(child);

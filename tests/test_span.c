@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "span.h"
+#include "hex.h"
 
 /* The span's JSON, kept in *state and put by the teardown. */
 static json_object *
@@ -285,11 +286,11 @@ test_ids_parent_child(void **state)
 	assert_null(get(j, "traceState"));
 	assert_int_equal(getint(j, "kind"), SPAN_KIND_SERVER);
 	assert_int_equal(getint(j, "flags"), 0x100 | 0x03);
-	tracectx_hex(span_context(root)->trace_id, 16, hex);
+	hex_encode(span_context(root)->trace_id, 16, hex);
 	assert_string_equal(getstr(j, "traceId"), hex);
 	j = to_json(state, child);
 	assert_string_equal(getstr(j, "traceId"), hex);
-	tracectx_hex(span_context(root)->span_id, 8, hex);
+	hex_encode(span_context(root)->span_id, 8, hex);
 	assert_string_equal(getstr(j, "parentSpanId"), hex);
 	assert_string_not_equal(getstr(j, "spanId"), hex);
 	assert_int_equal(strlen(getstr(j, "spanId")), 16);

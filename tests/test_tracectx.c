@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "hex.h"
 #include "tracectx.h"
 
 #define NIDS		2000
@@ -282,13 +283,13 @@ test_hex(void **state)
 	char hex[9];
 
 	(void)state;
-	tracectx_hex(bytes, 4, hex);
+	hex_encode(bytes, 4, hex);
 	assert_string_equal(hex, "00ab7fff");
-	assert_int_equal(tracectx_unhex("00AB7fFf", 4, out), 0);
+	assert_int_equal(hex_decode("00AB7fFf", 4, out), 0);
 	assert_memory_equal(out, bytes, 4);
-	assert_int_equal(tracectx_unhex("00ab7fg0", 4, out), -1);
-	assert_int_equal(tracectx_unhex("0 ab7ff0", 4, out), -1);
-	assert_int_equal(tracectx_unhex("00ab7f", 4, out), -1);
+	assert_int_equal(hex_decode("00ab7fg0", 4, out), -1);
+	assert_int_equal(hex_decode("0 ab7ff0", 4, out), -1);
+	assert_int_equal(hex_decode("00ab7f", 4, out), -1);
 	assert_true(tracectx_is_zero(zero, 3));
 	assert_false(tracectx_is_zero(bytes, 2));
 	assert_true(tracectx_is_zero(bytes, 1));

@@ -5,8 +5,5 @@ target_link_options(test_fcgiio PRIVATE
   -Wl,--wrap=FCGX_GetStr -Wl,--wrap=FCGX_PutStr)
 target_link_options(test_turn PRIVATE -Wl,--wrap=llm_complete)
 target_sources(test_pool PRIVATE fcgi_client.c)
-# The collector stays out of the flusher's unit test (guarded until
-# test_flusher is in UNIT_TESTS).
-if(TARGET test_flusher)
-  target_link_options(test_flusher PRIVATE -Wl,--wrap=exporter_send)
-endif()
+# The collector stays out of the flusher's unit test.
+target_link_options(test_flusher PRIVATE -Wl,--wrap=exporter_send)

@@ -3,6 +3,7 @@
  * result to the caller, who calls json_object_put; nothing else here keeps
  * a json_object. */
 #include "span.h"
+#include "hex.h"
 #include "xalloc.h"
 
 #include <inttypes.h>
@@ -450,7 +451,7 @@ json_hex(const uint8_t *bytes, size_t n)
 {
 	char hex[33];
 
-	tracectx_hex(bytes, n, hex);
+	hex_encode(bytes, n, hex);
 	return json_object_new_string(hex);
 }
 

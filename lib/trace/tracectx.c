@@ -1,6 +1,7 @@
 /* tracectx.c - trace and span ids from getrandom(2), and the W3C Trace
  * Context headers (traceparent, tracestate): strict parsing, exact output. */
 #include "tracectx.h"
+#include "hex.h"
 
 #include <sys/random.h>
 
@@ -19,7 +20,6 @@ struct member {
 	size_t		 keylen;
 };
 
-static const char hexdigits[] = "0123456789abcdef";
 
 int
 tracectx_random(void *buf, size_t n)
@@ -76,45 +76,6 @@ tracectx_new_span(struct tracectx *ctx)
 	return 0;
 }
 
-void
-tracectx_hex(const uint8_t *bytes, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hexdigits[bytes[i] >> 4];
-		out[2 * i + 1] = hexdigits[bytes[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-}
-
-int
-tracectx_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-tracectx_unhex(const char *hex, size_t n, uint8_t *out)
-{
-	size_t i;
-	int hi, lo;
-
-	for (i = 0; i < n; i++) {
-		if ((hi = tracectx_hexval(hex[2 * i])) == -1 ||
-		    (lo = tracectx_hexval(hex[2 * i + 1])) == -1)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 int
 tracectx_is_zero(const uint8_t *bytes, size_t n)
 {
@@ -146,14 +107,14 @@ trim_ows(const char **p, size_t *len)
 
 /* The header fields are lowercase hex only; uppercase is invalid. */
 static int
-lowhex(const char *s, size_t nbytes, uint8_t *out)
+tracectx_lowhex(const char *s, size_t nbytes, uint8_t *out)
 {
 	size_t i;
 
 	for (i = 0; i < 2 * nbytes; i++)
-		if (strchr(hexdigits, s[i]) == NULL || s[i] == '\0')
+		if (s[i] >= 'A' && s[i] <= 'F')
 			return -1;
-	return tracectx_unhex(s, nbytes, out);
+	return hex_decode(s, nbytes, out);
 }
 
 int
@@ -168,10 +129,10 @@ tracectx_parse_traceparent(const char *hdr, struct tracectx *ctx)
 	len = strlen(s);
 	trim_ows(&s, &len);
 	if (len < TRACECTX_TRACEPARENT_LEN ||
-	    lowhex(s, 1, &version) == -1 || version == 0xff ||
-	    s[2] != '-' || lowhex(s + 3, 16, trace) == -1 ||
-	    s[35] != '-' || lowhex(s + 36, 8, span) == -1 ||
-	    s[52] != '-' || lowhex(s + 53, 1, &flags) == -1)
+	    tracectx_lowhex(s, 1, &version) == -1 || version == 0xff ||
+	    s[2] != '-' || tracectx_lowhex(s + 3, 16, trace) == -1 ||
+	    s[35] != '-' || tracectx_lowhex(s + 36, 8, span) == -1 ||
+	    s[52] != '-' || tracectx_lowhex(s + 53, 1, &flags) == -1)
 		return -1;
 	if (version == 0 && len != TRACECTX_TRACEPARENT_LEN)
 		return -1;
@@ -194,11 +155,11 @@ tracectx_format_traceparent(const struct tracectx *ctx,
 	    (TRACECTX_FLAG_SAMPLED | TRACECTX_FLAG_RANDOM);
 
 	memcpy(out, "00-", 3);
-	tracectx_hex(ctx->trace_id, 16, out + 3);
+	hex_encode(ctx->trace_id, 16, out + 3);
 	out[35] = '-';
-	tracectx_hex(ctx->span_id, 8, out + 36);
+	hex_encode(ctx->span_id, 8, out + 36);
 	out[52] = '-';
-	tracectx_hex(&flags, 1, out + 53);
+	hex_encode(&flags, 1, out + 53);
 }
 
 /* [a-z0-9_*\/-]: the characters allowed after the first of a key part. */

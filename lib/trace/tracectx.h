@@ -43,13 +43,6 @@ void tracectx_format_traceparent(const struct tracectx *ctx,
  * than 32 members, a bad key or value, or a duplicate key. */
 int tracectx_parse_tracestate(const char *hdr, struct tracectx *ctx)
 	__attribute__((warn_unused_result));
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void tracectx_hex(const uint8_t *bytes, size_t n, char *out);
-/* The value of one hex digit (either case), or -1. */
-int tracectx_hexval(char c);
-/* Parse exactly 2n lowercase-or-uppercase hex chars. Returns 0 or -1. */
-int tracectx_unhex(const char *hex, size_t n, uint8_t *out)
-	__attribute__((warn_unused_result));
 /* 1 when all n bytes are zero. */
 int tracectx_is_zero(const uint8_t *bytes, size_t n);
 

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE	/* memmem, explicit_bzero, asprintf */
 #define ZLIB_CONST
 #include "exporter.h"
+#include "hex.h"
 #include "buf.h"
 #include "config.h"
 #include "tracectx.h"
@@ -105,8 +106,8 @@ exporter_pct_decode(const char *s, size_t n, size_t *outlen)
 			out[j++] = s[i];
 			continue;
 		}
-		if (n - i < 3 || (hi = tracectx_hexval(s[i + 1])) < 0 ||
-		    (lo = tracectx_hexval(s[i + 2])) < 0) {
+		if (n - i < 3 || (hi = hex_digit(s[i + 1])) < 0 ||
+		    (lo = hex_digit(s[i + 2])) < 0) {
 			exporter_wipe_free(out, n + 1);
 			return NULL;
 		}

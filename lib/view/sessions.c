@@ -2,6 +2,7 @@
  * them (turns, first input, last output, tokens, errors, last activity),
  * kept in two open-addressing tables: sessions, and root traces seen. */
 #include "sessions.h"
+#include "hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +144,7 @@ trace_key(struct spanscan_str id)
 	int v = 0;
 
 	for (i = 0; id.ptr != NULL && id.len == 32 && i < 32; i++) {
-		if ((v = tracectx_hexval(id.ptr[i])) == -1)
+		if ((v = hex_digit(id.ptr[i])) == -1)
 			break;
 		if (i < 16)
 			k.hi = k.hi << 4 | (uint64_t)v;

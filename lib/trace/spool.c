@@ -4,6 +4,7 @@
  * json-c objects built here are put before each function returns. */
 #define _GNU_SOURCE	/* renameat2 */
 #include "spool.h"
+#include "hex.h"
 #include "buf.h"
 #include "fileio.h"
 #include "tracectx.h"
@@ -144,7 +145,7 @@ spool_make_tag(struct spool *sp)
 
 	if (tracectx_random(r, sizeof(r)) == -1)
 		memset(r, 0, sizeof(r));	/* pid and time still differ */
-	tracectx_hex(r, sizeof(r), sp->tag);
+	hex_encode(r, sizeof(r), sp->tag);
 }
 
 struct spool *

@@ -6,6 +6,7 @@
  * freed with protobuf_c_message_free_unpacked. json-c: every object parsed
  * or built here is put before the function that made it returns. */
 #include "otlp.h"
+#include "hex.h"
 #include "span.h"
 #include "tracectx.h"
 #include "xalloc.h"
@@ -565,7 +566,7 @@ json_to_bytes(struct conv *c, json_object *j, int rule,
 		return 0;
 	}
 	if (len != 2 * hex_fields[rule].len ||
-	    tracectx_unhex(s, hex_fields[rule].len, out->data) == -1)
+	    hex_decode(s, hex_fields[rule].len, out->data) == -1)
 		return conv_fail(c, "want %zu hex digits, got \"%.40s\"",
 		    2 * hex_fields[rule].len, s);
 	out->len = hex_fields[rule].len;
@@ -965,7 +966,7 @@ bytes_json(const ProtobufCBinaryData *bd, int hex)
 	uint32_t acc;
 
 	if (hex)
-		tracectx_hex(bd->data, bd->len, s);
+		hex_encode(bd->data, bd->len, s);
 	else {
 		for (i = 0; i < bd->len; i += 3) {
 			acc = (uint32_t)bd->data[i] << 16;

@@ -1,6 +1,7 @@
 /* turn.c - one traced /chat turn (see turn.h). json-c trees belong to
  * struct chat_request; strings from chat_* and llm_* are freed here. */
 #include "turn.h"
+#include "hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,7 +219,7 @@ turn_run(const struct turn_env *env, struct llm_client *llm,
 		out->body = chat_error_json("internal error: no random bytes");
 		return;
 	}
-	tracectx_hex(span_context(t.span)->trace_id, 16, out->trace_id);
+	hex_encode(span_context(t.span)->trace_id, 16, out->trace_id);
 	turn_handle(&t, llm, in);
 	span_set_int(t.span, "http.response.status_code", out->status);
 	span_end(t.span);

@@ -1,0 +1,25 @@
+/* jsonval.h - parse text as exactly one JSON value (json-c): strict JSON,
+ * valid UTF-8, no NUL byte, a bounded depth, and nothing but white space
+ * after the value. Every parser of outside JSON (the /chat body, model
+ * replies, spool lines, the offline model's requests) goes through it. */
+#ifndef RC_JSONVAL_H
+#define RC_JSONVAL_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define JSONVAL_DEPTH_DEFAULT	32
+#define JSONVAL_ERR_MAX		128
+
+/* Parse len bytes of text. depth limits nesting (0: the default). Returns
+ * 0 with *out the value (NULL for a literal null; caller puts), or -1 with
+ * *out NULL and a short reason in err ("NUL byte", "too large", "cut
+ * short", the tokener's description, or "trailing data after the JSON
+ * value"), with the byte offset where it stopped in *at when at is not
+ * NULL. */
+int jsonval_parse(const char *text, size_t len, int depth,
+    json_object **out, char *err, size_t errlen, size_t *at)
+	__attribute__((warn_unused_result));
+
+#endif

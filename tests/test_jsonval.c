@@ -1,0 +1,95 @@
+/* test_jsonval.c - exactly one JSON value: what is accepted, what is
+ * refused and the reason given. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonval.h"
+
+struct jv_case {
+	const char	*text;
+	size_t		 len;
+	int		 rc;
+	const char	*why;	/* substring of the reason, when refused */
+};
+
+static const struct jv_case jv_cases[] = {
+	{ "{}", 2, 0, NULL },
+	{ " {\"a\":[1,2]} \r\n\t", 16, 0, NULL },
+	{ "42", 2, 0, NULL },		/* a top-level number ends at EOF */
+	{ "null", 4, 0, NULL },
+	{ "\"\xc3\xa9\"", 4, 0, NULL },
+	{ "{} {}", 5, -1, "" },
+	{ "{}x", 3, -1, "" },
+	{ "{\"a\":1", 6, -1, "" },
+	{ "{\"a\":1}\0{", 9, -1, "NUL byte" },
+	{ "\"\xff\"", 3, -1, "" },
+	{ "", 0, -1, "" },
+	{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	    80, -1, "" },		/* deeper than 32 */
+};
+
+static void
+test_cases(void **state)
+{
+	char err[JSONVAL_ERR_MAX];
+	json_object *j;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(jv_cases) / sizeof(jv_cases[0]); i++) {
+		err[0] = '\0';
+		rc = jsonval_parse(jv_cases[i].text, jv_cases[i].len, 0, &j,
+		    err, sizeof(err), NULL);
+		if (rc != jv_cases[i].rc)
+			fail_msg("case %zu: rc %d (%s)", i, rc, err);
+		if (rc == -1) {
+			assert_null(j);
+			assert_true(err[0] != '\0');
+			if (strstr(err, jv_cases[i].why) == NULL)
+				fail_msg("case %zu: reason '%s'", i, err);
+		}
+		json_object_put(j);
+	}
+}
+
+static void
+test_value_and_offset(void **state)
+{
+	char err[JSONVAL_ERR_MAX];
+	json_object *j;
+	size_t at = 0;
+
+	(void)state;
+	assert_int_equal(jsonval_parse("{\"k\":\"v\"}", 9, 0, &j, err,
+	    sizeof(err), &at), 0);
+	assert_string_equal(json_object_get_string(
+	    json_object_object_get(j, "k")), "v");
+	json_object_put(j);
+	assert_int_equal(jsonval_parse("[1] x", 5, 0, &j, err, sizeof(err),
+	    &at), -1);
+	assert_int_equal(at, 4);
+	/* The depth bounds nesting: 4 takes [[1]] but not [[[[[1]]]]]. */
+	assert_int_equal(jsonval_parse("[[1]]", 5, 4, &j, err, sizeof(err),
+	    NULL), 0);
+	json_object_put(j);
+	assert_int_equal(jsonval_parse("[[[[[1]]]]]", 11, 4, &j, err, sizeof(err),
+	    NULL), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_value_and_offset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
