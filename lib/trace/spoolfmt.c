@@ -1,0 +1,88 @@
+/* spoolfmt.c - names, kinds and the envelope of spool lines (see
+ * spoolfmt.h and docs/spool-format.md). */
+#include "spoolfmt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SPOOLFMT_SEGMENT_PREFIX	"spans-"
+#define SPOOLFMT_SEGMENT_SUFFIX	".jsonl"
+
+int
+spoolfmt_segment_name(char *out, size_t outlen, long long ms, long pid,
+    const char *tag, unsigned int seq)
+{
+	int n;
+
+	n = snprintf(out, outlen, SPOOLFMT_SEGMENT_PREFIX "%lld-%ld-%s-%u"
+	    SPOOLFMT_SEGMENT_SUFFIX, ms, pid, tag, seq);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int
+spoolfmt_is_segment(const char *name)
+{
+	size_t len = strlen(name), pl = strlen(SPOOLFMT_SEGMENT_PREFIX),
+	    sl = strlen(SPOOLFMT_SEGMENT_SUFFIX);
+
+	return len > pl + sl &&
+	    strncmp(name, SPOOLFMT_SEGMENT_PREFIX, pl) == 0 &&
+	    strcmp(name + len - sl, SPOOLFMT_SEGMENT_SUFFIX) == 0 &&
+	    strchr(name, '/') == NULL;
+}
+
+enum spoolfmt_kind
+spoolfmt_line_kind(const char *line, size_t len)
+{
+	static const char spans[] = "\"resourceSpans\"";
+	size_t i = 0;
+
+	while (i < len && strchr(" \t\r", line[i]) != NULL)
+		i++;
+	if (i >= len || line[i++] != '{')
+		return SPOOLFMT_KIND_NONE;
+	while (i < len && strchr(" \t\r", line[i]) != NULL)
+		i++;
+	if (len - i >= sizeof(spans) - 1 &&
+	    memcmp(line + i, spans, sizeof(spans) - 1) == 0)
+		return SPOOLFMT_KIND_SPANS;
+	return SPOOLFMT_KIND_NONE;
+}
+
+int
+spoolfmt_begin(struct buf *b)
+{
+	return buf_append(b, "{\"resourceSpans\":[", 18);
+}
+
+static int
+spoolfmt_object(struct buf *b, const char *text, size_t len)
+{
+	return text != NULL ? buf_append(b, text, len) : buf_append(b, "{}", 2);
+}
+
+int
+spoolfmt_group_begin(struct buf *b, int first, const char *resource,
+    size_t rlen, const char *scope, size_t slen)
+{
+	if ((!first && buf_append(b, ",", 1) == -1) ||
+	    buf_append(b, "{\"resource\":", 12) == -1 ||
+	    spoolfmt_object(b, resource, rlen) == -1 ||
+	    buf_append(b, ",\"scopeSpans\":[{\"scope\":", 24) == -1 ||
+	    spoolfmt_object(b, scope, slen) == -1 ||
+	    buf_append(b, ",\"spans\":[", 10) == -1)
+		return -1;
+	return 0;
+}
+
+int
+spoolfmt_group_end(struct buf *b)
+{
+	return buf_append(b, "]}]}", 4);
+}
+
+int
+spoolfmt_end(struct buf *b)
+{
+	return buf_append(b, "]}\n", 3);
+}

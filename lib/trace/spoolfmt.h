@@ -1,0 +1,67 @@
+/* spoolfmt.h - the spool's on-disk format, owned here alone: the layout of
+ * SPOOL_DIR, segment file names, the record kinds a line can hold, the
+ * OTLP/JSON envelope of a line and the longest line. Writers (spool.c,
+ * spool-tail --json) and readers (the flusher, the viewers) all go
+ * through this module. The format itself: docs/spool-format.md. */
+#ifndef RC_SPOOLFMT_H
+#define RC_SPOOLFMT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* The longest line, '\n' included: writers refuse longer ones, readers
+ * set them aside. */
+#define SPOOLFMT_LINE_MAX	(32 * 1024 * 1024)
+
+/* SPOOL_DIR's layout. Segments being written or waiting to be shipped sit
+ * in SPOOL_DIR itself; the flusher moves shipped ones to SENT_DIR, keeps
+ * what the collector refused in REJECTED_DIR and its shipped offsets in
+ * STATE_DIR/OFFSETS_FILE. Hidden files (".name") are never segments. */
+#define SPOOLFMT_SENT_DIR	"sent"
+#define SPOOLFMT_REJECTED_DIR	"rejected"
+#define SPOOLFMT_STATE_DIR	".flusher"
+#define SPOOLFMT_OFFSETS_FILE	"offsets"
+
+/* Room for a segment name and its NUL. */
+#define SPOOLFMT_NAME_MAX	96
+
+/* What a line holds, told by its first key. */
+enum spoolfmt_kind {
+	SPOOLFMT_KIND_NONE = -1,	/* not a line of any known kind */
+	SPOOLFMT_KIND_SPANS = 0,	/* an OTLP/JSON TracesData */
+};
+
+/* Write the name of a new segment into out: "spans-<ms>-<pid>-<tag>-<seq>
+ * .jsonl", which sorts by creation time (ms since the epoch, 13 digits
+ * until the year 2286). tag tells apart writers that share a pid (8 hex
+ * chars). Returns 0, or -1 when out is too small. */
+int spoolfmt_segment_name(char *out, size_t outlen, long long ms, long pid,
+    const char *tag, unsigned int seq) __attribute__((warn_unused_result));
+/* 1 when name is a segment's file name (not hidden, no '/'), else 0. */
+int spoolfmt_is_segment(const char *name);
+
+/* The kind of a line (without its '\n'), from its first key alone; the
+ * rest is not checked here. */
+enum spoolfmt_kind spoolfmt_line_kind(const char *line, size_t len);
+
+/*
+ * The envelope of a spans line, one TracesData:
+ *	{"resourceSpans":[ GROUP , GROUP ... ]}\n
+ * where each GROUP is one ResourceSpans with one ScopeSpans,
+ *	{"resource":R,"scopeSpans":[{"scope":S,"spans":[ SPAN , ... ]}]}
+ * Call spoolfmt_begin, then for each group spoolfmt_group_begin, the spans
+ * (comma separated, appended by the caller), spoolfmt_group_end, and
+ * finally spoolfmt_end. Each returns 0, or -1 when b's limit is reached
+ * (b then holds a partial line that must not be written).
+ */
+int spoolfmt_begin(struct buf *b) __attribute__((warn_unused_result));
+/* resource and scope are JSON object texts of rlen and slen bytes; NULL
+ * writes {}. first is 1 for the first group of the line. */
+int spoolfmt_group_begin(struct buf *b, int first, const char *resource,
+    size_t rlen, const char *scope, size_t slen)
+	__attribute__((warn_unused_result));
+int spoolfmt_group_end(struct buf *b) __attribute__((warn_unused_result));
+int spoolfmt_end(struct buf *b) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,91 @@
+/* test_spoolfmt.c - segment names round trip, line kinds, and the
+ * envelope: one group and several, and the limit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "spoolfmt.h"
+
+static void
+test_segment_names(void **state)
+{
+	char name[SPOOLFMT_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(spoolfmt_segment_name(name, sizeof(name),
+	    1764170000123LL, 4242, "0a1b2c3d", 7), 0);
+	assert_string_equal(name,
+	    "spans-1764170000123-4242-0a1b2c3d-7.jsonl");
+	assert_true(spoolfmt_is_segment(name));
+	assert_int_equal(spoolfmt_segment_name(name, 10, 1, 1, "x", 1), -1);
+	assert_false(spoolfmt_is_segment(".spans-1-2-x-0.jsonl"));
+	assert_false(spoolfmt_is_segment("spans-.jsonl"));
+	assert_false(spoolfmt_is_segment("spans-1.json"));
+	assert_false(spoolfmt_is_segment("offsets"));
+	assert_false(spoolfmt_is_segment("spans-1/x.jsonl"));
+}
+
+static void
+test_line_kind(void **state)
+{
+	(void)state;
+	assert_int_equal(spoolfmt_line_kind("{\"resourceSpans\":[]}", 20),
+	    SPOOLFMT_KIND_SPANS);
+	assert_int_equal(spoolfmt_line_kind(" { \"resourceSpans\":[]}", 22),
+	    SPOOLFMT_KIND_SPANS);
+	assert_int_equal(spoolfmt_line_kind("{\"resource\":1}", 14),
+	    SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("[]", 2), SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("", 0), SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("{\"resourceSp", 12),
+	    SPOOLFMT_KIND_NONE);
+}
+
+static void
+test_envelope(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	assert_int_equal(spoolfmt_begin(&b), 0);
+	assert_int_equal(spoolfmt_group_begin(&b, 1, "{\"r\":1}", 7, NULL, 0),
+	    0);
+	assert_int_equal(buf_append(&b, "{\"a\":1},{\"b\":2}", 15), 0);
+	assert_int_equal(spoolfmt_group_end(&b), 0);
+	assert_int_equal(spoolfmt_group_begin(&b, 0, NULL, 0, "{\"s\":2}", 7),
+	    0);
+	assert_int_equal(buf_append(&b, "{\"c\":3}", 7), 0);
+	assert_int_equal(spoolfmt_group_end(&b), 0);
+	assert_int_equal(spoolfmt_end(&b), 0);
+	assert_string_equal(b.data, "{\"resourceSpans\":["
+	    "{\"resource\":{\"r\":1},\"scopeSpans\":[{\"scope\":{},"
+	    "\"spans\":[{\"a\":1},{\"b\":2}]}]},"
+	    "{\"resource\":{},\"scopeSpans\":[{\"scope\":{\"s\":2},"
+	    "\"spans\":[{\"c\":3}]}]}]}\n");
+	assert_int_equal(spoolfmt_line_kind(b.data, b.len - 1),
+	    SPOOLFMT_KIND_SPANS);
+	buf_cleanup(&b);
+
+	buf_init(&b, 20);
+	assert_int_equal(spoolfmt_begin(&b), 0);
+	assert_int_equal(spoolfmt_group_begin(&b, 1, NULL, 0, NULL, 0), -1);
+	buf_cleanup(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segment_names),
+		cmocka_unit_test(test_line_kind),
+		cmocka_unit_test(test_envelope),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
