@@ -5,6 +5,18 @@
 
 set -u
 : "${BUILD_DIR:?BUILD_DIR must name the build directory}"
+
+# Hermetic: nothing the caller exported may reach a real model or collector
+# or change the stack's settings. Tests pass what they need explicitly.
+for v in $(env | sed -n 's/^\(OTEL_[A-Za-z0-9_]*\|PHOENIX_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
+unset OPENAI_API_KEY OPENAI_BASE_URL ANTHROPIC_API_KEY GEMINI_API_KEY \
+    TOGETHER_API_KEY OLLAMA_API_BASE MODEL_NAME LLM_TIMEOUT_S \
+    TRUST_TRACEPARENT SPOOL_DIR SPOOL_MAX_BYTES SPOOL_KEEP_SENT_BYTES \
+    FLUSH_INTERVAL_MS POOL_WORKERS POOL_THREADS POOL_BACKLOG \
+    POOL_STOP_TIMEOUT_S CHAT_LISTEN CHAT_MAX_BODY OFFLINE_LISTEN \
+    OFFLINE_WORKERS OFFLINE_THREADS RECIPES_FILE LOG_LEVEL 2>/dev/null
 : "${SRC_DIR:=$(pwd)}"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 TESTS_BIN=$BUILD_DIR/tests
@@ -102,6 +114,11 @@ received_spans() {
 	jq -c '.traces.resourceSpans[] | .scopeSpans[] | .spans[]' "$RECV_LOG"
 }
 received_count() { received_spans | wc -l; }
+# Distinct span ids the receiver accepted: delivery is at least once, so
+# waits and checks count these, never received_count.
+received_unique() { received_spans | jq -r .spanId | sort -u | wc -l; }
+# has_received N: at least N distinct spans arrived (for wait_for).
+has_received() { [ "$(received_unique)" -ge "$1" ]; }
 
 # start_stack [VAR=value...]: conf/run.sh on free ports in $T/run; sets
 # BASE (http://127.0.0.1:port) and SPOOL. Extra variables go to the stack.
