@@ -87,7 +87,7 @@ chat_string(json_object *o)
 	return s;
 }
 
-static int
+static bool
 chat_role_valid(const char *s)
 {
 	return s != NULL && (strcmp(s, "system") == 0 ||

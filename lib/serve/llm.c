@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,14 +476,14 @@ llm_client_free(struct llm_client *c)
 
 /* A traceparent is short printable ASCII; anything else could forge
  * headers, so it is not sent. */
-static int
+static bool
 llm_traceparent_ok(const char *tp)
 {
 	size_t n = 0;
 
 	for (; tp[n] != '\0'; n++)
 		if ((unsigned char)tp[n] <= ' ' || tp[n] == 0x7f)
-			return 0;
+			return false;
 	return n > 0 && n <= LLM_TRACEPARENT_MAX;
 }
 

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,11 +109,11 @@ exporter_pct_decode(const char *s, size_t n, size_t *outlen)
 }
 
 /* RFC 9110 token: the only thing a header name may be. Lowers it too. */
-static int
+static bool
 exporter_token_lower(char *s, size_t n)
 {
 	if (n == 0)
-		return 0;
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -120,9 +121,9 @@ exporter_token_lower(char *s, size_t n)
 			s[i] = (char)(c - 'A' + 'a');
 		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
 /* Field values: no control character but tab, so no header splitting. */
@@ -143,14 +144,14 @@ exporter_check_value(const char *v, size_t n, size_t idx, char *err,
 	return 0;
 }
 
-static int
+static bool
 exporter_is_reserved(const char *name)
 {
 	for (size_t i = 0; i < sizeof(exporter_reserved) /
 	    sizeof(exporter_reserved[0]); i++)
 		if (strcmp(name, exporter_reserved[i]) == 0)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 static struct exporter_header *

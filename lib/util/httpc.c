@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,16 +316,16 @@ httpc_free(struct httpc *c)
 }
 
 /* Nothing that could end the line or start another. */
-static int
+static bool
 httpc_line_ok(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
-static int
+static bool
 httpc_name_ok(const char *name)
 {
 	return *name != '\0' && strpbrk(name, ":; \t") == NULL &&
