@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "config.h"
 #include "fcgiio.h"
+#include "httpc.h"
 #include "llm.h"
 #include "log.h"
 #include "pool.h"
@@ -147,7 +148,7 @@ chat_worker_init(void *arg)
 	char err[256];
 
 	(void)arg;
-	if (llm_global_init() == -1) {
+	if (httpc_global_init() == -1) {
 		log_warnx("curl initialisation failed");
 		return -1;
 	}
@@ -164,7 +165,7 @@ chat_worker_cleanup(void *arg)
 {
 	(void)arg;
 	spool_close(app.turn.spool);
-	llm_global_cleanup();
+	httpc_global_cleanup();
 }
 
 static void *

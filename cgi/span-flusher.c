@@ -11,7 +11,7 @@
 #include "config.h"
 #include "exporter.h"
 #include "flusher.h"
-#include "llm.h"
+#include "httpc.h"
 #include "log.h"
 
 static struct {
@@ -149,7 +149,7 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (llm_global_init() == -1 || (ex = exporter_new(&ecfg)) == NULL)
+	if (httpc_global_init() == -1 || (ex = exporter_new(&ecfg)) == NULL)
 		fatalx("curl initialisation failed");
 	fc.spool_dir = app.spool_dir;
 	fc.max_bytes = app.max_bytes;
@@ -163,6 +163,6 @@ main(int argc, char *argv[])
 	flusher_free(f);
 	exporter_free(ex);
 	exporter_config_cleanup(&ecfg);
-	llm_global_cleanup();
+	httpc_global_cleanup();
 	return rc;
 }

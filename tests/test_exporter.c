@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include <errno.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "exporter.h"
+#include "httpc.h"
 #include "testutil.h"
 
 #define TEST_LINE_MAX	4096
@@ -242,6 +242,8 @@ test_api_key_override(void **state)
 	setenv("PHOENIX_API_KEY", "sekrit key", 1);
 	load_bad("PHOENIX_API_KEY", "sekrit");
 	setenv("PHOENIX_API_KEY", "sekrit\r\nX-Evil: 1", 1);
+	load_bad("PHOENIX_API_KEY", "sekrit");
+	setenv("PHOENIX_API_KEY", "sekrit-caf\xc3\xa9", 1);
 	load_bad("PHOENIX_API_KEY", "sekrit");
 }
 
@@ -1180,9 +1182,9 @@ main(void)
 	/* Nothing here may leave 127.0.0.1. */
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		unsetenv(proxies[i]);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (httpc_global_init() == -1)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	curl_global_cleanup();
+	httpc_global_cleanup();
 	return rc;
 }

@@ -2,6 +2,7 @@
  * (pure, tests/data/llm_replies.test), then the client against a mock-llm
  * subprocess on a free loopback port. */
 #define _GNU_SOURCE
+#include "httpc.h"
 #include "llm.h"
 
 #include <arpa/inet.h>
@@ -165,6 +166,10 @@ static const struct bad_case bad_cases[] = {
 	{ { "OPENAI_API_KEY=sk-has space" }, "OPENAI_API_KEY: contains" },
 	{ { "MODEL_NAME=gemini/g", "GEMINI_API_KEY=sk-x\r\nX-Evil: 1" },
 	    "GEMINI_API_KEY: contains" },
+	/* Header values are visible ASCII: httpc_check_key, as the
+	 * exporter's PHOENIX_API_KEY. */
+	{ { "OPENAI_API_KEY=sk-caf\xc3\xa9" }, "OPENAI_API_KEY: contains" },
+	{ { "OPENAI_API_KEY=sk-\x7f" }, "OPENAI_API_KEY: contains" },
 };
 
 static void
@@ -430,29 +435,6 @@ test_reply_key_across_cut(void **state)
 	llm_result_cleanup(&res);
 }
 
-static void
-test_scrub(void **state)
-{
-	char s[64], tiny[16];
-
-	(void)state;
-	snprintf(s, sizeof(s), "a KEY b KEYKEY c");
-	llm_scrub(s, sizeof(s), "KEY");
-	assert_string_equal(s, "a [redacted] b [redacted][redacted] c");
-	snprintf(s, sizeof(s), "nothing here");
-	llm_scrub(s, sizeof(s), "KEY");
-	assert_string_equal(s, "nothing here");
-	llm_scrub(s, sizeof(s), NULL);
-	assert_string_equal(s, "nothing here");
-	llm_scrub(s, sizeof(s), "");
-	assert_string_equal(s, "nothing here");
-	/* Longer after replacement than the buffer: cut, still no key. */
-	snprintf(tiny, sizeof(tiny), "x k k k k k k k");
-	llm_scrub(tiny, sizeof(tiny), "k");
-	assert_string_equal(tiny, "x [redacted] [r");
-	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
-}
-
 /* The client against mock-llm. */
 
 struct mock {
@@ -512,7 +494,7 @@ mock_start(void **state)
 		return -1;
 	}
 	if (testutil_mkdtemp(mock.dir, sizeof(mock.dir), "test_llm") == NULL ||
-	    llm_global_init() == -1)
+	    httpc_global_init() == -1)
 		return -1;
 	snprintf(pf, sizeof(pf), "%s/port", mock.dir);
 	snprintf(mock.log, sizeof(mock.log), "%s/requests.log", mock.dir);
@@ -534,7 +516,7 @@ mock_stop(void **state)
 	int status = -1, rc;
 
 	(void)state;
-	llm_global_cleanup();
+	httpc_global_cleanup();
 	if (mock.pid <= 0)
 		return -1;
 	kill(mock.pid, SIGTERM);
@@ -904,7 +886,6 @@ main(void)
 		cmocka_unit_test(test_reply_not_nul_terminated),
 		cmocka_unit_test(test_reply_error_cut),
 		cmocka_unit_test(test_reply_key_across_cut),
-		cmocka_unit_test(test_scrub),
 	};
 	const struct CMUnitTest client[] = {
 		cmocka_unit_test_setup(test_client_success, mock_env),

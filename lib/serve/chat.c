@@ -4,7 +4,6 @@
  * built and put inside the function that builds it. */
 #include "chat.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include <uuid/uuid.h>
 
+#include "jsonval.h"
 #include "xalloc.h"
 
 #define CHAT_JSON_DEPTH		32	/* request nesting; ours needs 3 */
@@ -87,66 +87,53 @@ chat_string(json_object *o)
 	return s;
 }
 
-static int
+static bool
 chat_role_valid(const char *s)
 {
 	return s != NULL && (strcmp(s, "system") == 0 ||
 	    strcmp(s, "user") == 0 || strcmp(s, "assistant") == 0);
 }
 
-int
+bool
 chat_session_id_valid(const char *s)
 {
 	size_t n;
 
 	if (s == NULL)
-		return 0;
+		return false;
 	n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789_.:-");
 	return n >= 1 && n <= CHAT_SESSION_ID_MAX && s[n] == '\0';
 }
 
-/* Parse exactly len bytes as one JSON value. *out is NULL for a literal
- * null. Returns 0, or -1 with the tokener's reason in err. */
+/* jsonval's reasons that /chat has always worded its own way. */
+static const struct {
+	const char	*reason;
+	const char	*detail;
+} chat_json_details[] = {
+	{ "too large", "body too large" },
+	{ "NUL byte", "NUL byte in body" },
+};
+
+/* Parse exactly len bytes as one JSON value (jsonval_parse). *out is NULL
+ * for a literal null. Returns 0, or -1 with "malformed JSON: <reason>" in
+ * err and a 400. */
 static int
 chat_tokenize(const char *body, size_t len, json_object **out, char *err,
     size_t errlen, int *http_status)
 {
-	struct json_tokener *tok;
-	enum json_tokener_error jerr;
-	size_t end;
-	int rc = -1;
+	char why[JSONVAL_ERR_MAX];
+	const char *detail = why;
 
-	*out = NULL;
-	if (len > INT_MAX)
-		return chat_fail(http_status, 400, err, errlen,
-		    "malformed JSON: body too large");
-	/* json-c stops quietly at a NUL byte and would ignore what follows. */
-	if (memchr(body, '\0', len) != NULL)
-		return chat_fail(http_status, 400, err, errlen,
-		    "malformed JSON: NUL byte in body");
-	if ((tok = json_tokener_new_ex(CHAT_JSON_DEPTH)) == NULL)
-		abort();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	*out = json_tokener_parse_ex(tok, body, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	/* A top-level number or literal ends only at a terminator. */
-	if ((jerr = json_tokener_get_error(tok)) == json_tokener_continue) {
-		*out = json_tokener_parse_ex(tok, "", 1);
-		jerr = json_tokener_get_error(tok);
-	}
-	if (jerr != json_tokener_success)
-		chat_fail(http_status, 400, err, errlen, "malformed JSON: %s",
-		    json_tokener_error_desc(jerr));
-	/* Not left to the tokener's strict mode alone: nothing may follow. */
-	else if (end < len)
-		chat_fail(http_status, 400, err, errlen,
-		    "malformed JSON: trailing data after the JSON value");
-	else
-		rc = 0;
-	json_tokener_free(tok);
-	return rc;
+	if (jsonval_parse(body, len, CHAT_JSON_DEPTH, out, why, sizeof(why),
+	    NULL) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(chat_json_details) /
+	    sizeof(chat_json_details[0]); i++)
+		if (strcmp(why, chat_json_details[i].reason) == 0)
+			detail = chat_json_details[i].detail;
+	return chat_fail(http_status, 400, err, errlen, "malformed JSON: %s",
+	    detail);
 }
 
 /* Check messages[i] and point *m into it. */

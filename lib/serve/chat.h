@@ -5,6 +5,7 @@
 #ifndef RC_CHAT_H
 #define RC_CHAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -38,6 +39,8 @@ struct chat_request {
 int chat_parse_request(const char *body, size_t len, struct chat_request *req,
     int *http_status, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Put the parsed tree and free the message array; req can be parsed into
+ * again. */
 void chat_request_cleanup(struct chat_request *req);
 
 /* {"messages": [...all of req->messages..., {"role": "assistant",
@@ -48,7 +51,7 @@ char *chat_error_json(const char *msg);
 /* The request messages as a JSON array [{"role","content"}...], for the
  * LLM span's input.value. Caller frees. */
 char *chat_messages_json(const struct llm_message *msgs, size_t n);
-/* 1 when s is a valid session id. */
-int chat_session_id_valid(const char *s);
+/* Whether s (NULL: no) is 1-128 characters of [A-Za-z0-9_.:-]. */
+bool chat_session_id_valid(const char *s);
 
 #endif

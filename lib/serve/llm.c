@@ -1,17 +1,19 @@
 /* llm.c - OpenAI-compatible chat completions client: provider resolution
- * from MODEL_NAME, request building, the HTTP call and reply parsing.
- * json-c objects are created and put within the function that parses or
- * builds them; nothing json-c leaves this module. */
+ * from MODEL_NAME, request building and reply parsing; the transfer is
+ * httpc's. json-c objects are created and put within the function that
+ * parses or builds them; nothing json-c leaves this module. */
 #define _GNU_SOURCE	/* asprintf, explicit_bzero */
 #include "llm.h"
 #include "buf.h"
 #include "config.h"
+#include "httpc.h"
+#include "jsonval.h"
 #include "xalloc.h"
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,9 @@
 #define LLM_DEFAULT_MODEL	"gpt-4o-mini"
 #define LLM_DEFAULT_TIMEOUT	"120"
 #define LLM_MAX_TIMEOUT		3600
-#define LLM_CONNECT_TIMEOUT	10
+#define LLM_CONNECT_TIMEOUT	10	/* s, or the whole timeout if less */
 #define LLM_ERR_DETAIL_MAX	150	/* bytes of the endpoint's error text */
 #define LLM_TRACEPARENT_MAX	256
-#define LLM_REDACTED		"[redacted]"
 
 struct llm_provider {
 	const char	*prefix;	/* before the first '/', NULL: bare name */
@@ -50,11 +51,7 @@ static const struct llm_provider llm_providers[] = {
 
 struct llm_client {
 	const struct llm_config	*cfg;
-	CURL			*curl;
-	struct curl_slist	*headers;	/* fixed per client */
-	struct buf		 resp;
-	int			 overflow;	/* write callback hit the limit */
-	char			 errbuf[CURL_ERROR_SIZE];
+	struct httpc		*http;
 };
 
 /* Provider resolution. */
@@ -77,19 +74,6 @@ llm_find_provider(const char *spec, const char **model)
 		    strncmp(llm_providers[i].prefix, spec, plen) == 0)
 			return &llm_providers[i];
 	return NULL;
-}
-
-/* The key goes into a header: refuse what could split or corrupt it. */
-static int
-llm_check_key(const char *val, char *err, size_t errlen)
-{
-	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
-		if (*p <= ' ' || *p == 0x7f) {
-			snprintf(err, errlen, "contains white space or control "
-			    "characters");
-			return -1;
-		}
-	return 0;
 }
 
 static char *
@@ -118,7 +102,7 @@ llm_load_provider(struct llm_config *cfg, const struct llm_provider *p,
 		{ p->base_env, p->base_def, CONFIG_STR, 0, 0, &base,
 		    "base URL", config_check_url },
 		{ p->key_env, NULL, CONFIG_STR, 0, 0, &key, "API key",
-		    llm_check_key },
+		    httpc_check_key },
 	};
 
 	if (p->base_env != NULL &&
@@ -185,18 +169,6 @@ llm_config_cleanup(struct llm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-int
-llm_global_init(void)
-{
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-void
-llm_global_cleanup(void)
-{
-	curl_global_cleanup();
-}
-
 /* Request building. */
 
 char *
@@ -239,43 +211,6 @@ llm_invocation_parameters(const struct llm_config *cfg)
 	return out;
 }
 
-/* Keeping the key out of messages. */
-
-/* A copy of s with every occurrence of secret replaced. Caller frees. */
-static char *
-llm_redact(const char *s, const char *secret)
-{
-	size_t slen = secret != NULL ? strlen(secret) : 0;
-	const char *hit, *p = s;
-	struct buf b;
-
-	if (slen == 0)
-		return xstrdup(s);
-	buf_init(&b, (size_t)-1 / 2);
-	while ((hit = strstr(p, secret)) != NULL) {
-		if (buf_append(&b, p, (size_t)(hit - p)) == -1 ||
-		    buf_append(&b, LLM_REDACTED, strlen(LLM_REDACTED)) == -1)
-			abort();
-		p = hit + slen;
-	}
-	if (buf_append(&b, p, strlen(p)) == -1)
-		abort();
-	return buf_take(&b);
-}
-
-void
-llm_scrub(char *s, size_t size, const char *secret)
-{
-	char *clean;
-
-	if (size == 0)
-		return;
-	clean = llm_redact(s, secret);
-	/* What no longer fits is dropped whole, the secret is already gone. */
-	snprintf(s, size, "%s", clean);
-	free(clean);
-}
-
 /* Reply parsing. */
 
 void
@@ -310,35 +245,6 @@ llm_fail(struct llm_result *res, enum llm_error e, const char *fmt, ...)
 	vsnprintf(res->errmsg, sizeof(res->errmsg), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* One whole JSON value and nothing but white space after it; NULL if not. */
-static json_object *
-llm_parse_json(const char *body, size_t len)
-{
-	json_tokener *tok;
-	json_object *obj;
-	size_t end;
-
-	if (len > INT32_MAX || memchr(body, '\0', len) != NULL)
-		return NULL;
-	tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(obj);
-		obj = NULL;
-	} else {
-		for (end = json_tokener_get_parse_end(tok); end < len &&
-		    strchr(" \t\r\n", body[end]) != NULL; end++)
-			;
-		if (end != len) {
-			json_object_put(obj);
-			obj = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	return obj;
 }
 
 static const char *
@@ -438,8 +344,16 @@ static void
 llm_error_detail(const char *msg, const char *secret, char *out,
     size_t outlen)
 {
-	char *clean = llm_redact(msg, secret);
-	size_t n = strlen(clean);
+	struct buf b;
+	const char *clean;
+	size_t n;
+
+	buf_init(&b, (size_t)-1 / 2);
+	if (buf_append(&b, msg, strlen(msg)) == -1)
+		abort();	/* only out of address space */
+	httpc_redact(&b, secret);
+	clean = b.data != NULL ? b.data : "";
+	n = b.len;
 
 	if (n >= outlen) {
 		n = outlen - 1;
@@ -450,7 +364,7 @@ llm_error_detail(const char *msg, const char *secret, char *out,
 		out[i] = ((unsigned char)clean[i] < ' ' || clean[i] == 0x7f) ?
 		    ' ' : clean[i];
 	out[n] = '\0';
-	free(clean);
+	buf_cleanup(&b);
 }
 
 static int
@@ -472,10 +386,14 @@ int
 llm_parse_reply(long status, const char *body, size_t len,
     const char *secret, struct llm_result *res)
 {
-	json_object *root = llm_parse_json(body, len);
+	json_object *root = NULL;
 	const char *model;
+	char why[JSONVAL_ERR_MAX];
 	int rc = -1;
 
+	/* Not JSON is the same as JSON of the wrong shape: root stays NULL. */
+	if (jsonval_parse(body, len, 0, &root, why, sizeof(why), NULL) == -1)
+		root = NULL;
 	res->http_status = status;
 	if (status < 200 || status > 299) {
 		rc = llm_parse_http_error(status, root, secret, res);
@@ -500,77 +418,24 @@ out:
 
 /* The client. */
 
-static size_t
-llm_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct llm_client *c = arg;
-
-	if (buf_append(&c->resp, ptr, size * nmemb) == -1) {
-		c->overflow = 1;
-		return 0;
-	}
-	return size * nmemb;
-}
-
-static struct curl_slist *
-llm_base_headers(const struct llm_config *cfg)
-{
-	struct curl_slist *h = NULL, *t;
-	char *auth = NULL;
-	const char *fixed[] = { "Content-Type: application/json",
-	    "Accept: application/json", "Expect:" };
-
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		if ((t = curl_slist_append(h, fixed[i])) == NULL)
-			goto fail;
-		h = t;
-	}
-	if (cfg->api_key != NULL) {
-		if (asprintf(&auth, "Authorization: Bearer %s",
-		    cfg->api_key) == -1)
-			abort();
-		t = curl_slist_append(h, auth);
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-		if (t == NULL)
-			goto fail;
-		h = t;
-	}
-	return h;
-fail:
-	curl_slist_free_all(h);
-	return NULL;
-}
-
 static int
-llm_setup_curl(struct llm_client *c)
+llm_headers(struct llm_client *c)
 {
 	const struct llm_config *cfg = c->cfg;
-	char *url = NULL;
-	int rc = -1;
+	char *auth;
+	int rc;
 
-	if (asprintf(&url, "%s/chat/completions", cfg->base_url) == -1)
+	if (httpc_header(c->http, "Content-Type", "application/json", 0) ||
+	    httpc_header(c->http, "Accept", "application/json", 0) ||
+	    httpc_header(c->http, "Expect", NULL, 0))
+		return -1;
+	if (cfg->api_key == NULL)
+		return 0;
+	if (asprintf(&auth, "Bearer %s", cfg->api_key) == -1)
 		abort();
-	if (curl_easy_setopt(c->curl, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, cfg->timeout_s <
-	    LLM_CONNECT_TIMEOUT ? cfg->timeout_s : LLM_CONNECT_TIMEOUT) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, cfg->timeout_s) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, llm_write_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_POST, 1L) != CURLE_OK)
-		goto out;
-	rc = 0;
-out:
-	free(url);
+	rc = httpc_header(c->http, "Authorization", auth, HTTPC_SECRET);
+	explicit_bzero(auth, strlen(auth));
+	free(auth);
 	return rc;
 }
 
@@ -578,12 +443,22 @@ struct llm_client *
 llm_client_new(const struct llm_config *cfg)
 {
 	struct llm_client *c = xcalloc(1, sizeof(*c));
+	struct httpc_config hc = {
+		.connect_timeout_ms = 1000L * (cfg->timeout_s <
+		    LLM_CONNECT_TIMEOUT ? cfg->timeout_s : LLM_CONNECT_TIMEOUT),
+		.timeout_ms = 1000L * cfg->timeout_s,
+		.body_max = cfg->max_response,
+		.body_truncate = 0,	/* an oversized reply is an error */
+	};
+	char *url;
 
 	c->cfg = cfg;
-	buf_init(&c->resp, cfg->max_response);
-	if ((c->curl = curl_easy_init()) == NULL ||
-	    (c->headers = llm_base_headers(cfg)) == NULL ||
-	    llm_setup_curl(c) == -1) {
+	if (asprintf(&url, "%s/chat/completions", cfg->base_url) == -1)
+		abort();
+	hc.url = url;
+	c->http = httpc_new(&hc);
+	free(url);
+	if (c->http == NULL || llm_headers(c) == -1) {
 		llm_client_free(c);
 		return NULL;
 	}
@@ -595,116 +470,73 @@ llm_client_free(struct llm_client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->curl != NULL)
-		curl_easy_cleanup(c->curl);
-	curl_slist_free_all(c->headers);
-	buf_cleanup(&c->resp);
+	httpc_free(c->http);
 	free(c);
 }
 
 /* A traceparent is short printable ASCII; anything else could forge
  * headers, so it is not sent. */
-static int
+static bool
 llm_traceparent_ok(const char *tp)
 {
 	size_t n = 0;
 
 	for (; tp[n] != '\0'; n++)
 		if ((unsigned char)tp[n] <= ' ' || tp[n] == 0x7f)
-			return 0;
+			return false;
 	return n > 0 && n <= LLM_TRACEPARENT_MAX;
 }
 
-static enum llm_error
-llm_curl_class(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		return LLM_ERR_TIMEOUT;
-	case CURLE_WRITE_ERROR:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_BAD_CONTENT_ENCODING:
-	case CURLE_FILESIZE_EXCEEDED:
-		return LLM_ERR_RESPONSE;
-	default:
-		/* Resolve, connect, TLS, send/receive, empty reply. */
-		return LLM_ERR_CONNECT;
-	}
-}
-
 static int
-llm_curl_fail(struct llm_client *c, CURLcode cc, struct llm_result *res)
+llm_transfer_fail(const struct llm_client *c,
+    const struct httpc_response *hr, struct llm_result *res)
 {
-	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
-
-	switch (llm_curl_class(cc)) {
-	case LLM_ERR_TIMEOUT:
+	switch (hr->error) {
+	case HTTPC_ERR_TIMEOUT:
 		return llm_fail(res, LLM_ERR_TIMEOUT,
 		    "model endpoint timed out after %ld s", c->cfg->timeout_s);
-	case LLM_ERR_RESPONSE:
-		if (c->overflow)
+	case HTTPC_ERR_RESPONSE:
+		if (hr->truncated)
 			return llm_fail(res, LLM_ERR_RESPONSE, "model endpoint "
 			    "response larger than %zu bytes",
 			    c->cfg->max_response);
 		return llm_fail(res, LLM_ERR_RESPONSE,
-		    "bad answer from model endpoint: %s", why);
-	default:
-		return llm_fail(res, LLM_ERR_CONNECT,
-		    "model endpoint unreachable: %s", why);
-	}
-}
-
-static int
-llm_perform(struct llm_client *c, const char *body,
-    struct curl_slist *headers, struct llm_result *res)
-{
-	CURLcode cc;
-	long status = 0;
-
-	buf_reset(&c->resp);
-	c->overflow = 0;
-	c->errbuf[0] = '\0';
-	if (curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(body)) != CURLE_OK)
+		    "bad answer from model endpoint: %s", hr->errmsg);
+	case HTTPC_ERR_SETUP:
 		return llm_fail(res, LLM_ERR_CONNECT,
 		    "cannot set up the model request");
-	cc = curl_easy_perform(c->curl);
-	(void)curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	res->http_status = status;
-	if (cc != CURLE_OK)
-		return llm_curl_fail(c, cc, res);
-	return llm_parse_reply(status, c->resp.data ? c->resp.data : "",
-	    c->resp.len, c->cfg->api_key, res);
+	default:
+		return llm_fail(res, LLM_ERR_CONNECT,
+		    "model endpoint unreachable: %s", hr->errmsg);
+	}
 }
 
 int
 llm_complete(struct llm_client *c, const struct llm_message *msgs,
     size_t n, const char *traceparent, struct llm_result *res)
 {
-	struct curl_slist tp = { NULL, c->headers };
 	char line[LLM_TRACEPARENT_MAX + sizeof("traceparent: ")];
+	struct httpc_request req = { 0 };
+	struct httpc_response hr;
 	char *body;
 	int rc;
 
 	llm_result_init(res);
 	body = llm_request_body(c->cfg, msgs, n);
-	/* A node on the stack in front of the client's list: curl only reads
-	 * the list during the transfer and nothing frees this node. */
+	req.body = body;
+	req.len = strlen(body);
 	if (traceparent != NULL && llm_traceparent_ok(traceparent)) {
 		snprintf(line, sizeof(line), "traceparent: %s", traceparent);
-		tp.data = line;
+		req.headers[req.nheaders++] = line;
 	}
-	rc = llm_perform(c, body, tp.data ? &tp : c->headers, res);
-	/* The transfer is over; leave no pointer to this frame behind. */
-	(void)curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-	(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)0);
-	(void)curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, "");
+	if (httpc_post(c->http, &req, &hr) == -1) {
+		res->http_status = hr.status;
+		rc = llm_transfer_fail(c, &hr, res);
+	} else
+		rc = llm_parse_reply(hr.status, hr.body, hr.body_len,
+		    c->cfg->api_key, res);
 	free(body);
 	if (rc == -1)
-		llm_scrub(res->errmsg, sizeof(res->errmsg), c->cfg->api_key);
+		httpc_scrub(res->errmsg, sizeof(res->errmsg), c->cfg->api_key);
 	return rc;
 }

@@ -1,13 +1,15 @@
-/* llm.h - OpenAI-compatible chat completions client over libcurl.
- * One struct llm_client per thread (it owns a reusable curl handle, so
- * connections are kept alive). The API key never leaves this module:
- * not in spans, logs or error messages. */
+/* llm.h - OpenAI-compatible chat completions client: provider resolution,
+ * the request body and the reply; the transfer goes through httpc. One
+ * struct llm_client per thread (its httpc client keeps the connection
+ * alive). The API key never leaves this module: not in spans, logs or
+ * error messages. */
 #ifndef RC_LLM_H
 #define RC_LLM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+/* The hard limit on a model reply's body: a longer one is an error. */
 #define LLM_MAX_RESPONSE	(8 * 1024 * 1024)
 
 struct llm_config {
@@ -24,20 +26,21 @@ struct llm_config {
 /* Resolve MODEL_NAME (litellm form: "openai/x", "anthropic/x", "gemini/x",
  * "together_ai/x", "ollama/x", or a bare name), the provider's base URL and
  * key variable (OPENAI_BASE_URL for openai and bare names), LLM_TIMEOUT_S
- * from the environment. Returns 0, or -1 with a message in err that never
- * contains the key. Release with llm_config_cleanup. */
+ * from the environment; the key must pass httpc_check_key. Returns 0, or
+ * -1 with a message in err that never contains the key. cfg owns its
+ * strings: release with llm_config_cleanup, also after a failure. */
 int llm_config_from_env(struct llm_config *cfg, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Free and zero what llm_config_from_env filled in. */
 void llm_config_cleanup(struct llm_config *cfg);
-
-/* Call once per process before threads start (curl_global_init). */
-int llm_global_init(void) __attribute__((warn_unused_result));
-void llm_global_cleanup(void);
 
 struct llm_client;
 
-/* A client for one thread; cfg must outlive it. NULL on failure. */
+/* A client for one thread; cfg must outlive it. httpc_global_init must
+ * have run. Returns NULL when the HTTP client cannot be set up. Free with
+ * llm_client_free. */
 struct llm_client *llm_client_new(const struct llm_config *cfg);
+/* Free the client; NULL does nothing. */
 void llm_client_free(struct llm_client *c);
 
 struct llm_message {
@@ -68,10 +71,12 @@ struct llm_result {
 /* POST {base_url}/chat/completions with {"model", "messages"} and the
  * headers Content-Type, Authorization (when a key is set) and traceparent
  * (when not NULL). Returns 0 when a reply was parsed, else -1 with
- * res->error and res->errmsg set. Always call llm_result_cleanup. */
+ * res->error and res->errmsg set. res owns its strings: always call
+ * llm_result_cleanup. */
 int llm_complete(struct llm_client *c, const struct llm_message *msgs,
     size_t n, const char *traceparent, struct llm_result *res)
 	__attribute__((warn_unused_result));
+/* Free the strings of res; it can be filled again. */
 void llm_result_cleanup(struct llm_result *res);
 
 /* JSON text of the request parameters except messages and key, for the
@@ -86,13 +91,12 @@ char *llm_request_body(const struct llm_config *cfg,
 /* Empty result: no strings, token counts -1. */
 void llm_result_init(struct llm_result *res);
 /* Fill an initialised res from an HTTP answer: 2xx with a chat.completion
- * body gives 0; else -1 with LLM_ERR_HTTP or LLM_ERR_RESPONSE and errmsg,
- * from which every occurrence of secret (may be NULL) was removed. */
+ * body (exactly one JSON value, jsonval_parse) gives 0; else -1 with
+ * LLM_ERR_HTTP or LLM_ERR_RESPONSE and errmsg, from which every occurrence
+ * of secret (may be NULL) was removed. res owns what it holds: call
+ * llm_result_cleanup. */
 int llm_parse_reply(long status, const char *body, size_t len,
     const char *secret, struct llm_result *res)
 	__attribute__((warn_unused_result));
-/* Replace every occurrence of secret (NULL or "" do nothing) in the string
- * s of size bytes with "[redacted]", cutting what no longer fits. */
-void llm_scrub(char *s, size_t size, const char *secret);
 
 #endif

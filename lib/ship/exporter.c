@@ -1,45 +1,34 @@
 /* exporter.c - ships packed ExportTraceServiceRequests over OTLP/HTTP
- * (TRACING-NOTES.md, "OTLP"): settings, gzip, the POST, answer classes. */
-#define _GNU_SOURCE	/* memmem, explicit_bzero, asprintf */
+ * (docs/flusher.md): settings, gzip, answer classes and retry timing; the
+ * POST itself goes through httpc. */
+#define _GNU_SOURCE	/* explicit_bzero, asprintf */
 #define ZLIB_CONST
 #include "exporter.h"
 #include "hex.h"
 #include "buf.h"
 #include "config.h"
-#include "tracectx.h"
+#include "httpc.h"
 #include "xalloc.h"
 
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#ifndef RC_VERSION
-#define RC_VERSION	"dev"
-#endif
-
 #define EXPORTER_STR2(x)	#x
 #define EXPORTER_STR(x)		EXPORTER_STR2(x)
 #define EXPORTER_NVARS		8
-#define EXPORTER_REDACTED	"[redacted]"
-#define EXPORTER_REDACT_MIN	4	/* shorter values would mangle the text */
-#define EXPORTER_RETRY_AFTER_LEN 64	/* longer Retry-After values: ignored */
+#define EXPORTER_RETRY_AFTER_LEN HTTPC_RETRY_AFTER_MAX /* longer: ignored */
 #define EXPORTER_TEXT_MAX	((size_t)-1 / 2) /* messages built in memory */
 
 struct exporter {
 	const struct exporter_config	*cfg;
-	CURL				*curl;
-	struct curl_slist		*headers;
-	struct buf			 resp;
-	int				 truncated;
-	size_t				 secret_max;	/* longest header value */
+	struct httpc			*http;
 	uint8_t				*gz;
 	size_t				 gzcap;
-	char				 retry_after[EXPORTER_RETRY_AFTER_LEN];
-	char				 errbuf[CURL_ERROR_SIZE];
 };
 
 /* Headers the exporter writes itself; a configured one would break them. */
@@ -120,11 +109,11 @@ exporter_pct_decode(const char *s, size_t n, size_t *outlen)
 }
 
 /* RFC 9110 token: the only thing a header name may be. Lowers it too. */
-static int
+static bool
 exporter_token_lower(char *s, size_t n)
 {
 	if (n == 0)
-		return 0;
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -132,9 +121,9 @@ exporter_token_lower(char *s, size_t n)
 			s[i] = (char)(c - 'A' + 'a');
 		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
-			return 0;
+			return false;
 	}
-	return 1;
+	return true;
 }
 
 /* Field values: no control character but tab, so no header splitting. */
@@ -155,14 +144,14 @@ exporter_check_value(const char *v, size_t n, size_t idx, char *err,
 	return 0;
 }
 
-static int
+static bool
 exporter_is_reserved(const char *name)
 {
 	for (size_t i = 0; i < sizeof(exporter_reserved) /
 	    sizeof(exporter_reserved[0]); i++)
 		if (strcmp(name, exporter_reserved[i]) == 0)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 static struct exporter_header *
@@ -304,17 +293,6 @@ struct exporter_env {
 	long long	 timeout_ms;
 };
 
-/* The key goes into a header: refuse what could split or corrupt it. */
-static int
-exporter_check_key(const char *val, char *err, size_t errlen)
-{
-	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f)
-			return exporter_fail(err, errlen, "contains white space, "
-			    "control or non-ASCII characters");
-	return 0;
-}
-
 static int
 exporter_check_compression(const char *val, char *err, size_t errlen)
 {
@@ -337,7 +315,7 @@ exporter_table(struct exporter_env *e, struct config_entry *t)
 		CONFIG_STR, 0, 0, &e->phoenix_ep, "Phoenix base URL "
 		"(+/v1/traces)", NULL },
 	    { "PHOENIX_API_KEY", NULL, CONFIG_STR, 0, 0, &e->api_key,
-		"sent as Authorization: Bearer <key>", exporter_check_key },
+		"sent as Authorization: Bearer <key>", httpc_check_key },
 	    { "OTEL_EXPORTER_OTLP_HEADERS", NULL, CONFIG_STR, 0, 0,
 		&e->otlp_headers, "extra headers k=v,k2=v2 (percent-encoded)",
 		NULL },
@@ -470,31 +448,11 @@ exporter_config_cleanup(struct exporter_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-/* The URL with any user:password replaced, for logs. Caller frees. */
-static char *
-exporter_url_for_log(const char *url)
-{
-	const char *auth = strstr(url, "://"), *at;
-	size_t alen;
-	char *out;
-
-	if (auth == NULL)
-		return xstrdup(url);
-	auth += 3;
-	alen = strcspn(auth, "/?#");
-	if ((at = memrchr(auth, '@', alen)) == NULL)
-		return xstrdup(url);
-	if (asprintf(&out, "%.*s" EXPORTER_REDACTED "%s", (int)(auth - url),
-	    url, at) == -1)
-		abort();
-	return out;
-}
-
 void
 exporter_config_describe(const struct exporter_config *cfg, char *out,
     size_t outlen)
 {
-	char *url = exporter_url_for_log(cfg->url != NULL ? cfg->url : "");
+	char *url = httpc_url_for_log(cfg->url != NULL ? cfg->url : "");
 	struct buf b;
 
 	buf_init(&b, EXPORTER_TEXT_MAX);
@@ -555,9 +513,9 @@ exporter_parse_retry_after(const char *val, time_t now)
 		return exporter_ms_from_s(s);
 	}
 	/* Every HTTP-date form starts with the day name; this also keeps
-	 * "-5" and "1.5" away from curl's lenient date parser. */
+	 * "-5" and "1.5" away from the lenient date parser. */
 	if (!((tmp[0] >= 'A' && tmp[0] <= 'Z') || (tmp[0] >= 'a' &&
-	    tmp[0] <= 'z')) || (t = curl_getdate(tmp, NULL)) == -1)
+	    tmp[0] <= 'z')) || httpc_parse_date(tmp, &t) == -1)
 		return -1;
 	return t <= now ? 0 : exporter_ms_from_s((unsigned long long)(t - now));
 }
@@ -592,119 +550,22 @@ exporter_retry_delay_ms(unsigned int attempt, long retry_after_ms,
 
 /* The client. */
 
-static size_t
-exporter_write_cb(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct exporter *ex = arg;
-	size_t len = size * nmemb, room = ex->resp.limit - ex->resp.len;
-
-	/* Past the limit the answer is still read, just not kept: a 2xx
-	 * with a long body is a success all the same. */
-	if (len > room) {
-		ex->truncated = 1;
-		len = room;
-	}
-	if (len > 0)
-		exporter_append(&ex->resp, p, len);
-	return size * nmemb;
-}
-
-/* Keeps the Retry-After of the last response (a new status line resets
- * it). */
-static size_t
-exporter_header_cb(char *p, size_t size, size_t nmemb, void *arg)
-{
-	static const char name[] = "retry-after:";
-	struct exporter *ex = arg;
-	size_t len = size * nmemb, nlen = sizeof(name) - 1, vn;
-	const char *v;
-
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		ex->retry_after[0] = '\0';
-	if (len < nlen || strncasecmp(p, name, nlen) != 0)
-		return len;
-	v = p + nlen;
-	vn = len - nlen;
-	while (vn > 0 && (v[vn - 1] == '\r' || v[vn - 1] == '\n'))
-		vn--;
-	exporter_trim(&v, &vn);
-	if (vn >= sizeof(ex->retry_after))
-		vn = 0;		/* too long to be valid */
-	memcpy(ex->retry_after, v, vn);
-	ex->retry_after[vn] = '\0';
-	return len;
-}
-
-/* Append to *h; on failure the whole list is freed and *h is NULL. */
+/* The exporter's own headers, then the configured ones, every configured
+ * value a secret. */
 static int
-exporter_add_header(struct curl_slist **h, const char *line)
-{
-	struct curl_slist *t;
-
-	if ((t = curl_slist_append(*h, line)) == NULL) {
-		curl_slist_free_all(*h);
-		*h = NULL;
-		return -1;
-	}
-	*h = t;
-	return 0;
-}
-
-static struct curl_slist *
-exporter_build_headers(const struct exporter_config *cfg)
-{
-	struct curl_slist *h = NULL;
-	char *line;
-	int rc;
-
-	if (exporter_add_header(&h, "Content-Type: application/x-protobuf") ||
-	    exporter_add_header(&h, "Expect:") ||
-	    (cfg->gzip && exporter_add_header(&h, "Content-Encoding: gzip")))
-		return NULL;
-	for (size_t i = 0; i < cfg->headers.n; i++) {
-		const struct exporter_header *e = &cfg->headers.v[i];
-
-		/* "name;" is how curl sends a header with an empty value. */
-		if (asprintf(&line, *e->value ? "%s: %s" : "%s;", e->name,
-		    e->value) == -1)
-			abort();
-		rc = exporter_add_header(&h, line);
-		exporter_wipe_free(line, strlen(line));
-		if (rc == -1)
-			return NULL;
-	}
-	return h;
-}
-
-static int
-exporter_setup(struct exporter *ex)
+exporter_headers(struct exporter *ex)
 {
 	const struct exporter_config *cfg = ex->cfg;
-	CURL *c = ex->curl;
-	long connect_ms = cfg->timeout_ms < EXPORTER_CONNECT_TIMEOUT_MS ?
-	    cfg->timeout_ms : EXPORTER_CONNECT_TIMEOUT_MS;
 
-	if (curl_easy_setopt(c, CURLOPT_URL, cfg->url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->timeout_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ex->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, exporter_write_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, ex) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, exporter_header_cb) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HEADERDATA, ex) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_POST, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex->headers) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "recipe-chat-exporter/"
-	    RC_VERSION) != CURLE_OK)
+	if (httpc_header(ex->http, "Content-Type", "application/x-protobuf",
+	    0) || httpc_header(ex->http, "Expect", NULL, 0) ||
+	    (cfg->gzip && httpc_header(ex->http, "Content-Encoding", "gzip",
+	    0)))
 		return -1;
+	for (size_t i = 0; i < cfg->headers.n; i++)
+		if (httpc_header(ex->http, cfg->headers.v[i].name,
+		    cfg->headers.v[i].value, HTTPC_SECRET) == -1)
+			return -1;
 	return 0;
 }
 
@@ -712,15 +573,21 @@ struct exporter *
 exporter_new(const struct exporter_config *cfg)
 {
 	struct exporter *ex = xcalloc(1, sizeof(*ex));
+	const struct httpc_config hc = {
+		.url = cfg->url,
+		.connect_timeout_ms = cfg->timeout_ms <
+		    EXPORTER_CONNECT_TIMEOUT_MS ? cfg->timeout_ms :
+		    EXPORTER_CONNECT_TIMEOUT_MS,
+		.timeout_ms = cfg->timeout_ms,
+		.body_max = EXPORTER_RESPONSE_MAX,
+		/* A 2xx with a long body is a success all the same. */
+		.body_truncate = 1,
+		.user_agent = "recipe-chat-exporter/" RC_VERSION,
+	};
 
 	ex->cfg = cfg;
-	buf_init(&ex->resp, EXPORTER_RESPONSE_MAX);
-	for (size_t i = 0; i < cfg->headers.n; i++)
-		if (strlen(cfg->headers.v[i].value) > ex->secret_max)
-			ex->secret_max = strlen(cfg->headers.v[i].value);
-	if ((ex->curl = curl_easy_init()) == NULL ||
-	    (ex->headers = exporter_build_headers(cfg)) == NULL ||
-	    exporter_setup(ex) == -1) {
+	if ((ex->http = httpc_new(&hc)) == NULL ||
+	    exporter_headers(ex) == -1) {
 		exporter_free(ex);
 		return NULL;
 	}
@@ -732,10 +599,7 @@ exporter_free(struct exporter *ex)
 {
 	if (ex == NULL)
 		return;
-	if (ex->curl != NULL)
-		curl_easy_cleanup(ex->curl);
-	curl_slist_free_all(ex->headers);
-	buf_cleanup(&ex->resp);
+	httpc_free(ex->http);
 	free(ex->gz);
 	free(ex);
 }
@@ -790,31 +654,6 @@ exporter_outcome(struct exporter_result *res, enum exporter_outcome o,
 	return o == EXPORTER_OK ? 0 : -1;
 }
 
-/* Replace every occurrence of secret in b. */
-static void
-exporter_redact_one(struct buf *b, const char *secret)
-{
-	size_t slen = strlen(secret);
-	const char *p, *end, *hit;
-	struct buf out;
-
-	if (slen < EXPORTER_REDACT_MIN || b->len == 0)
-		return;
-	buf_init(&out, EXPORTER_TEXT_MAX);
-	p = b->data;
-	end = b->data + b->len;
-	while ((hit = memmem(p, (size_t)(end - p), secret, slen)) != NULL) {
-		exporter_append(&out, p, (size_t)(hit - p));
-		exporter_append(&out, EXPORTER_REDACTED,
-		    strlen(EXPORTER_REDACTED));
-		p = hit + slen;
-	}
-	exporter_append(&out, p, (size_t)(end - p));
-	explicit_bzero(b->data, b->len);
-	buf_cleanup(b);
-	*b = out;
-}
-
 static char
 exporter_printable(char ch)
 {
@@ -825,32 +664,29 @@ exporter_printable(char ch)
 	return c == '\t' || c == '\r' || c == '\n' ? ' ' : '.';
 }
 
-/* The start of the answer for a log line: configured header values (and
- * the token of an "Authorization: Scheme token") redacted before the cut,
- * so no part of one survives; then only printable ASCII. */
+/* The start of the answer for a log line: the client's secrets (every
+ * configured header value, and the token of an "Authorization: Scheme
+ * token") redacted before the cut, so no part of one survives; then only
+ * printable ASCII. */
 static void
-exporter_excerpt(const struct exporter *ex, char *out, size_t outlen)
+exporter_excerpt(const struct exporter *ex, const struct httpc_response *hr,
+    char *out, size_t outlen)
 {
-	const struct exporter_headers *h = &ex->cfg->headers;
-	size_t win = ex->resp.len, n, o = 0;
-	const char *sp;
+	size_t win = hr->body_len, n, o = 0;
+	size_t smax = httpc_secret_max(ex->http);
 	struct buf b;
 
-	if (win > EXPORTER_EXCERPT_MAX + ex->secret_max)
-		win = EXPORTER_EXCERPT_MAX + ex->secret_max;
+	if (win > EXPORTER_EXCERPT_MAX + smax)
+		win = EXPORTER_EXCERPT_MAX + smax;
 	buf_init(&b, EXPORTER_TEXT_MAX);
-	exporter_append(&b, ex->resp.data != NULL ? ex->resp.data : "", win);
-	for (size_t i = 0; i < h->n; i++) {
-		exporter_redact_one(&b, h->v[i].value);
-		if ((sp = strrchr(h->v[i].value, ' ')) != NULL)
-			exporter_redact_one(&b, sp + 1);
-	}
+	exporter_append(&b, hr->body, win);
+	httpc_redact_secrets(ex->http, &b);
 	n = b.len < EXPORTER_EXCERPT_MAX ? b.len : EXPORTER_EXCERPT_MAX;
 	for (size_t i = 0; i < n && o + 4 < outlen; i++)
 		out[o++] = exporter_printable(b.data[i]);
 	while (o > 0 && out[o - 1] == ' ')
 		o--;
-	if ((n < b.len || win < ex->resp.len || ex->truncated) &&
+	if ((n < b.len || win < hr->body_len || hr->truncated) &&
 	    o + 4 <= outlen) {
 		memcpy(out + o, "...", 3);
 		o += 3;
@@ -862,19 +698,20 @@ exporter_excerpt(const struct exporter *ex, char *out, size_t outlen)
 }
 
 static int
-exporter_classify(const struct exporter *ex, long status,
+exporter_classify(const struct exporter *ex, const struct httpc_response *hr,
     struct exporter_result *res)
 {
 	char excerpt[EXPORTER_EXCERPT_MAX + 8], ra[48] = "";
+	long status = hr->status;
 
 	res->http_status = status;
 	if (status >= 200 && status <= 299)
 		return exporter_outcome(res, EXPORTER_OK, "%s", "");
-	exporter_excerpt(ex, excerpt, sizeof(excerpt));
+	exporter_excerpt(ex, hr, excerpt, sizeof(excerpt));
 	if (status == 429 || status == 502 || status == 503 || status == 504) {
-		if (ex->retry_after[0] != '\0')
+		if (hr->retry_after[0] != '\0')
 			res->retry_after_ms = exporter_parse_retry_after(
-			    ex->retry_after, time(NULL));
+			    hr->retry_after, time(NULL));
 		if (res->retry_after_ms >= 0)
 			snprintf(ra, sizeof(ra), " (Retry-After %ld ms)",
 			    res->retry_after_ms);
@@ -887,44 +724,35 @@ exporter_classify(const struct exporter *ex, long status,
 
 /* No answer: every transport failure may pass, so all are retried. */
 static int
-exporter_transport_fail(const struct exporter *ex, CURLcode cc,
-    struct exporter_result *res)
+exporter_transport_fail(const struct exporter *ex,
+    const struct httpc_response *hr, struct exporter_result *res)
 {
-	const char *why = ex->errbuf[0] ? ex->errbuf : curl_easy_strerror(cc);
-
-	if (cc == CURLE_OPERATION_TIMEDOUT)
+	res->http_status = hr->status;
+	if (hr->error == HTTPC_ERR_SETUP)
+		return exporter_outcome(res, EXPORTER_RETRY,
+		    "cannot set up the request");
+	if (hr->error == HTTPC_ERR_TIMEOUT)
 		return exporter_outcome(res, EXPORTER_RETRY, "no answer within "
-		    "%ld ms: %s", ex->cfg->timeout_ms, why);
+		    "%ld ms: %s", ex->cfg->timeout_ms, hr->errmsg);
 	return exporter_outcome(res, EXPORTER_RETRY, "transport failure: %s",
-	    why);
+	    hr->errmsg);
 }
 
 static int
 exporter_perform(struct exporter *ex, const uint8_t *body, size_t len,
     struct exporter_result *res)
 {
-	CURLcode cc;
-	long status = 0;
+	const struct httpc_request req = { .body = body, .len = len };
+	struct httpc_response hr;
+	int rc;
 
-	buf_reset(&ex->resp);
-	ex->truncated = 0;
-	ex->errbuf[0] = '\0';
-	ex->retry_after[0] = '\0';
-	if (curl_easy_setopt(ex->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(ex->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)len) != CURLE_OK)
-		return exporter_outcome(res, EXPORTER_RETRY,
-		    "cannot set up the request");
-	cc = curl_easy_perform(ex->curl);
-	(void)curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
-	res->body = ex->resp.len > 0 ? (const uint8_t *)ex->resp.data : NULL;
-	res->body_len = ex->resp.len;
-	res->body_truncated = ex->truncated;
-	if (cc != CURLE_OK) {
-		res->http_status = status;
-		return exporter_transport_fail(ex, cc, res);
-	}
-	return exporter_classify(ex, status, res);
+	rc = httpc_post(ex->http, &req, &hr);
+	res->body = hr.body_len > 0 ? (const uint8_t *)hr.body : NULL;
+	res->body_len = hr.body_len;
+	res->body_truncated = hr.truncated;
+	if (rc == -1)
+		return exporter_transport_fail(ex, &hr, res);
+	return exporter_classify(ex, &hr, res);
 }
 
 int

@@ -1,6 +1,7 @@
 /* exporter.h - OTLP/HTTP trace export: configuration from the environment,
- * one keep-alive curl handle, answer classification and retry timing.
- * Header values (the API key among them) never appear in any message. */
+ * gzip, answer classification and retry timing over one keep-alive httpc
+ * client. Header values (the API key among them) never appear in any
+ * message. */
 #ifndef RC_EXPORTER_H
 #define RC_EXPORTER_H
 
@@ -61,7 +62,7 @@ void exporter_config_cleanup(struct exporter_config *cfg);
  * outlen. */
 void exporter_config_describe(const struct exporter_config *cfg, char *out,
     size_t outlen);
-/* Print the variables this module reads, for --help. */
+/* Print the variables this module reads, for --help. Cannot fail. */
 void exporter_usage(FILE *fp);
 
 /*
@@ -76,6 +77,7 @@ void exporter_usage(FILE *fp);
  */
 int exporter_headers_parse(const char *list, struct exporter_headers *h,
     char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Free h's names and values (values wiped first); h is left empty. */
 void exporter_headers_cleanup(struct exporter_headers *h);
 
 /*
@@ -119,9 +121,11 @@ struct exporter_result {
 
 struct exporter;
 
-/* One exporter per thread; cfg must outlive it. Call curl_global_init
- * (llm_global_init) once before. Returns NULL when curl cannot be set up. */
+/* One exporter per thread; cfg must outlive it. Call httpc_global_init
+ * once before. Returns NULL when the HTTP client cannot be set up. Free
+ * with exporter_free. */
 struct exporter *exporter_new(const struct exporter_config *cfg);
+/* Free the exporter and its buffers; NULL does nothing. */
 void exporter_free(struct exporter *ex);
 
 /*
