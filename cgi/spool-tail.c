@@ -21,6 +21,7 @@
 #include "spanscan.h"
 #include "spoolwalk.h"
 #include "tailview.h"
+#include "timearg.h"
 #include "xalloc.h"
 
 #define TAIL_POLL_MS		200
@@ -442,7 +443,7 @@ parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 			t->recent.cap = (size_t)n;
 			break;
 		case O_SINCE:
-			if (tailview_parse_since(optarg, span_now_ns(),
+			if (timearg_parse(optarg, span_now_ns(),
 			    &t->flt.since_ns) == -1)
 				fatalx("--since: '%s' is neither a duration "
 				    "(10m, 2h, 1d) nor a time "

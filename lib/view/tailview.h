@@ -108,12 +108,4 @@ void tailview_trees_free(struct tailview_trees *t);
 void tailview_trees_print(FILE *out, const struct tailview_trees *t,
     const struct tailview_opts *o);
 
-/* Parse a --since argument into ns since the epoch: a duration back from
- * now_ns ("30s", "10m", "2h", "1d"), or a time "YYYY-MM-DD[(T| )HH:MM
- * [:SS[.frac]]][Z|(+|-)HH:MM]" (local time without a zone). A duration
- * reaching before the epoch gives 0. Returns 0, or -1 (*out_ns untouched)
- * on anything else. */
-int tailview_parse_since(const char *arg, uint64_t now_ns, uint64_t *out_ns)
-	__attribute__((warn_unused_result));
-
 #endif
