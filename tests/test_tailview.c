@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tailview.h"
 
@@ -145,6 +146,33 @@ utf8_valid(const char *s)
 }
 
 /* ---- Small helpers ---------------------------------------------------- */
+
+static void
+test_opts_terminal(void **state)
+{
+	struct tailview_opts o;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	setenv("COLUMNS", "77", 1);
+	unsetenv("NO_COLOR");
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.color, 0);		/* not a terminal */
+	assert_int_equal(o.width, 77);
+	assert_int_equal(o.utc, 0);
+	setenv("COLUMNS", "5", 1);		/* too narrow to be meant */
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.width, TAILVIEW_WIDTH_TERMINAL);
+	setenv("COLUMNS", "wide", 1);
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.width, TAILVIEW_WIDTH_TERMINAL);
+	unsetenv("COLUMNS");
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.width, TAILVIEW_WIDTH_TERMINAL);
+	close(fds[0]);
+	close(fds[1]);
+}
 
 static void
 test_kind_name(void **state)
@@ -740,6 +768,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_opts_terminal),
 		cmocka_unit_test(test_kind_name),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_time),

@@ -186,7 +186,8 @@ sessions_trace_add(struct sessions *ss, struct tkey k)
 	t = xcalloc(n, sizeof(*t));
 	for (i = 0; i < ss->ntslots; i++)
 		if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
-			t[sessions_trace_slot(t, n, ss->traces[i])] = ss->traces[i];
+			t[sessions_trace_slot(t, n, ss->traces[i])] =
+			    ss->traces[i];
 	free(ss->traces);
 	ss->traces = t;
 	ss->ntslots = n;

@@ -3,11 +3,15 @@
  * durations and times. */
 #include "tailview.h"
 
+#include <sys/ioctl.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "spantree.h"
 #include "xalloc.h"
 
@@ -38,6 +42,31 @@ tailview_opts_init(struct tailview_opts *o)
 	o->color = 0;
 	o->width = TAILVIEW_WIDTH_DEFAULT;
 	o->utc = 0;
+}
+
+static int
+tailview_terminal_width(int fd)
+{
+	struct winsize ws;
+	long long cols;
+	const char *env = getenv("COLUMNS");
+
+	if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	if (env != NULL && config_parse_int(env, 20, 1000, &cols) == 0)
+		return (int)cols;
+	return TAILVIEW_WIDTH_TERMINAL;
+}
+
+void
+tailview_opts_terminal(struct tailview_opts *o, int fd)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	tailview_opts_init(o);
+	o->color = isatty(fd) && (nc == NULL || *nc == '\0') &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
+	o->width = tailview_terminal_width(fd);
 }
 
 const char *

@@ -19,6 +19,7 @@ struct tailview_opts {
 
 #define TAILVIEW_WIDTH_DEFAULT	100
 #define TAILVIEW_WIDTH_MAX	1000	/* wider terminals get this many */
+#define TAILVIEW_WIDTH_TERMINAL	120	/* a terminal whose width is unknown */
 /* Bytes of decoded text a line shows of one value; with the cap on the
  * width, a line from tailview_line stays under TAILVIEW_LINE_MAX bytes. */
 #define TAILVIEW_TEXT_MAX	1024
@@ -42,6 +43,12 @@ struct tailview_opts {
 /* Set the defaults: no colour, TAILVIEW_WIDTH_DEFAULT columns, local time.
  * Cannot fail. */
 void tailview_opts_init(struct tailview_opts *o);
+
+/* Set o for output to fd: colour when fd is a terminal, NO_COLOR is unset
+ * or empty and TERM is not "dumb"; the terminal's width (when over 20),
+ * else COLUMNS (20 to 1000), else TAILVIEW_WIDTH_TERMINAL; local time.
+ * Cannot fail. */
+void tailview_opts_terminal(struct tailview_opts *o, int fd);
 
 /* The OTLP SpanKind's name (INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER,
  * UNSPECIFIED for 0); "UNKNOWN" for values outside the enum. A static
