@@ -23,7 +23,7 @@
 
 #define TAIL_POLL_MS		200
 
-enum tail_mode { MODE_LINES, MODE_TREE, MODE_SESSIONS, MODE_JSON };
+enum tail_mode { TAIL_LINES, TAIL_TREE, TAIL_SESSIONS, TAIL_JSON };
 
 struct tail {
 	enum tail_mode		 mode;
@@ -31,7 +31,7 @@ struct tail {
 	int			 follow, live;
 	size_t			 keep;		/* -n */
 	struct tailview_opts	 view;
-	struct spanheap		*recent;	/* the newest -n, before follow */
+	struct spanheap		*recent;	/* -n newest, then follow */
 	struct tailview_trees	*trees;
 	struct sessions		*sessions;
 	struct spanjson		 json;		/* of the current line */
@@ -47,7 +47,7 @@ tail_on_signal(int sig)
 	stop_requested = 1;
 }
 
-/* ---- Per span and per line ------------------------------------------------ */
+/* ---- Per span and per line ------------------------------------------ */
 
 static void
 tail_print(const struct spanscan_span *s, void *arg)
@@ -65,19 +65,19 @@ tail_span(const struct spanscan_span *s, void *arg)
 	if (!spanfilter_match(&t->flt, s))
 		return 0;
 	switch (t->mode) {
-	case MODE_LINES:
+	case TAIL_LINES:
 		if (t->live)
 			tail_print(s, t);
 		else
 			spanheap_add(t->recent, s);
 		break;
-	case MODE_TREE:
+	case TAIL_TREE:
 		tailview_trees_add(t->trees, s);
 		break;
-	case MODE_SESSIONS:
+	case TAIL_SESSIONS:
 		sessions_add(t->sessions, s);
 		break;
-	case MODE_JSON:
+	case TAIL_JSON:
 		spanjson_select(&t->json, s);
 		break;
 	}
@@ -93,7 +93,7 @@ tail_line(const char *line, size_t len, void *arg)
 	spanjson_reset(&t->json);
 	if ((nspans = spanscan_line(line, len, tail_span, t)) == -1)
 		t->bad_lines++;
-	else if (t->mode == MODE_JSON)	/* too long a line is left out */
+	else if (t->mode == TAIL_JSON)	/* too long a line is left out */
 		(void)spanjson_write(&t->json, stdout, line, len,
 		    (size_t)nspans);
 	return stop_requested ? -1 : 0;
@@ -172,9 +172,9 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_SPOOL: *dir = optarg; break;
-		case 't': t->mode = MODE_TREE; break;
-		case 's': t->mode = MODE_SESSIONS; break;
-		case 'j': t->mode = MODE_JSON; break;
+		case 't': t->mode = TAIL_TREE; break;
+		case 's': t->mode = TAIL_SESSIONS; break;
+		case 'j': t->mode = TAIL_JSON; break;
 		case O_SESSION: t->flt.session = optarg; break;
 		case O_TRACE: t->flt.trace = optarg; break;
 		case O_KIND: t->flt.kind = optarg; break;
@@ -207,7 +207,7 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		tail_usage(stderr);
 		exit(2);
 	}
-	if (t->mode == MODE_TREE || t->mode == MODE_SESSIONS)
+	if (t->mode == TAIL_TREE || t->mode == TAIL_SESSIONS)
 		t->follow = 0;		/* snapshots */
 }
 
@@ -244,21 +244,19 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
-	t.recent = spanheap_new(t.mode == MODE_LINES ? t.keep : 0);
+	t.recent = spanheap_new(t.mode == TAIL_LINES ? t.keep : 0);
 	spanjson_init(&t.json);
-	if (t.mode == MODE_TREE)
-		t.trees = tailview_trees_new();
-	if (t.mode == MODE_SESSIONS)
-		t.sessions = sessions_new();
-	if (t.mode == MODE_LINES && t.keep == 0)
+	t.trees = t.mode == TAIL_TREE ? tailview_trees_new() : NULL;
+	t.sessions = t.mode == TAIL_SESSIONS ? sessions_new() : NULL;
+	if (t.mode == TAIL_LINES && t.keep == 0)
 		spoolwalk_skip_all(w);
 	else
 		(void)spoolwalk_read_all(w, tail_line, &t);
-	if (t.mode == MODE_LINES)
+	if (t.mode == TAIL_LINES)
 		spanheap_drain(t.recent, tail_print, &t);
-	else if (t.mode == MODE_TREE)
+	else if (t.mode == TAIL_TREE)
 		tailview_trees_print(stdout, t.trees, &t.view);
-	else if (t.mode == MODE_SESSIONS)
+	else if (t.mode == TAIL_SESSIONS)
 		sessions_print(stdout, t.sessions, &t.view);
 	fflush(stdout);
 	tail_report(&t, w, !t.follow);

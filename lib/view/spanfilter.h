@@ -13,7 +13,7 @@
 struct spanfilter {
 	const char	*session;	/* session.id, exactly */
 	const char	*trace;		/* a prefix of the trace id, any case */
-	const char	*kind;		/* OpenInference or OTel kind, any case */
+	const char	*kind;		/* OpenInference/OTel kind, any case */
 	int		 errors;	/* only spans with status ERROR */
 	uint64_t	 since_ns;	/* only spans that ended since */
 };
