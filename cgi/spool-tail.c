@@ -93,9 +93,9 @@ tail_line(const char *line, size_t len, void *arg)
 	spanjson_reset(&t->json);
 	if ((nspans = spanscan_line(line, len, tail_span, t)) == -1)
 		t->bad_lines++;
-	else if (t->mode == TAIL_JSON)	/* too long a line is left out */
-		(void)spanjson_write(&t->json, stdout, line, len,
-		    (size_t)nspans);
+	else if (t->mode == TAIL_JSON && spanjson_write(&t->json, stdout,
+	    line, len, (size_t)nspans) == -1)
+		log_debug("%s: a line too long for --json left out", __func__);
 	return stop_requested ? -1 : 0;
 }
 

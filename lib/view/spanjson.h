@@ -42,7 +42,7 @@ void spanjson_select(struct spanjson *j, const struct spanscan_span *s);
  * 0, or -1 when that line would pass SPANJSON_LIMIT: nothing is written.
  * Write errors are out's to report. */
 int spanjson_write(struct spanjson *j, FILE *out, const char *line,
-    size_t len, size_t nspans);
+    size_t len, size_t nspans) __attribute__((warn_unused_result));
 
 /* Append to b a TracesData line ('\n'-ended) holding the n spans at sel in
  * their order, each with its resource and scope ({} when absent); spans

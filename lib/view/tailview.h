@@ -63,7 +63,8 @@ char *tailview_duration(uint64_t ns, char *buf, size_t len);
 
 /* Write ns since the epoch as HH:MM:SS.mmm, or as YYYY-MM-DD HH:MM:SS
  * when with_date is set, in local time or UTC (o->utc). Returns buf
- * (len >= TAILVIEW_TIME_LEN); "-" for a time localtime cannot show. */
+ * (len >= TAILVIEW_TIME_LEN), or "-" in it for a time localtime or
+ * gmtime cannot show. */
 char *tailview_time(uint64_t ns, const struct tailview_opts *o,
     int with_date, char *buf, size_t len);
 
@@ -75,7 +76,8 @@ int tailview_cols(const char *s, size_t len);
  * a character boundary with "…" when it is wider: at the end, or in the
  * middle (keeping both ends) with TAILVIEW_CUT_MIDDLE. color (one of the
  * TAILVIEW_ attributes, or NULL) wraps the text when o->color is set.
- * Returns the columns written (cols; 0 when cols <= 0). */
+ * Returns the columns written (cols; 0 when cols <= 0); write errors are
+ * out's to report. */
 #define TAILVIEW_ALIGN_LEFT	0
 #define TAILVIEW_ALIGN_RIGHT	1
 #define TAILVIEW_CUT_MIDDLE	2	/* left-aligned */
@@ -94,7 +96,8 @@ size_t tailview_text(struct spanscan_str s, char *out, size_t outlen);
  * trace id, kind (OpenInference kind, else the OTel kind), name, duration,
  * status (OK, ERROR, -), session id and the start of input → output (the
  * error for a failed span), all fitted to o->width columns. No escape
- * codes unless o->color. Nothing of s is kept. */
+ * codes unless o->color. Nothing of s is kept; never fails, write errors
+ * are out's to report. */
 void tailview_line(FILE *out, const struct spanscan_span *s,
     const struct tailview_opts *o);
 
