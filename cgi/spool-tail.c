@@ -1,336 +1,101 @@
 /* spool-tail.c - read the span spool offline the way Phoenix shows it
  * online: follow spans as they are written, traces as trees, a sessions
- * table, or the raw OTLP/JSON of the selected spans. */
-#include <sys/ioctl.h>
-
-#include <errno.h>
+ * table, or the raw OTLP/JSON of the selected spans. The views, the filter
+ * and the newest-N heap are in lib/view; this is options and the loop. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "config.h"
 #include "log.h"
 #include "sessions.h"
 #include "span.h"
+#include "spanfilter.h"
+#include "spanheap.h"
+#include "spanjson.h"
 #include "spanscan.h"
 #include "spoolwalk.h"
 #include "tailview.h"
-#include "xalloc.h"
+#include "timearg.h"
 
 #define TAIL_POLL_MS		200
-#define TAIL_JSON_LIMIT		(64 * 1024 * 1024)
 
-enum tail_mode { MODE_LINES, MODE_TREE, MODE_SESSIONS, MODE_JSON };
-
-struct tail_filter {
-	const char	*session, *trace, *kind;
-	int		 errors;
-	uint64_t	 since_ns;
-};
-
-/* A span kept for the line view: the fields a line shows, copied out of
- * the mapped spool (values cut to what a line can show), formatted only if
- * it is still among the newest N at the end. */
-struct tail_kept {
-	struct spanscan_span	 s;
-	char			*store;
-	size_t			 cap;
-};
-
-struct tail_recent {		/* the newest N spans by end time: a min-heap */
-	struct tail_kept	**v;
-	size_t			  n, cap;
-};
+enum tail_mode { TAIL_LINES, TAIL_TREE, TAIL_SESSIONS, TAIL_JSON };
 
 struct tail {
 	enum tail_mode		 mode;
-	struct tail_filter	 flt;
+	struct spanfilter	 flt;
 	int			 follow, live;
+	size_t			 keep;		/* -n */
 	struct tailview_opts	 view;
-	struct tail_recent	 recent;
+	struct spanheap		*recent;	/* -n newest, then follow */
 	struct tailview_trees	*trees;
 	struct sessions		*sessions;
-	/* --json: the selected spans of the current line */
-	struct spanscan_span	*selbuf;
-	size_t			 nsel, capsel, nspans;
-	struct buf		 json;
+	struct spanjson		 json;		/* of the current line */
 	uint64_t		 bad_lines, reported_bad;
 };
 
 static volatile sig_atomic_t stop_requested;
 
 static void
-on_signal(int sig)
+tail_on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
-/* ---- Filters ------------------------------------------------------------ */
-
-static int
-tail_match(const struct tail_filter *f, const struct spanscan_span *s)
-{
-	if (f->errors && s->status_code != 2)
-		return 0;
-	if (f->since_ns != 0 && s->end_ns < f->since_ns)
-		return 0;
-	if (f->session != NULL && !spanscan_eq(s->session_id, f->session))
-		return 0;
-	if (f->trace != NULL && (s->trace_id.ptr == NULL ||
-	    s->trace_id.len < strlen(f->trace) ||
-	    strncasecmp(s->trace_id.ptr, f->trace, strlen(f->trace)) != 0))
-		return 0;
-	if (f->kind != NULL) {
-		const char *otel = tailview_kind_name(s->kind);
-		if (!(s->oi_kind.ptr != NULL && s->oi_kind.len == strlen(f->kind) &&
-		    strncasecmp(s->oi_kind.ptr, f->kind, s->oi_kind.len) == 0) &&
-		    strcasecmp(otel, f->kind) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-/* ---- The newest N lines --------------------------------------------------- */
-
-#define TAIL_KEEP_TEXT	(2 * TAILVIEW_TEXT_MAX)	/* JSON bytes of input/output */
-#define TAIL_KEEP_SHORT	512			/* of the other values */
-
-/* The longest prefix of a JSON string's text, at most n bytes, that does
- * not end inside an escape sequence. */
-static size_t
-json_cut(const char *p, size_t len, size_t n)
-{
-	size_t i = 0, step;
-
-	while (i < n) {
-		step = p[i] != '\\' ? 1 : (i + 1 < len && p[i + 1] == 'u') ? 6 : 2;
-		if (i + step > n)
-			break;
-		i += step;
-	}
-	return i;
-}
+/* ---- Per span and per line ------------------------------------------ */
 
 static void
-keep_str(struct tail_kept *k, size_t *used, struct spanscan_str *dst,
-    size_t max)
+tail_print(const struct spanscan_span *s, void *arg)
 {
-	size_t n;
+	struct tail *t = arg;
 
-	if (dst->ptr == NULL)
-		return;
-	n = dst->len <= max ? dst->len : json_cut(dst->ptr, dst->len, max);
-	memcpy(k->store + *used, dst->ptr, n);
-	dst->ptr = k->store + *used;
-	dst->len = n;
-	*used += n;
+	tailview_line(stdout, s, &t->view);
 }
-
-/* Copy what a line shows of s into k; nothing of k points into the spool. */
-static void
-keep_span(struct tail_kept *k, const struct spanscan_span *s)
-{
-	struct spanscan_str *shrt[] = { &k->s.trace_id, &k->s.name,
-	    &k->s.oi_kind, &k->s.session_id, &k->s.model, &k->s.status_message,
-	    &k->s.exception_type, &k->s.exception_message };
-	size_t used = 0, need = 2 * TAIL_KEEP_TEXT +
-	    sizeof(shrt) / sizeof(shrt[0]) * TAIL_KEEP_SHORT;
-
-	if (k->cap < need) {
-		k->store = xrealloc(k->store, need);
-		k->cap = need;
-	}
-	k->s = *s;
-	k->s.raw = k->s.raw_resource = k->s.raw_scope = (struct spanscan_str){ 0 };
-	k->s.span_id = k->s.parent_span_id = k->s.user_id =
-	    k->s.service_name = (struct spanscan_str){ 0 };
-	for (size_t i = 0; i < sizeof(shrt) / sizeof(shrt[0]); i++)
-		keep_str(k, &used, shrt[i], TAIL_KEEP_SHORT);
-	keep_str(k, &used, &k->s.input, TAIL_KEEP_TEXT);
-	keep_str(k, &used, &k->s.output, TAIL_KEEP_TEXT);
-}
-
-static void
-recent_swap(struct tail_recent *r, size_t a, size_t b)
-{
-	struct tail_kept *k = r->v[a];
-
-	r->v[a] = r->v[b];
-	r->v[b] = k;
-}
-
-static int
-recent_less(const struct tail_recent *r, size_t a, size_t b)
-{
-	return r->v[a]->s.end_ns < r->v[b]->s.end_ns;
-}
-
-static void
-recent_sift_down(struct tail_recent *r, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		if (l < r->n && recent_less(r, l, m))
-			m = l;
-		if (l + 1 < r->n && recent_less(r, l + 1, m))
-			m = l + 1;
-		if (m == i)
-			return;
-		recent_swap(r, i, m);
-		i = m;
-	}
-}
-
-/* Keep s if it is among the cap newest by end time. */
-static void
-recent_add(struct tail *t, const struct spanscan_span *s)
-{
-	struct tail_recent *r = &t->recent;
-	size_t i;
-
-	if (r->cap == 0 || (r->n == r->cap && s->end_ns <= r->v[0]->s.end_ns))
-		return;
-	if (r->n < r->cap) {
-		i = r->n++;
-		if (r->v[i] == NULL)
-			r->v[i] = xcalloc(1, sizeof(*r->v[i]));
-		keep_span(r->v[i], s);
-		for (; i > 0 && recent_less(r, i, (i - 1) / 2); i = (i - 1) / 2)
-			recent_swap(r, i, (i - 1) / 2);
-		return;
-	}
-	keep_span(r->v[0], s);
-	recent_sift_down(r, 0);
-}
-
-static int
-kept_cmp(const void *a, const void *b)
-{
-	uint64_t x = (*(struct tail_kept *const *)a)->s.end_ns;
-	uint64_t y = (*(struct tail_kept *const *)b)->s.end_ns;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Print the kept spans oldest first and free them. */
-static void
-recent_flush(struct tail *t)
-{
-	struct tail_recent *r = &t->recent;
-
-	qsort(r->v, r->n, sizeof(*r->v), kept_cmp);
-	for (size_t i = 0; i < r->n; i++)
-		tailview_line(stdout, &r->v[i]->s, &t->view);
-	for (size_t i = 0; i < r->cap && r->v[i] != NULL; i++) {
-		free(r->v[i]->store);
-		free(r->v[i]);
-	}
-	free(r->v);
-	r->v = NULL;
-	r->n = 0;
-}
-
-/* ---- Per span and per line ------------------------------------------------ */
 
 static int
 tail_span(const struct spanscan_span *s, void *arg)
 {
 	struct tail *t = arg;
 
-	t->nspans++;
-	if (!tail_match(&t->flt, s))
+	if (!spanfilter_match(&t->flt, s))
 		return 0;
 	switch (t->mode) {
-	case MODE_LINES:
+	case TAIL_LINES:
 		if (t->live)
-			tailview_line(stdout, s, &t->view);
+			tail_print(s, t);
 		else
-			recent_add(t, s);
+			spanheap_add(t->recent, s);
 		break;
-	case MODE_TREE:
+	case TAIL_TREE:
 		tailview_trees_add(t->trees, s);
 		break;
-	case MODE_SESSIONS:
+	case TAIL_SESSIONS:
 		sessions_add(t->sessions, s);
 		break;
-	case MODE_JSON:
-		if (t->nsel == t->capsel) {
-			t->capsel = t->capsel ? t->capsel * 2 : 16;
-			t->selbuf = xrealloc(t->selbuf,
-			    t->capsel * sizeof(*t->selbuf));
-		}
-		t->selbuf[t->nsel++] = *s;
+	case TAIL_JSON:
+		spanjson_select(&t->json, s);
 		break;
 	}
 	return 0;
 }
 
 static int
-json_put(struct buf *b, struct spanscan_str s)
-{
-	return buf_append(b, s.ptr, s.len);
-}
-
-/* The selected spans of one line as a TracesData of their own, spans that
- * share a resource and scope kept together. */
-static void
-tail_emit_json(struct tail *t, const char *line, size_t len)
-{
-	struct buf *b = &t->json;
-	const struct spanscan_span *s, *prev = NULL;
-	int bad = 0;
-
-	if (t->nsel == 0)
-		return;
-	if (t->nsel == t->nspans) {		/* all of it: the line itself */
-		fwrite(line, 1, len, stdout);
-		fputc('\n', stdout);
-		return;
-	}
-	buf_reset(b);
-	bad |= buf_printf(b, "{\"resourceSpans\":[");
-	for (size_t i = 0; i < t->nsel; i++) {
-		s = &t->selbuf[i];
-		if (prev == NULL || prev->raw_resource.ptr != s->raw_resource.ptr ||
-		    prev->raw_scope.ptr != s->raw_scope.ptr) {
-			if (prev != NULL)
-				bad |= buf_printf(b, "]}]},");
-			bad |= buf_printf(b, "{\"resource\":");
-			bad |= s->raw_resource.ptr ? json_put(b, s->raw_resource) :
-			    buf_printf(b, "{}");
-			bad |= buf_printf(b, ",\"scopeSpans\":[{\"scope\":");
-			bad |= s->raw_scope.ptr ? json_put(b, s->raw_scope) :
-			    buf_printf(b, "{}");
-			bad |= buf_printf(b, ",\"spans\":[");
-		} else
-			bad |= buf_printf(b, ",");
-		bad |= json_put(b, s->raw);
-		prev = s;
-	}
-	bad |= buf_printf(b, "]}]}]}\n");
-	if (bad == 0)
-		fwrite(b->data, 1, b->len, stdout);
-}
-
-static int
 tail_line(const char *line, size_t len, void *arg)
 {
 	struct tail *t = arg;
+	int nspans;
 
-	t->nsel = t->nspans = 0;
-	if (spanscan_line(line, len, tail_span, t) == -1) {
+	spanjson_reset(&t->json);
+	if ((nspans = spanscan_line(line, len, tail_span, t)) == -1)
 		t->bad_lines++;
-		return stop_requested ? -1 : 0;
-	}
-	if (t->mode == MODE_JSON)
-		tail_emit_json(t, line, len);
+	else if (t->mode == TAIL_JSON && spanjson_write(&t->json, stdout,
+	    line, len, (size_t)nspans) == -1)
+		log_debug("%s: a line too long for --json left out", __func__);
 	return stop_requested ? -1 : 0;
 }
 
@@ -355,7 +120,7 @@ tail_report(struct tail *t, struct spoolwalk *w, int final)
 /* ---- Options and the main loop ---------------------------------------- */
 
 static void
-usage(FILE *fp)
+tail_usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: spool-tail [--spool DIR] [-n N] [--tree | --sessions | --json]\n"
@@ -377,23 +142,8 @@ usage(FILE *fp)
 "Unparsable and torn lines are skipped and counted on stderr.\n");
 }
 
-static int
-terminal_width(void)
-{
-	struct winsize ws;
-	long long cols;
-	const char *env = getenv("COLUMNS");
-
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 20)
-		return ws.ws_col;
-	if (env != NULL && config_parse_int(env, 20, 1000, &cols) == 0)
-		return (int)cols;
-	return 120;
-}
-
 static void
-parse_args(int argc, char *argv[], struct tail *t, const char **dir)
+tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 {
 	enum { O_SPOOL = 256, O_SESSION, O_TRACE, O_KIND, O_SINCE, O_COLOR,
 	    O_NOCOLOR, O_NOFOLLOW };
@@ -413,21 +163,18 @@ parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 	long long n;
 	int ch;
 
-	t->view.color = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0') &&
-	    (term == NULL || strcmp(term, "dumb") != 0);
-	t->view.width = terminal_width();
-	t->recent.cap = 10;
+	tailview_opts_terminal(&t->view, STDOUT_FILENO);
+	t->keep = 10;
 	t->follow = 1;
 	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_SPOOL: *dir = optarg; break;
-		case 't': t->mode = MODE_TREE; break;
-		case 's': t->mode = MODE_SESSIONS; break;
-		case 'j': t->mode = MODE_JSON; break;
+		case 't': t->mode = TAIL_TREE; break;
+		case 's': t->mode = TAIL_SESSIONS; break;
+		case 'j': t->mode = TAIL_JSON; break;
 		case O_SESSION: t->flt.session = optarg; break;
 		case O_TRACE: t->flt.trace = optarg; break;
 		case O_KIND: t->flt.kind = optarg; break;
@@ -439,28 +186,28 @@ parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 			if (config_parse_int(optarg, 0, 1000000, &n) == -1)
 				fatalx("-n: '%s' is not a number from 0 to "
 				    "1000000", optarg);
-			t->recent.cap = (size_t)n;
+			t->keep = (size_t)n;
 			break;
 		case O_SINCE:
-			if (tailview_parse_since(optarg, span_now_ns(),
+			if (timearg_parse(optarg, span_now_ns(),
 			    &t->flt.since_ns) == -1)
 				fatalx("--since: '%s' is neither a duration "
 				    "(10m, 2h, 1d) nor a time "
 				    "(2026-11-24T10:00:00Z)", optarg);
 			break;
 		case 'h':
-			usage(stdout);
+			tail_usage(stdout);
 			exit(0);
 		default:
-			usage(stderr);
+			tail_usage(stderr);
 			exit(2);
 		}
 	}
 	if (optind < argc) {
-		usage(stderr);
+		tail_usage(stderr);
 		exit(2);
 	}
-	if (t->mode == MODE_TREE || t->mode == MODE_SESSIONS)
+	if (t->mode == TAIL_TREE || t->mode == TAIL_SESSIONS)
 		t->follow = 0;		/* snapshots */
 }
 
@@ -483,7 +230,7 @@ int
 main(int argc, char *argv[])
 {
 	struct tail t = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = tail_on_signal };
 	const char *dir = getenv("SPOOL_DIR");
 	struct spoolwalk *w;
 	char err[512];
@@ -491,27 +238,25 @@ main(int argc, char *argv[])
 	log_init("spool-tail", LOG_LVL_INFO);
 	if (dir == NULL || *dir == '\0')
 		dir = "/var/spool/recipe-chat";
-	parse_args(argc, argv, &t, &dir);
+	tail_parse_args(argc, argv, &t, &dir);
 	if ((w = spoolwalk_open(dir, err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
-	t.recent.v = xcalloc(t.recent.cap + 1, sizeof(*t.recent.v));
-	buf_init(&t.json, TAIL_JSON_LIMIT);
-	if (t.mode == MODE_TREE)
-		t.trees = tailview_trees_new();
-	if (t.mode == MODE_SESSIONS)
-		t.sessions = sessions_new();
-	if (t.mode == MODE_LINES && t.recent.cap == 0)
+	t.recent = spanheap_new(t.mode == TAIL_LINES ? t.keep : 0);
+	spanjson_init(&t.json);
+	t.trees = t.mode == TAIL_TREE ? tailview_trees_new() : NULL;
+	t.sessions = t.mode == TAIL_SESSIONS ? sessions_new() : NULL;
+	if (t.mode == TAIL_LINES && t.keep == 0)
 		spoolwalk_skip_all(w);
 	else
 		(void)spoolwalk_read_all(w, tail_line, &t);
-	if (t.mode == MODE_LINES)
-		recent_flush(&t);
-	else if (t.mode == MODE_TREE)
+	if (t.mode == TAIL_LINES)
+		spanheap_drain(t.recent, tail_print, &t);
+	else if (t.mode == TAIL_TREE)
 		tailview_trees_print(stdout, t.trees, &t.view);
-	else if (t.mode == MODE_SESSIONS)
+	else if (t.mode == TAIL_SESSIONS)
 		sessions_print(stdout, t.sessions, &t.view);
 	fflush(stdout);
 	tail_report(&t, w, !t.follow);
@@ -519,10 +264,8 @@ main(int argc, char *argv[])
 		tail_follow(&t, w);
 	tailview_trees_free(t.trees);
 	sessions_free(t.sessions);
-	if (t.recent.v != NULL)
-		recent_flush(&t);	/* modes that kept none: frees */
-	free(t.selbuf);
-	buf_cleanup(&t.json);
+	spanheap_free(t.recent);
+	spanjson_cleanup(&t.json);
 	spoolwalk_free(w);
 	return 0;
 }

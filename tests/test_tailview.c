@@ -1,5 +1,5 @@
 /* test_tailview.c - spool-tail's views: the span line (layout, cuts,
- * colours), durations, --since, and traces as trees. */
+ * colours), durations and times, and traces as trees. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tailview.h"
 
@@ -145,6 +146,33 @@ utf8_valid(const char *s)
 }
 
 /* ---- Small helpers ---------------------------------------------------- */
+
+static void
+test_opts_terminal(void **state)
+{
+	struct tailview_opts o;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	setenv("COLUMNS", "77", 1);
+	unsetenv("NO_COLOR");
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.color, 0);		/* not a terminal */
+	assert_int_equal(o.width, 77);
+	assert_int_equal(o.utc, 0);
+	setenv("COLUMNS", "5", 1);		/* too narrow to be meant */
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.width, TAILVIEW_WIDTH_TERMINAL);
+	setenv("COLUMNS", "wide", 1);
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.width, TAILVIEW_WIDTH_TERMINAL);
+	unsetenv("COLUMNS");
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.width, TAILVIEW_WIDTH_TERMINAL);
+	close(fds[0]);
+	close(fds[1]);
+}
 
 static void
 test_kind_name(void **state)
@@ -530,94 +558,6 @@ test_line_color(void **state)
 	free(line);
 }
 
-/* ---- --since ------------------------------------------------------------ */
-
-static void
-test_since_relative(void **state)
-{
-	static const struct { const char *arg; uint64_t back_s; } cases[] = {
-		{ "30s", 30 }, { "10m", 600 }, { "2h", 7200 }, { "1d", 86400 },
-		{ "0s", 0 }, { "90m", 5400 },
-	};
-	uint64_t out;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(tailview_parse_since(cases[i].arg, T0, &out),
-		    0);
-		assert_true(out == T0 - cases[i].back_s * 1000000000ULL);
-	}
-	/* Further back than the epoch: everything. */
-	assert_int_equal(tailview_parse_since("999999999999d", T0, &out), 0);
-	assert_true(out == 0);
-}
-
-static void
-test_since_absolute(void **state)
-{
-	static const struct { const char *arg; uint64_t ns; } cases[] = {
-		{ "2025-11-24T16:00:00Z", T0 },
-		{ "2025-11-24T16:00Z", T0 },
-		{ "2025-11-24T16:00:00.25Z", T0 + 250 * MS },
-		{ "2025-11-24T18:00:00+02:00", T0 },
-		{ "2025-11-24T15:30:00-0030", T0 },
-		{ "2025-11-24 16:00:00z", T0 },
-		{ "2024-02-29T00:00:00Z", 1709164800000000000ULL },
-	};
-	uint64_t out;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		out = 0;
-		assert_int_equal(tailview_parse_since(cases[i].arg, 0, &out),
-		    0);
-		assert_true(out == cases[i].ns);
-	}
-}
-
-static void
-test_since_local(void **state)
-{
-	uint64_t out;
-
-	(void)state;
-	setenv("TZ", "XYZ-2", 1);	/* two hours east of UTC */
-	tzset();
-	assert_int_equal(tailview_parse_since("2025-11-24T18:00:00", 0, &out),
-	    0);
-	assert_true(out == T0);
-	assert_int_equal(tailview_parse_since("2025-11-24 18:00", 0, &out), 0);
-	assert_true(out == T0);
-	assert_int_equal(tailview_parse_since("2025-11-25", 0, &out), 0);
-	assert_true(out == T0 + 6 * 3600 * 1000000000ULL);
-	setenv("TZ", "UTC", 1);
-	tzset();
-}
-
-static void
-test_since_garbage(void **state)
-{
-	static const char *const bad[] = {
-		"", "10", "m", "10x", "10m5", "-5m", "+5m", " 10m", "10m ",
-		"10 m", "1e3s", "10M", "1000000000000s", "abc",
-		"2025-13-01", "2025-02-29", "2025-04-31", "2025-11-24T24:00",
-		"2025-11-24T10:60", "2025-11-24T10", "2025-11-24T10:00:61Z",
-		"2025-11-24T10:00:00Q", "2025-11-24T10:00:00.Z",
-		"2025-11-24T10:00:00+25:00", "2025-11-24T10:00:00+02:",
-		"2025-11-24T10:00:00Z junk", "25-11-24", "2025/11/24",
-		"1969-12-31T00:00:00Z", "2025-11-24x",
-	};
-	uint64_t out = 42;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (tailview_parse_since(bad[i], T0, &out) != -1)
-			fail_msg("'%s' was accepted", bad[i]);
-		assert_true(out == 42);
-	}
-	assert_int_equal(tailview_parse_since(NULL, T0, &out), -1);
-}
-
 /* ---- Trees -------------------------------------------------------------- */
 
 static void
@@ -828,6 +768,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_opts_terminal),
 		cmocka_unit_test(test_kind_name),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_time),
@@ -841,10 +782,6 @@ main(void)
 		cmocka_unit_test(test_line_flattened),
 		cmocka_unit_test(test_line_long_session),
 		cmocka_unit_test(test_line_color),
-		cmocka_unit_test(test_since_relative),
-		cmocka_unit_test(test_since_absolute),
-		cmocka_unit_test(test_since_local),
-		cmocka_unit_test(test_since_garbage),
 		cmocka_unit_test(test_tree_order),
 		cmocka_unit_test(test_tree_bar_half),
 		cmocka_unit_test(test_tree_orphan_error_dup),

@@ -2,15 +2,18 @@
  * them (turns, first input, last output, tokens, errors, last activity),
  * kept in two open-addressing tables: sessions, and root traces seen. */
 #include "sessions.h"
-#include "hex.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "tracectx.h"
+#include "hash.h"
+#include "hex.h"
 #include "xalloc.h"
 
 #define SLOTS_MIN	1024	/* initial size of either table */
+/* 2^64 / the golden ratio: the FNV start of the low half of a hashed trace
+ * id, and the multiplier that spreads trace keys over the slots. */
+#define SESSIONS_PHI64	0x9e3779b97f4a7c15ULL
 #define LEFT		TAILVIEW_ALIGN_LEFT
 #define RIGHT		TAILVIEW_ALIGN_RIGHT
 #define COL_SESSION_MIN	24	/* the id column gets more only when the */
@@ -75,17 +78,9 @@ sessions_count(const struct sessions *ss)
 
 /* ---- The session table ------------------------------------------------ */
 
-static uint64_t
-fnv64(const char *p, size_t len, uint64_t h)
-{
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* The slot holding id, or the free slot where it would go. */
 static size_t
-sess_slot(struct sess *const *slots, size_t nslots, const char *id,
+sessions_slot(struct sess *const *slots, size_t nslots, const char *id,
     size_t len, uint32_t hash)
 {
 	size_t mask = nslots - 1, i = hash & mask;
@@ -97,7 +92,7 @@ sess_slot(struct sess *const *slots, size_t nslots, const char *id,
 }
 
 static void
-sess_grow(struct sessions *ss)
+sessions_grow(struct sessions *ss)
 {
 	size_t n = ss->nslots * 2;
 	struct sess **slots = xcalloc(n, sizeof(*slots));
@@ -106,7 +101,7 @@ sess_grow(struct sessions *ss)
 		struct sess *se = ss->slots[i];
 
 		if (se != NULL)
-			slots[sess_slot(slots, n, se->id, strlen(se->id),
+			slots[sessions_slot(slots, n, se->id, strlen(se->id),
 			    se->hash)] = se;
 	}
 	free(ss->slots);
@@ -115,10 +110,10 @@ sess_grow(struct sessions *ss)
 }
 
 static struct sess *
-sess_get(struct sessions *ss, const char *id, size_t len)
+sessions_intern(struct sessions *ss, const char *id, size_t len)
 {
-	uint32_t hash = (uint32_t)fnv64(id, len, 14695981039346656037ULL);
-	size_t i = sess_slot(ss->slots, ss->nslots, id, len, hash);
+	uint32_t hash = (uint32_t)hash_fnv64(id, len, HASH_FNV64_INIT);
+	size_t i = sessions_slot(ss->slots, ss->nslots, id, len, hash);
 	struct sess *se;
 
 	if (ss->slots[i] != NULL)
@@ -129,7 +124,7 @@ sess_get(struct sessions *ss, const char *id, size_t len)
 	se->first_seen = UINT64_MAX;
 	ss->slots[i] = se;
 	if (++ss->n * 2 > ss->nslots)
-		sess_grow(ss);
+		sessions_grow(ss);
 	return se;
 }
 
@@ -137,7 +132,7 @@ sess_get(struct sessions *ss, const char *id, size_t len)
 
 /* 32 hex digits as they are; anything else hashed to 128 bits. */
 static struct tkey
-trace_key(struct spanscan_str id)
+sessions_trace_key(struct spanscan_str id)
 {
 	struct tkey k = { 0, 0 };
 	size_t i;
@@ -152,10 +147,10 @@ trace_key(struct spanscan_str id)
 			k.lo = k.lo << 4 | (uint64_t)v;
 	}
 	if (i < 32 || v == -1) {
-		k.hi = fnv64(id.ptr ? id.ptr : "", id.ptr ? id.len : 0,
-		    14695981039346656037ULL);
-		k.lo = fnv64(id.ptr ? id.ptr : "", id.ptr ? id.len : 0,
-		    0x9e3779b97f4a7c15ULL);
+		k.hi = hash_fnv64(id.ptr ? id.ptr : "", id.ptr ? id.len : 0,
+		    HASH_FNV64_INIT);
+		k.lo = hash_fnv64(id.ptr ? id.ptr : "", id.ptr ? id.len : 0,
+		    SESSIONS_PHI64);
 	}
 	if (k.hi == 0 && k.lo == 0)
 		k.lo = 1;
@@ -163,10 +158,11 @@ trace_key(struct spanscan_str id)
 }
 
 static size_t
-trace_slot(const struct tkey *slots, size_t nslots, struct tkey k)
+sessions_trace_slot(const struct tkey *slots, size_t nslots,
+    struct tkey k)
 {
 	size_t mask = nslots - 1, i = (size_t)((k.hi ^ k.lo) *
-	    0x9e3779b97f4a7c15ULL >> 32) & mask;
+	    SESSIONS_PHI64 >> 32) & mask;
 
 	while ((slots[i].hi != 0 || slots[i].lo != 0) &&
 	    (slots[i].hi != k.hi || slots[i].lo != k.lo))
@@ -176,9 +172,9 @@ trace_slot(const struct tkey *slots, size_t nslots, struct tkey k)
 
 /* Remember trace k; returns 1 when it is new. */
 static int
-trace_add(struct sessions *ss, struct tkey k)
+sessions_trace_add(struct sessions *ss, struct tkey k)
 {
-	size_t i = trace_slot(ss->traces, ss->ntslots, k), n;
+	size_t i = sessions_trace_slot(ss->traces, ss->ntslots, k), n;
 	struct tkey *t;
 
 	if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
@@ -190,7 +186,8 @@ trace_add(struct sessions *ss, struct tkey k)
 	t = xcalloc(n, sizeof(*t));
 	for (i = 0; i < ss->ntslots; i++)
 		if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
-			t[trace_slot(t, n, ss->traces[i])] = ss->traces[i];
+			t[sessions_trace_slot(t, n, ss->traces[i])] =
+			    ss->traces[i];
 	free(ss->traces);
 	ss->traces = t;
 	ss->ntslots = n;
@@ -200,16 +197,16 @@ trace_add(struct sessions *ss, struct tkey k)
 /* ---- Adding spans ------------------------------------------------------- */
 
 static int
-is_llm(struct spanscan_str kind)
+sessions_is_llm(struct spanscan_str kind)
 {
 	return kind.ptr != NULL && kind.len == 3 &&
 	    memcmp(kind.ptr, "LLM", 3) == 0;
 }
 
 static uint64_t
-span_tokens(const struct spanscan_span *s)
+sessions_tokens(const struct spanscan_span *s)
 {
-	if (!s->have_tokens || !is_llm(s->oi_kind))
+	if (!s->have_tokens || !sessions_is_llm(s->oi_kind))
 		return 0;
 	if (s->tokens_total >= 0)
 		return (uint64_t)s->tokens_total;
@@ -218,9 +215,10 @@ span_tokens(const struct spanscan_span *s)
 }
 
 static void
-sess_root(struct sessions *ss, struct sess *se, const struct spanscan_span *s)
+sessions_root(struct sessions *ss, struct sess *se,
+    const struct spanscan_span *s)
 {
-	if (trace_add(ss, trace_key(s->trace_id)))
+	if (sessions_trace_add(ss, sessions_trace_key(s->trace_id)))
 		se->turns++;
 	/* By start time, not by the order the spool gives them in. */
 	if (!se->have_root || s->start_ns < se->first_root) {
@@ -245,15 +243,15 @@ sessions_add(struct sessions *ss, const struct spanscan_span *s)
 	if (s->session_id.ptr == NULL || s->session_id.len == 0 ||
 	    (len = spanscan_unescape(s->session_id, id, sizeof(id), 1)) == 0)
 		return;
-	se = sess_get(ss, id, len);
+	se = sessions_intern(ss, id, len);
 	if (s->start_ns < se->first_seen)
 		se->first_seen = s->start_ns;
 	if (end > se->last_activity)
 		se->last_activity = end;
 	se->errors += s->status_code == 2;
-	se->tokens += span_tokens(s);
+	se->tokens += sessions_tokens(s);
 	if (s->parent_span_id.ptr == NULL || s->parent_span_id.len == 0)
-		sess_root(ss, se, s);
+		sessions_root(ss, se, s);
 }
 
 int
@@ -261,10 +259,10 @@ sessions_get(const struct sessions *ss, const char *id,
     struct sessions_row *row)
 {
 	size_t len = strlen(id);
-	uint32_t hash = (uint32_t)fnv64(id, len, 14695981039346656037ULL);
+	uint32_t hash = (uint32_t)hash_fnv64(id, len, HASH_FNV64_INIT);
 	const struct sess *se;
 
-	se = ss->slots[sess_slot(ss->slots, ss->nslots, id, len, hash)];
+	se = ss->slots[sessions_slot(ss->slots, ss->nslots, id, len, hash)];
 	if (se == NULL)
 		return -1;
 	row->id = se->id;
@@ -285,7 +283,7 @@ struct layout {
 };
 
 static int
-sess_cmp(const void *a, const void *b)
+sessions_cmp(const void *a, const void *b)
 {
 	const struct sess *x = *(struct sess *const *)a;
 	const struct sess *y = *(struct sess *const *)b;
@@ -300,7 +298,7 @@ sess_cmp(const void *a, const void *b)
  * under COL_TEXT_MIN); the texts share the rest. Below about 75 columns
  * lines are wider than the terminal. */
 static void
-layout_fit(struct layout *l, struct sess *const *rows, size_t n,
+sessions_layout(struct layout *l, struct sess *const *rows, size_t n,
     const struct tailview_opts *o)
 {
 	int width = o->width <= 0 ? TAILVIEW_WIDTH_DEFAULT :
@@ -327,7 +325,8 @@ layout_fit(struct layout *l, struct sess *const *rows, size_t n,
 }
 
 static void
-print_header(FILE *out, const struct layout *l, const struct tailview_opts *o)
+sessions_print_header(FILE *out, const struct layout *l,
+    const struct tailview_opts *o)
 {
 	const char *b = TAILVIEW_BOLD;
 
@@ -348,8 +347,8 @@ print_header(FILE *out, const struct layout *l, const struct tailview_opts *o)
 }
 
 static void
-print_number(FILE *out, const struct tailview_opts *o, const char *color,
-    uint64_t v, int cols)
+sessions_print_number(FILE *out, const struct tailview_opts *o,
+    const char *color, uint64_t v, int cols)
 {
 	char num[24];
 
@@ -359,20 +358,20 @@ print_number(FILE *out, const struct tailview_opts *o, const char *color,
 }
 
 static void
-print_row(FILE *out, const struct sess *se, const struct layout *l,
+sessions_print_row(FILE *out, const struct sess *se, const struct layout *l,
     const struct tailview_opts *o)
 {
 	char when[TAILVIEW_TIME_LEN];
 
 	tailview_cell(out, o, TAILVIEW_CYAN, se->id, l->session,
 	    TAILVIEW_CUT_MIDDLE);
-	print_number(out, o, NULL, se->turns, COL_TURNS);
+	sessions_print_number(out, o, NULL, se->turns, COL_TURNS);
 	fputc(' ', out);
 	tailview_cell(out, o, NULL, se->first_input, l->text, LEFT);
 	fputc(' ', out);
 	tailview_cell(out, o, NULL, se->last_output, l->text, LEFT);
-	print_number(out, o, NULL, se->tokens, COL_TOKENS);
-	print_number(out, o, se->errors > 0 ? TAILVIEW_RED : NULL,
+	sessions_print_number(out, o, NULL, se->tokens, COL_TOKENS);
+	sessions_print_number(out, o, se->errors > 0 ? TAILVIEW_RED : NULL,
 	    se->errors, COL_ERRORS);
 	fputc(' ', out);
 	tailview_time(se->last_activity, o, 1, when, sizeof(when));
@@ -395,10 +394,10 @@ sessions_print(FILE *out, const struct sessions *ss,
 	for (size_t i = 0; i < ss->nslots; i++)
 		if (ss->slots[i] != NULL)
 			rows[n++] = ss->slots[i];
-	qsort(rows, n, sizeof(*rows), sess_cmp);
-	layout_fit(&l, rows, n, o);
-	print_header(out, &l, o);
+	qsort(rows, n, sizeof(*rows), sessions_cmp);
+	sessions_layout(&l, rows, n, o);
+	sessions_print_header(out, &l, o);
 	for (size_t i = 0; i < n; i++)
-		print_row(out, rows[i], &l, o);
+		sessions_print_row(out, rows[i], &l, o);
 	free(rows);
 }

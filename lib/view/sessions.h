@@ -32,19 +32,22 @@ struct sessions_row {
 
 struct sessions;
 
-/* An empty set; never fails (abort on OOM). Free with sessions_free
- * (NULL is fine). */
+/* An empty set. Never fails (abort on OOM); the caller frees it with
+ * sessions_free. */
 struct sessions *sessions_new(void);
+/* Free ss and every string sessions_get handed out; NULL is fine. */
 void sessions_free(struct sessions *ss);
 
 /* Count one span in its session; spans without a session.id are ignored.
- * Allocates only for a new session or a new root trace. A root span is
+ * Never fails (abort on OOM); nothing of s is kept, the strings shown are
+ * copied. Allocates only for a new session or a new root trace. A root span is
  * one without parentSpanId; a trace counts once however often its root
  * span is added. Tokens: llm.token_count.total of spans whose
  * openinference.span.kind is LLM, prompt + completion when the total is
  * absent. */
 void sessions_add(struct sessions *ss, const struct spanscan_span *s);
 
+/* The number of sessions seen (0 for NULL). Cannot fail. */
 size_t sessions_count(const struct sessions *ss);
 
 /* Fill row with session id's figures; the strings belong to ss (valid
@@ -56,7 +59,9 @@ int sessions_get(const struct sessions *ss, const char *id,
 /* The table: a header line, then one line per session, the most recent
  * last activity at the bottom (nearest the prompt), columns fitted to
  * o->width: session id, turns, first input, last output, tokens, errors,
- * last activity (local time, or UTC with o->utc). Colours with o->color. */
+ * last activity (local time, or UTC with o->utc). Colours with o->color.
+ * Nothing for a NULL ss; never fails (abort on OOM), write errors are
+ * out's to report. */
 void sessions_print(FILE *out, const struct sessions *ss,
     const struct tailview_opts *o);
 

@@ -1,13 +1,18 @@
 /* tailview.c - spool-tail's terminal views: the one-line span view, traces
- * as trees with a waterfall bar, and the cells, durations and times. */
-#define _GNU_SOURCE	/* timegm */
+ * as trees with a waterfall bar (walked by spantree), and the cells,
+ * durations and times. */
 #include "tailview.h"
+
+#include <sys/ioctl.h>
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "config.h"
+#include "spantree.h"
 #include "xalloc.h"
 
 #define NS_PER_SEC	1000000000ULL
@@ -27,9 +32,7 @@
 #define TREE_NAME_COLS	28	/* indent + name */
 #define TREE_KIND_COLS	9
 #define TREE_INDENT_MAX	10	/* deeper spans are indented no further */
-#define TREE_ID_MAX	32	/* hex digits kept of a trace or span id */
-#define TREE_NAME_MAX	64	/* bytes kept of a name, kind, session id */
-#define TREE_SLOTS_MIN	1024
+#define TREE_NAME_MAX	64	/* bytes shown of a name, kind, session id */
 
 /* ---- Small formatting helpers --------------------------------------- */
 
@@ -39,6 +42,31 @@ tailview_opts_init(struct tailview_opts *o)
 	o->color = 0;
 	o->width = TAILVIEW_WIDTH_DEFAULT;
 	o->utc = 0;
+}
+
+static int
+tailview_terminal_width(int fd)
+{
+	struct winsize ws;
+	long long cols;
+	const char *env = getenv("COLUMNS");
+
+	if (isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	if (env != NULL && config_parse_int(env, 20, 1000, &cols) == 0)
+		return (int)cols;
+	return TAILVIEW_WIDTH_TERMINAL;
+}
+
+void
+tailview_opts_terminal(struct tailview_opts *o, int fd)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	tailview_opts_init(o);
+	o->color = isatty(fd) && (nc == NULL || *nc == '\0') &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
+	o->width = tailview_terminal_width(fd);
 }
 
 const char *
@@ -393,14 +421,14 @@ status_color(int code)
 }
 
 static void
-span_kind(const struct spanscan_span *s, char *buf, size_t len)
+tailview_kind_of(const struct spanscan_span *s, char *buf, size_t len)
 {
 	if (tailview_text(s->oi_kind, buf, len) == 0)
 		snprintf(buf, len, "%s", tailview_kind_name(s->kind));
 }
 
 static void
-span_duration(uint64_t start, uint64_t end, char *buf, size_t len)
+tailview_elapsed(uint64_t start, uint64_t end, char *buf, size_t len)
 {
 	if (end < start || start == 0)
 		snprintf(buf, len, "-");
@@ -410,7 +438,7 @@ span_duration(uint64_t start, uint64_t end, char *buf, size_t len)
 
 /* "type: message" of the exception event, else the status message. */
 static void
-span_error(const struct spanscan_span *s, char *buf, size_t len)
+tailview_error(const struct spanscan_span *s, char *buf, size_t len)
 {
 	size_t n = tailview_text(s->exception_type, buf, len);
 
@@ -491,7 +519,7 @@ line_texts(struct lw *w, const struct spanscan_span *s)
 
 	line_input(s, in, sizeof(in));
 	if (s->status_code == 2)
-		span_error(s, res, sizeof(res));
+		tailview_error(s, res, sizeof(res));
 	else
 		tailview_text(s->output, res, sizeof(res));
 	line_tail(w, in, res, s->status_code == 2 ? TAILVIEW_RED : NULL);
@@ -510,11 +538,11 @@ tailview_line(FILE *out, const struct spanscan_span *s,
 	lw_cell(&w, TAILVIEW_DIM, buf, 12, LEFT, 0);
 	short_trace(s->trace_id, trace);
 	lw_cell(&w, TAILVIEW_CYAN, trace, 8, LEFT, 1);
-	span_kind(s, buf, TREE_NAME_MAX);
+	tailview_kind_of(s, buf, TREE_NAME_MAX);
 	lw_text(&w, kind_color(buf), buf, LINE_KIND_MIN, LINE_KIND_MAX, 1);
 	tailview_text(s->name, buf, sizeof(buf));
 	lw_text(&w, NULL, buf, LINE_NAME_MIN, LINE_NAME_MAX, 1);
-	span_duration(s->start_ns, s->end_ns, buf, sizeof(buf));
+	tailview_elapsed(s->start_ns, s->end_ns, buf, sizeof(buf));
 	lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
 	lw_cell(&w, status_color(s->status_code), status_text(s->status_code),
 	    LINE_STATUS_COLS, LEFT, 1);
@@ -527,22 +555,17 @@ tailview_line(FILE *out, const struct spanscan_span *s,
 	fputc('\n', out);
 }
 
-/* ---- Trees: collecting ---------------------------------------------- */
+/* ---- Trees ------------------------------------------------------------ */
 
-struct tv_node {
-	uint64_t	 start, end;
+/* What the tree shows of a span, decoded once: a spantree node's data. */
+struct tailview_shown {
 	int		 otel_kind, status;
-	char		 trace[TREE_ID_MAX + 1], id[TREE_ID_MAX + 1],
-			 parent[TREE_ID_MAX + 1];
 	char		*name, *kind, *session, *in, *res;	/* in text[] */
 	char		 text[];
 };
 
 struct tailview_trees {
-	struct tv_node	**nodes;
-	size_t		  n, cap;
-	uint32_t	 *slots;	/* span id -> node index + 1; 0 free */
-	size_t		  nslots, used;
+	struct spantree	*tree;
 };
 
 struct tailview_trees *
@@ -550,15 +573,14 @@ tailview_trees_new(void)
 {
 	struct tailview_trees *t = xcalloc(1, sizeof(*t));
 
-	t->nslots = TREE_SLOTS_MIN;
-	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	t->tree = spantree_new();
 	return t;
 }
 
 size_t
 tailview_trees_count(const struct tailview_trees *t)
 {
-	return t == NULL ? 0 : t->n;
+	return t == NULL ? 0 : spantree_count(t->tree);
 }
 
 void
@@ -566,88 +588,31 @@ tailview_trees_free(struct tailview_trees *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->n; i++)
-		free(t->nodes[i]);
-	free(t->nodes);
-	free(t->slots);
+	spantree_free(t->tree);
 	free(t);
 }
 
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-/* The slot holding id, or the free slot where it would go. */
-static size_t
-tree_slot(const struct tailview_trees *t, const char *id)
-{
-	size_t mask = t->nslots - 1, i = hash_str(id) & mask;
-
-	while (t->slots[i] != 0 &&
-	    strcmp(t->nodes[t->slots[i] - 1]->id, id) != 0)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Node index of span id, or -1. */
-static long
-tree_find(const struct tailview_trees *t, const char *id)
-{
-	size_t i = tree_slot(t, id);
-
-	return t->slots[i] == 0 ? -1 : (long)t->slots[i] - 1;
-}
-
-static void
-tree_grow(struct tailview_trees *t)
-{
-	uint32_t *old = t->slots;
-	size_t oldn = t->nslots;
-
-	t->nslots *= 2;
-	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
-	for (size_t i = 0; i < oldn; i++)
-		if (old[i] != 0)
-			t->slots[tree_slot(t, t->nodes[old[i] - 1]->id)] =
-			    old[i];
-	free(old);
-}
-
-static void
-copy_id(struct spanscan_str s, char *dst)
-{
-	size_t n = s.ptr == NULL ? 0 : s.len > TREE_ID_MAX ? TREE_ID_MAX :
-	    s.len;
-
-	memcpy(dst, s.ptr == NULL ? "" : s.ptr, n);
-	dst[n] = '\0';
-}
-
 /* Decode the shown strings of s into one allocation. */
-static struct tv_node *
-node_new(const struct spanscan_span *s)
+static struct tailview_shown *
+tailview_shown_new(const struct spanscan_span *s)
 {
 	char name[TREE_NAME_MAX], kind[TREE_NAME_MAX], sess[TREE_NAME_MAX],
 	    in[TAILVIEW_TREE_TEXT + 1], res[TAILVIEW_TREE_TEXT + 1];
 	size_t ln, lk, ls, li, lr;
-	struct tv_node *n;
+	struct tailview_shown *n;
 
 	ln = tailview_text(s->name, name, sizeof(name)) + 1;
 	lk = tailview_text(s->oi_kind, kind, sizeof(kind)) + 1;
 	ls = tailview_text(s->session_id, sess, sizeof(sess)) + 1;
 	li = tailview_text(s->input, in, sizeof(in)) + 1;
 	if (s->status_code == 2)
-		span_error(s, res, sizeof(res));
+		tailview_error(s, res, sizeof(res));
 	else
 		tailview_text(s->output, res, sizeof(res));
 	lr = strlen(res) + 1;
 	n = xmalloc(sizeof(*n) + ln + lk + ls + li + lr);
+	n->otel_kind = s->kind;
+	n->status = s->status_code;
 	n->name = memcpy(n->text, name, ln);
 	n->kind = memcpy(n->name + ln, kind, lk);
 	n->session = memcpy(n->kind + lk, sess, ls);
@@ -659,223 +624,26 @@ node_new(const struct spanscan_span *s)
 void
 tailview_trees_add(struct tailview_trees *t, const struct spanscan_span *s)
 {
-	char trace[TREE_ID_MAX + 1], id[TREE_ID_MAX + 1];
-	struct tv_node *n;
-	long dup;
-	size_t slot;
+	struct spantree_node *n;
 
-	copy_id(s->trace_id, trace);
-	copy_id(s->span_id, id);
-	if (id[0] != '\0' && (dup = tree_find(t, id)) != -1 &&
-	    strcmp(t->nodes[dup]->trace, trace) == 0)
-		return;
-	n = node_new(s);
-	memcpy(n->trace, trace, sizeof(trace));
-	memcpy(n->id, id, sizeof(id));
-	copy_id(s->parent_span_id, n->parent);
-	n->start = s->start_ns;
-	n->end = s->end_ns < s->start_ns ? s->start_ns : s->end_ns;
-	n->otel_kind = s->kind;
-	n->status = s->status_code;
-	if (t->n == t->cap)
-		t->nodes = xrealloc(t->nodes, (t->cap = t->cap ? t->cap * 2 :
-		    256) * sizeof(*t->nodes));
-	t->nodes[t->n++] = n;
-	if (id[0] == '\0' || tree_find(t, id) != -1)
-		return;		/* no id, or one another trace has */
-	if ((t->used + 1) * 2 > t->nslots)
-		tree_grow(t);
-	slot = tree_slot(t, id);
-	t->slots[slot] = (uint32_t)t->n;
-	t->used++;
+	if ((n = spantree_add(t->tree, s)) != NULL)
+		n->data = tailview_shown_new(s);
 }
 
-/* ---- Trees: printing ------------------------------------------------ */
-
-/* How a span came to be at the top of its trace. */
-enum { TOP_NONE, TOP_ROOT, TOP_ORPHAN, TOP_LOOP };
-
-struct tv_group {		/* one trace: order[first .. first + n) */
-	size_t		 first, n, errors;
-	uint64_t	 start, end;
-	const char	*session;
-};
-
-struct tv_frame {
-	size_t		 at;
-	int		 depth, top;
-};
-
-struct tv_print {
-	const struct tailview_trees	*t;
-	const struct tailview_opts	*o;
-	FILE				*out;
-	size_t				*order;	/* nodes by trace, start */
-	size_t				*pos;	/* node -> place in order */
-	long				*parent; /* place -> parent's, or -1 */
-	unsigned char			*top, *seen;
-	size_t				*coff, *child;	/* children by start */
-	struct tv_group			*groups;
-	size_t				 ngroups;
-	struct tv_frame			*stack;
-};
-
-static int
-node_cmp(const void *a, const void *b, void *arg)
-{
-	struct tv_node *const *nodes = arg;
-	const struct tv_node *x = nodes[*(const size_t *)a];
-	const struct tv_node *y = nodes[*(const size_t *)b];
-	int c = strcmp(x->trace, y->trace);
-
-	if (c != 0)
-		return c;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if ((c = strcmp(x->id, y->id)) != 0)
-		return c;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-static int
-group_cmp(const void *a, const void *b)
-{
-	const struct tv_group *x = a, *y = b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->first < y->first ? -1 : x->first > y->first;
-}
-
-static const struct tv_node *
-print_node(const struct tv_print *p, size_t at)
-{
-	return p->t->nodes[p->order[at]];
-}
-
+/* '|' + cells + '|': where n sits in its trace's time. */
 static void
-print_groups(struct tv_print *p)
+tailview_bar(const struct spantree_trace *tr, const struct spantree_node *n,
+    int blocks, char *buf, size_t len)
 {
-	struct tv_group *g = NULL;
-
-	for (size_t i = 0; i < p->t->n; i++) {
-		const struct tv_node *s = print_node(p, i);
-
-		if (g == NULL ||
-		    strcmp(s->trace, print_node(p, g->first)->trace) != 0) {
-			g = &p->groups[p->ngroups++];
-			g->first = i;
-			g->n = g->errors = 0;
-			g->start = s->start;
-			g->end = s->end;
-			g->session = NULL;
-		}
-		g->n++;
-		g->errors += s->status == 2;
-		if (s->end > g->end)
-			g->end = s->end;
-		if (g->session == NULL && s->session[0] != '\0')
-			g->session = s->session;
-	}
-	qsort(p->groups, p->ngroups, sizeof(*p->groups), group_cmp);
-}
-
-/* The place of the parent of the span at i within its trace, or -1 with
- * p->top[i] saying why. */
-static long
-print_parent(struct tv_print *p, size_t i)
-{
-	const struct tv_node *s = print_node(p, i);
-	long k;
-
-	p->top[i] = TOP_ROOT;
-	if (s->parent[0] == '\0')
-		return -1;
-	p->top[i] = TOP_ORPHAN;
-	if ((k = tree_find(p->t, s->parent)) == -1 ||
-	    strcmp(p->t->nodes[k]->trace, s->trace) != 0 ||
-	    p->pos[k] == i)
-		return -1;
-	p->top[i] = TOP_NONE;
-	return (long)p->pos[k];
-}
-
-/* Children lists in start order (the order the spans are sorted in). */
-static void
-print_links(struct tv_print *p)
-{
-	size_t n = p->t->n, *fill = xcalloc(n + 1, sizeof(*fill));
-
-	for (size_t i = 0; i < n; i++)
-		if ((p->parent[i] = print_parent(p, i)) != -1)
-			p->coff[p->parent[i] + 1]++;
-	for (size_t i = 0; i < n; i++)
-		p->coff[i + 1] += p->coff[i];
-	for (size_t i = 0; i < n; i++) {
-		if (p->parent[i] == -1)
-			continue;
-		size_t pp = (size_t)p->parent[i];
-		p->child[p->coff[pp] + fill[pp]++] = i;
-	}
-	free(fill);
-}
-
-static void
-print_prepare(struct tv_print *p, const struct tailview_trees *t,
-    const struct tailview_opts *o, FILE *out)
-{
-	size_t n = t->n;
-
-	p->t = t;
-	p->o = o;
-	p->out = out;
-	p->order = xmalloc(n * sizeof(*p->order));
-	for (size_t i = 0; i < n; i++)
-		p->order[i] = i;
-	qsort_r(p->order, n, sizeof(*p->order), node_cmp, t->nodes);
-	p->pos = xmalloc(n * sizeof(*p->pos));
-	for (size_t i = 0; i < n; i++)
-		p->pos[p->order[i]] = i;
-	p->parent = xmalloc(n * sizeof(*p->parent));
-	p->top = xmalloc(n);
-	p->seen = xcalloc(n, 1);
-	p->coff = xcalloc(n + 1, sizeof(*p->coff));
-	p->child = xmalloc(n * sizeof(*p->child));
-	p->groups = xmalloc(n * sizeof(*p->groups));
-	p->ngroups = 0;
-	p->stack = xmalloc((n + 1) * sizeof(*p->stack));
-	print_groups(p);
-	print_links(p);
-}
-
-static void
-print_cleanup(struct tv_print *p)
-{
-	free(p->order);
-	free(p->pos);
-	free(p->parent);
-	free(p->top);
-	free(p->seen);
-	free(p->coff);
-	free(p->child);
-	free(p->groups);
-	free(p->stack);
-}
-
-/* '|' + cells + '|': where s sits in its trace's time. */
-static void
-bar_draw(const struct tv_group *g, const struct tv_node *s, int blocks,
-    char *buf, size_t len)
-{
-	uint64_t total = g->end - g->start;
+	uint64_t total = tr->end - tr->start;
 	int c0 = 0, c1 = TAILVIEW_BAR_CELLS;
-	size_t n = 0;
+	size_t k = 0;
 	double x;
 
 	if (total > 0) {
-		c0 = (int)((double)(s->start - g->start) *
+		c0 = (int)((double)(n->start - tr->start) *
 		    TAILVIEW_BAR_CELLS / (double)total);
-		x = (double)(s->end - g->start) * TAILVIEW_BAR_CELLS /
+		x = (double)(n->end - tr->start) * TAILVIEW_BAR_CELLS /
 		    (double)total;
 		c1 = (int)x + ((double)(int)x < x);
 		if (c0 >= TAILVIEW_BAR_CELLS)
@@ -883,304 +651,131 @@ bar_draw(const struct tv_group *g, const struct tv_node *s, int blocks,
 		if (c1 <= c0)
 			c1 = c0 + 1;	/* a short span still shows */
 	}
-	buf[n++] = '|';
-	for (int c = 0; c < TAILVIEW_BAR_CELLS && n + 3 + 2 <= len; c++) {
+	buf[k++] = '|';
+	for (int c = 0; c < TAILVIEW_BAR_CELLS && k + 3 + 2 <= len; c++) {
 		if (c < c0 || c >= c1)
-			buf[n++] = ' ';
+			buf[k++] = ' ';
 		else if (!blocks)
-			buf[n++] = '#';
+			buf[k++] = '#';
 		else {
-			memcpy(buf + n, "█", 3);
-			n += 3;
+			memcpy(buf + k, "█", 3);
+			k += 3;
 		}
 	}
-	buf[n++] = '|';
-	buf[n] = '\0';
+	buf[k++] = '|';
+	buf[k] = '\0';
 }
 
 static void
-print_suffix(struct lw *w, const struct tv_node *s, int top)
+tailview_tree_suffix(struct lw *w, const struct tailview_shown *s,
+    enum spantree_top top)
 {
-	if (top == TOP_ORPHAN)
+	if (top == SPANTREE_ORPHAN)
 		lw_text(w, TAILVIEW_DIM, "(parent not in spool)", 1,
 		    w->width, 1);
-	else if (top == TOP_LOOP)
+	else if (top == SPANTREE_LOOP)
 		lw_text(w, TAILVIEW_DIM, "(parent loop)", 1, w->width, 1);
 	if (s->status == 2) {
 		lw_text(w, TAILVIEW_RED, w->o->color ? "✗" : "error:", 1,
 		    w->width, 1);
 		lw_text(w, TAILVIEW_RED, s->res, 1, w->width, 1);
-	} else if (top != TOP_NONE)
+	} else if (top != SPANTREE_CHILD)
 		line_tail(w, s->in, s->res, NULL);
 }
 
+/* Where the tree view prints, for the spantree_walk callbacks. */
+struct tailview_treeout {
+	FILE				*out;
+	const struct tailview_opts	*o;
+};
+
 static void
-print_span(struct tv_print *p, const struct tv_group *g,
-    const struct tv_frame *f)
+tailview_tree_span(const struct spantree_trace *tr,
+    const struct spantree_node *n, int depth, enum spantree_top top,
+    void *arg)
 {
-	const struct tv_node *s = print_node(p, f->at);
+	const struct tailview_treeout *p = arg;
+	const struct tailview_shown *s = n->data;
 	const char *kind = s->kind[0] ? s->kind :
 	    tailview_kind_name(s->otel_kind);
 	char buf[TAILVIEW_BAR_CELLS * 3 + 3];
-	int indent = 2 * (1 + (f->depth > TREE_INDENT_MAX ? TREE_INDENT_MAX :
-	    f->depth));
+	int indent = 2 * (1 + (depth > TREE_INDENT_MAX ? TREE_INDENT_MAX :
+	    depth));
 	struct lw w;
 
 	lw_init(&w, p->out, p->o);
 	lw_cell(&w, NULL, "", indent, LEFT, 0);
 	lw_cell(&w, NULL, s->name, TREE_NAME_COLS - indent, LEFT, 0);
 	lw_cell(&w, kind_color(kind), kind, TREE_KIND_COLS, LEFT, 1);
-	span_duration(s->start, s->end, buf, sizeof(buf));
+	tailview_elapsed(n->start, n->end, buf, sizeof(buf));
 	lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
 	lw_cell(&w, status_color(s->status), status_text(s->status),
 	    LINE_STATUS_COLS, LEFT, 1);
-	bar_draw(g, s, p->o->color, buf, sizeof(buf));
+	tailview_bar(tr, n, p->o->color, buf, sizeof(buf));
 	lw_cell(&w, s->status == 2 ? TAILVIEW_RED : kind_color(kind), buf,
 	    TAILVIEW_BAR_CELLS + 2, LEFT, 1);
-	print_suffix(&w, s, f->top);
+	tailview_tree_suffix(&w, s, top);
 	fputc('\n', p->out);
 }
 
-static void
-print_header(struct tv_print *p, const struct tv_group *g)
+/* The errors of a trace and its first session id (by start), or NULL. */
+static size_t
+tailview_tree_errors(const struct spantree_trace *tr, const char **session)
 {
-	const char *trace = print_node(p, g->first)->trace;
+	size_t errors = 0;
+
+	*session = NULL;
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct tailview_shown *s = tr->spans[i]->data;
+
+		errors += s->status == 2;
+		if (*session == NULL && s->session[0] != '\0')
+			*session = s->session;
+	}
+	return errors;
+}
+
+static void
+tailview_tree_header(const struct spantree_trace *tr, void *arg)
+{
+	const struct tailview_treeout *p = arg;
 	char buf[TAILVIEW_TIME_LEN + TAILVIEW_DUR_LEN];
+	const char *session;
+	size_t errors = tailview_tree_errors(tr, &session);
 	struct lw w;
 
+	if (tr->index > 0)
+		fputc('\n', p->out);
 	lw_init(&w, p->out, p->o);
 	lw_cell(&w, TAILVIEW_BOLD, "trace", 5, LEFT, 0);
-	lw_text(&w, TAILVIEW_CYAN, trace[0] ? trace : "-", 1, w.width, 1);
-	lw_text(&w, TAILVIEW_DIM, tailview_time(g->start, p->o, 0, buf,
+	lw_text(&w, TAILVIEW_CYAN, tr->id[0] ? tr->id : "-", 1, w.width, 1);
+	lw_text(&w, TAILVIEW_DIM, tailview_time(tr->start, p->o, 0, buf,
 	    sizeof(buf)), 1, w.width, 1);
-	span_duration(g->start, g->end, buf, sizeof(buf));
+	tailview_elapsed(tr->start, tr->end, buf, sizeof(buf));
 	lw_text(&w, NULL, buf, 1, w.width, 1);
-	snprintf(buf, sizeof(buf), "%zu span%s", g->n, g->n == 1 ? "" : "s");
+	snprintf(buf, sizeof(buf), "%zu span%s", tr->n, tr->n == 1 ? "" : "s");
 	lw_text(&w, NULL, buf, 1, w.width, 1);
-	if (g->errors > 0) {
+	if (errors > 0) {
 		lw_text(&w, TAILVIEW_RED, p->o->color ? "✗" : "ERROR:", 1,
 		    w.width, 1);
-		snprintf(buf, sizeof(buf), "%zu error%s", g->errors,
-		    g->errors == 1 ? "" : "s");
+		snprintf(buf, sizeof(buf), "%zu error%s", errors,
+		    errors == 1 ? "" : "s");
 		lw_text(&w, TAILVIEW_RED, buf, 1, w.width, 1);
 	}
-	if (g->session != NULL) {	/* last: the one to cut */
+	if (session != NULL) {	/* last: the one to cut */
 		lw_text(&w, NULL, "session", 1, w.width, 1);
-		lw_text(&w, NULL, g->session, 1, w.width, 1);
+		lw_text(&w, NULL, session, 1, w.width, 1);
 	}
 	fputc('\n', p->out);
-}
-
-/* Depth first from the span at place at; each span is printed once. */
-static void
-print_walk(struct tv_print *p, const struct tv_group *g, size_t at, int top)
-{
-	size_t sp = 0;
-	struct tv_frame f;
-
-	p->stack[sp++] = (struct tv_frame){ at, 0, top };
-	while (sp > 0) {
-		f = p->stack[--sp];
-		if (p->seen[f.at])
-			continue;
-		p->seen[f.at] = 1;
-		print_span(p, g, &f);
-		/* Pushed last to first, so the earliest child comes next. */
-		for (size_t k = p->coff[f.at + 1]; k > p->coff[f.at]; k--)
-			if (!p->seen[p->child[k - 1]])
-				p->stack[sp++] = (struct tv_frame){
-				    p->child[k - 1], f.depth + 1, TOP_NONE };
-	}
-}
-
-static void
-print_trace(struct tv_print *p, const struct tv_group *g)
-{
-	size_t end = g->first + g->n;
-
-	print_header(p, g);
-	for (size_t i = g->first; i < end; i++)
-		if (p->top[i] != TOP_NONE)
-			print_walk(p, g, i, p->top[i]);
-	/* Spans that are their own ancestors hang from nothing. */
-	for (size_t i = g->first; i < end; i++)
-		if (!p->seen[i])
-			print_walk(p, g, i, TOP_LOOP);
 }
 
 void
 tailview_trees_print(FILE *out, const struct tailview_trees *t,
     const struct tailview_opts *o)
 {
-	struct tv_print p;
+	struct tailview_treeout p = { out, o };
 
-	if (t == NULL || t->n == 0)
-		return;
-	print_prepare(&p, t, o, out);
-	for (size_t i = 0; i < p.ngroups; i++) {
-		if (i > 0)
-			fputc('\n', out);
-		print_trace(&p, &p.groups[i]);
-	}
-	print_cleanup(&p);
-}
-
-/* ---- --since ---------------------------------------------------------- */
-
-#define SINCE_DIGITS_MAX	12	/* of a relative amount */
-
-static int
-since_relative(const char *arg, uint64_t now_ns, uint64_t *out_ns)
-{
-	static const struct { char unit; uint64_t ns; } units[] = {
-		{ 's', NS_PER_SEC }, { 'm', 60 * NS_PER_SEC },
-		{ 'h', 3600 * NS_PER_SEC }, { 'd', 86400 * NS_PER_SEC },
-	};
-	uint64_t n = 0;
-	size_t i;
-
-	for (i = 0; isdigit((unsigned char)arg[i]); i++) {
-		if (i == SINCE_DIGITS_MAX)
-			return -1;
-		n = n * 10 + (uint64_t)(arg[i] - '0');
-	}
-	if (i == 0 || arg[i] == '\0' || arg[i + 1] != '\0')
-		return -1;
-	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-		if (arg[i] != units[u].unit)
-			continue;
-		if (n > now_ns / units[u].ns)
-			*out_ns = 0;	/* before the epoch: everything */
-		else
-			*out_ns = now_ns - n * units[u].ns;
-		return 0;
-	}
-	return -1;
-}
-
-/* Exactly n digits at *p into *v, advancing *p. */
-static int
-digits(const char **p, int n, int *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -1;
-		*v = *v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	return 0;
-}
-
-static int
-days_in_month(int year, int mon)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-
-	if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
-		return 29;
-	return days[mon - 1];
-}
-
-/* YYYY-MM-DD into tm. */
-static int
-since_date(const char **p, struct tm *tm)
-{
-	int y, m, d;
-
-	if (digits(p, 4, &y) == -1 || *(*p)++ != '-' ||
-	    digits(p, 2, &m) == -1 || *(*p)++ != '-' ||
-	    digits(p, 2, &d) == -1)
-		return -1;
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-		return -1;
-	tm->tm_year = y - 1900;
-	tm->tm_mon = m - 1;
-	tm->tm_mday = d;
-	return 0;
-}
-
-/* (T| )HH:MM[:SS[.frac]] into tm and *frac_ns; nothing is fine too. */
-static int
-since_clock(const char **p, struct tm *tm, uint64_t *frac_ns)
-{
-	uint64_t scale = NS_PER_SEC / 10;
-
-	if (**p != 'T' && **p != ' ')
-		return 0;
-	(*p)++;
-	if (digits(p, 2, &tm->tm_hour) == -1 || *(*p)++ != ':' ||
-	    digits(p, 2, &tm->tm_min) == -1 || tm->tm_hour > 23 ||
-	    tm->tm_min > 59)
-		return -1;
-	if (**p != ':')
-		return 0;
-	(*p)++;
-	if (digits(p, 2, &tm->tm_sec) == -1 || tm->tm_sec > 60)
-		return -1;
-	if (**p != '.' && **p != ',')
-		return 0;
-	if (!isdigit((unsigned char)*++(*p)))
-		return -1;
-	for (; isdigit((unsigned char)**p); (*p)++, scale /= 10)
-		*frac_ns += (uint64_t)(**p - '0') * scale;
-	return 0;
-}
-
-/* Z or (+|-)HH[:]MM: seconds east of UTC in *off; 1 when there was a
- * zone, 0 when the time is local, -1 on garbage. */
-static int
-since_zone(const char *p, long *off)
-{
-	int sign, h, m;
-
-	*off = 0;
-	if (*p == '\0')
-		return 0;
-	if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0)
-		return 1;
-	if (*p != '+' && *p != '-')
-		return -1;
-	sign = *p++ == '-' ? -1 : 1;
-	if (digits(&p, 2, &h) == -1 || (*p == ':' && *++p == '\0') ||
-	    digits(&p, 2, &m) == -1 || *p != '\0' || h > 23 || m > 59)
-		return -1;
-	*off = sign * (h * 3600L + m * 60L);
-	return 1;
-}
-
-static int
-since_absolute(const char *arg, uint64_t *out_ns)
-{
-	struct tm tm = { 0 };
-	uint64_t frac = 0;
-	const char *p = arg;
-	long off;
-	time_t t;
-	int zone;
-
-	if (since_date(&p, &tm) == -1 || since_clock(&p, &tm, &frac) == -1 ||
-	    (zone = since_zone(p, &off)) == -1)
-		return -1;
-	if (zone)
-		t = timegm(&tm) - off;
-	else {
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-	}
-	if (t < 0)
-		return -1;
-	*out_ns = (uint64_t)t * NS_PER_SEC + frac;
-	return 0;
-}
-
-int
-tailview_parse_since(const char *arg, uint64_t now_ns, uint64_t *out_ns)
-{
-	if (arg == NULL || *arg == '\0')
-		return -1;
-	if (since_relative(arg, now_ns, out_ns) == 0)
-		return 0;
-	return since_absolute(arg, out_ns);
+	if (t != NULL)
+		spantree_walk(t->tree, tailview_tree_header, tailview_tree_span,
+		    &p);
 }

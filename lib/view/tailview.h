@@ -1,6 +1,8 @@
 /* tailview.h - how spool-tail shows spans on a terminal: one line per span,
- * traces as indented trees with a waterfall bar, and the text cells,
- * durations and times the other views share. */
+ * traces as indented trees with a waterfall bar (the trees themselves are
+ * spantree's), and the text cells, durations and times the other views
+ * share. Nothing here fails but allocation (abort); write errors are the
+ * stream's to report. */
 #ifndef RC_TAILVIEW_H
 #define RC_TAILVIEW_H
 
@@ -17,6 +19,7 @@ struct tailview_opts {
 
 #define TAILVIEW_WIDTH_DEFAULT	100
 #define TAILVIEW_WIDTH_MAX	1000	/* wider terminals get this many */
+#define TAILVIEW_WIDTH_TERMINAL	120	/* a terminal whose width is unknown */
 /* Bytes of decoded text a line shows of one value; with the cap on the
  * width, a line from tailview_line stays under TAILVIEW_LINE_MAX bytes. */
 #define TAILVIEW_TEXT_MAX	1024
@@ -37,33 +40,44 @@ struct tailview_opts {
 #define TAILVIEW_MAGENTA	"\033[35m"
 #define TAILVIEW_CYAN		"\033[36m"
 
-/* Set the defaults: no colour, TAILVIEW_WIDTH_DEFAULT columns, local time. */
+/* Set the defaults: no colour, TAILVIEW_WIDTH_DEFAULT columns, local time.
+ * Cannot fail. */
 void tailview_opts_init(struct tailview_opts *o);
 
+/* Set o for output to fd: colour when fd is a terminal, NO_COLOR is unset
+ * or empty and TERM is not "dumb"; the terminal's width (when over 20),
+ * else COLUMNS (20 to 1000), else TAILVIEW_WIDTH_TERMINAL; local time.
+ * Cannot fail. */
+void tailview_opts_terminal(struct tailview_opts *o, int fd);
+
 /* The OTLP SpanKind's name (INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER,
- * UNSPECIFIED for 0); "UNKNOWN" for values outside the enum. Static. */
+ * UNSPECIFIED for 0); "UNKNOWN" for values outside the enum. A static
+ * string: never NULL, not to be freed. */
 const char *tailview_kind_name(int otel_kind);
 
 /* Write a duration the way people read it: 850ns, 850µs, 1.23ms, 12.3ms,
  * 123ms, 1.24s, 12.3s, 2m03s, 1h02m (three significant digits, rounded).
- * Returns buf (len >= TAILVIEW_DUR_LEN; shorter buffers get a cut string). */
+ * Returns buf (len >= TAILVIEW_DUR_LEN; shorter buffers get a cut string);
+ * cannot fail. */
 char *tailview_duration(uint64_t ns, char *buf, size_t len);
 
 /* Write ns since the epoch as HH:MM:SS.mmm, or as YYYY-MM-DD HH:MM:SS
  * when with_date is set, in local time or UTC (o->utc). Returns buf
- * (len >= TAILVIEW_TIME_LEN); "-" for a time localtime cannot show. */
+ * (len >= TAILVIEW_TIME_LEN), or "-" in it for a time localtime or
+ * gmtime cannot show. */
 char *tailview_time(uint64_t ns, const struct tailview_opts *o,
     int with_date, char *buf, size_t len);
 
 /* Display columns of UTF-8 text (East Asian wide characters and most emoji
- * take two, combining marks none, a malformed byte one). */
+ * take two, combining marks none, a malformed byte one). Cannot fail. */
 int tailview_cols(const char *s, size_t len);
 
 /* Write s (UTF-8) in exactly cols columns: padded with spaces, or cut on
  * a character boundary with "…" when it is wider: at the end, or in the
  * middle (keeping both ends) with TAILVIEW_CUT_MIDDLE. color (one of the
  * TAILVIEW_ attributes, or NULL) wraps the text when o->color is set.
- * Returns the columns written. */
+ * Returns the columns written (cols; 0 when cols <= 0); write errors are
+ * out's to report. */
 #define TAILVIEW_ALIGN_LEFT	0
 #define TAILVIEW_ALIGN_RIGHT	1
 #define TAILVIEW_CUT_MIDDLE	2	/* left-aligned */
@@ -74,29 +88,36 @@ int tailview_cell(FILE *out, const struct tailview_opts *o, const char *color,
  * decoded, control characters and runs of spaces made one space, ends
  * trimmed; cut on a character boundary to fit outlen (>= 8; at most
  * TAILVIEW_TEXT_MAX is used) with "…" when the value was longer.
- * Returns the bytes written before the NUL (0 for an absent value). */
+ * Returns the bytes written before the NUL (0 for an absent value, or when
+ * outlen < 8). Cannot fail. */
 size_t tailview_text(struct spanscan_str s, char *out, size_t outlen);
 
 /* One line for a finished span: end time, the first 8 hex digits of the
  * trace id, kind (OpenInference kind, else the OTel kind), name, duration,
  * status (OK, ERROR, -), session id and the start of input → output (the
  * error for a failed span), all fitted to o->width columns. No escape
- * codes unless o->color. */
+ * codes unless o->color. Nothing of s is kept; never fails, write errors
+ * are out's to report. */
 void tailview_line(FILE *out, const struct spanscan_span *s,
     const struct tailview_opts *o);
 
-/* Collected spans for the tree view. tailview_trees_add copies what the
- * tree shows (ids, names, kinds, times, status, session id, at most
- * TAILVIEW_TREE_TEXT bytes of input and output or error); a span whose id
- * was already added to the same trace is ignored (at-least-once copies).
- * tailview_trees_new never fails (abort on OOM); the caller frees with
- * tailview_trees_free (NULL is fine). */
+/* Collected spans for the tree view: a spantree whose nodes carry what
+ * the tree shows. */
 #define TAILVIEW_TREE_TEXT	120
 struct tailview_trees;
+/* An empty collection. Never fails (abort on OOM); the caller frees it
+ * with tailview_trees_free. */
 struct tailview_trees *tailview_trees_new(void);
+/* Copy what the tree shows of s (ids, names, kinds, times, status, session
+ * id, at most TAILVIEW_TREE_TEXT bytes of input and output or error); a
+ * span whose id was already added to the same trace is ignored
+ * (at-least-once copies). Never fails (abort on OOM); nothing of s is
+ * kept. */
 void tailview_trees_add(struct tailview_trees *t,
     const struct spanscan_span *s);
+/* The spans collected (0 for NULL). Cannot fail. */
 size_t tailview_trees_count(const struct tailview_trees *t);
+/* Free t and all it copied; NULL is fine. */
 void tailview_trees_free(struct tailview_trees *t);
 
 /* Print every trace, oldest start first: a header (trace id, start time,
@@ -104,16 +125,9 @@ void tailview_trees_free(struct tailview_trees *t);
  * a tree (children under parents, siblings by start time; a span whose
  * parent is not in the spool at the top, marked so) with name, kind,
  * duration, status and a TAILVIEW_BAR_CELLS waterfall bar ('#' without
- * colour, '█' with it). Traces are separated by an empty line. */
+ * colour, '█' with it). Traces are separated by an empty line. Nothing
+ * for a NULL or empty t; never fails (abort on OOM). */
 void tailview_trees_print(FILE *out, const struct tailview_trees *t,
     const struct tailview_opts *o);
-
-/* Parse a --since argument into ns since the epoch: a duration back from
- * now_ns ("30s", "10m", "2h", "1d"), or a time "YYYY-MM-DD[(T| )HH:MM
- * [:SS[.frac]]][Z|(+|-)HH:MM]" (local time without a zone). A duration
- * reaching before the epoch gives 0. Returns 0, or -1 (*out_ns untouched)
- * on anything else. */
-int tailview_parse_since(const char *arg, uint64_t now_ns, uint64_t *out_ns)
-	__attribute__((warn_unused_result));
 
 #endif
