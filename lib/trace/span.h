@@ -20,7 +20,6 @@
 #define SPAN_MAX_LINKS		128
 #define SPAN_MAX_EVENT_ATTRIBUTES 16
 #define SPAN_MAX_VALUE_LEN	(32 * 1024) /* bytes, cut on a UTF-8 boundary */
-#define SPAN_MAX_ARRAY_LEN	128
 
 enum span_kind {			/* OTLP SpanKind */
 	SPAN_KIND_UNSPECIFIED = 0,
@@ -63,10 +62,6 @@ void span_set_str(struct span *s, const char *key, const char *val);
 void span_set_strn(struct span *s, const char *key, const char *val,
     size_t len);
 void span_set_int(struct span *s, const char *key, int64_t val);
-void span_set_double(struct span *s, const char *key, double val);
-void span_set_bool(struct span *s, const char *key, int val);
-void span_set_str_array(struct span *s, const char *key,
-    const char *const *vals, size_t n);
 
 /* Link to another span context (e.g. an untrusted incoming traceparent),
  * with its tracestate. */
