@@ -2,7 +2,8 @@
  * FastCGI endpoint (POST /v1/chat/completions, GET /v1/models,
  * GET /healthz), answering from the shipped recipe collection. Options,
  * configuration and routing; the API's bodies are lib/serve/completions.c
- * and the answers lib/serve/recipebook.c. */
+ * and the answers lib/serve/recipebook.c. Its statics take the prefix
+ * offline_. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +209,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	log_init("offline-llm", LOG_LVL_INFO);
-	if (config_load(offline_config, OFFLINE_NCONFIG, err, sizeof(err)) == -1)
+	if (config_load(offline_config, OFFLINE_NCONFIG, err,
+	    sizeof(err)) == -1)
 		fatalx("config: %s", err);
 	if (log_parse_level(offline_log_level, &level) == 0)
 		log_init("offline-llm", level);
