@@ -1,5 +1,6 @@
 /* chat-fcgi.c - the recipe chat FastCGI worker pool: POST /chat (one
- * traced turn each, see lib/turn.c) and GET /healthz. */
+ * traced turn each, see lib/serve/turn.c) and GET /healthz. Its statics
+ * take the prefix chatd_, so that none reads like lib/serve/chat.c's. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -28,44 +29,45 @@ static struct {
 	struct llm_config llm;
 	char		*invocation_params;
 	struct turn_env	 turn;
-} app;
+} chatd;
 
-static const struct config_entry app_config[] = {
-	{ "CHAT_LISTEN", "127.0.0.1:9000", CONFIG_STR, 0, 0, &app.listen,
+static const struct config_entry chatd_config[] = {
+	{ "CHAT_LISTEN", "127.0.0.1:9000", CONFIG_STR, 0, 0, &chatd.listen,
 	    "FastCGI socket: /path/to.sock, :port or host:port", NULL },
-	{ "POOL_WORKERS", "2", CONFIG_INT, 1, 256, &app.workers,
+	{ "POOL_WORKERS", "2", CONFIG_INT, 1, 256, &chatd.workers,
 	    "worker processes", NULL },
-	{ "POOL_THREADS", "64", CONFIG_INT, 1, 4096, &app.threads,
+	{ "POOL_THREADS", "64", CONFIG_INT, 1, 4096, &chatd.threads,
 	    "threads per worker (each holds one request at a time)", NULL },
-	{ "POOL_BACKLOG", "1024", CONFIG_INT, 1, 65535, &app.backlog,
+	{ "POOL_BACKLOG", "1024", CONFIG_INT, 1, 65535, &chatd.backlog,
 	    "listen backlog", NULL },
 	{ "POOL_STOP_TIMEOUT_S", "150", CONFIG_INT, 1, 3600,
-	    &app.stop_timeout_s,
+	    &chatd.stop_timeout_s,
 	    "on SIGTERM, wait this long for in-flight requests", NULL },
 	{ "CHAT_MAX_BODY", "1048576", CONFIG_INT, 1024, 64 << 20,
-	    &app.max_body, "largest /chat request body in bytes", NULL },
+	    &chatd.max_body, "largest /chat request body in bytes", NULL },
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
-	    &app.spool_dir, "where spans are appended (OTLP/JSON lines)", NULL },
+	    &chatd.spool_dir, "where spans are appended (OTLP/JSON lines)",
+	    NULL },
 	{ "PHOENIX_PROJECT_NAME", "recipe-chatbot", CONFIG_STR, 0, 0,
-	    &app.project, "resource openinference.project.name", NULL },
+	    &chatd.project, "resource openinference.project.name", NULL },
 	{ "OTEL_SERVICE_NAME", "recipe-chatbot", CONFIG_STR, 0, 0,
-	    &app.service, "resource service.name", NULL },
-	{ "TRUST_TRACEPARENT", "0", CONFIG_BOOL, 0, 0, &app.trust_traceparent,
+	    &chatd.service, "resource service.name", NULL },
+	{ "TRUST_TRACEPARENT", "0", CONFIG_BOOL, 0, 0, &chatd.trust_traceparent,
 	    "1: an incoming traceparent becomes chat_turn's parent (not a "
 	    "link)", NULL },
-	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &app.log_level,
+	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &chatd.log_level,
 	    "error, warn, info or debug", NULL },
 };
-#define APP_NCONFIG (sizeof(app_config) / sizeof(app_config[0]))
+#define CHATD_NCONFIG (sizeof(chatd_config) / sizeof(chatd_config[0]))
 
 static void
-usage(FILE *fp)
+chatd_usage(FILE *fp)
 {
 	fprintf(fp, "usage: chat-fcgi [--help]\n\n"
 	    "FastCGI worker pool for the recipe chatbot: POST /chat, "
 	    "GET /healthz.\nSpans go to SPOOL_DIR; nothing is sent on the "
 	    "request path.\n\nEnvironment:\n");
-	config_usage(fp, app_config, APP_NCONFIG);
+	config_usage(fp, chatd_config, CHATD_NCONFIG);
 	fprintf(fp,
 	    "  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n",
 	    "MODEL_NAME", "litellm-style model (default: gpt-4o-mini)",
@@ -75,14 +77,14 @@ usage(FILE *fp)
 }
 
 static void
-chat_handle_chat(FCGX_Request *req, struct llm_client *llm)
+chatd_chat(FCGX_Request *req, struct llm_client *llm)
 {
 	struct turn_input in = { 0 };
 	struct turn_output out;
 	struct buf body;
 	char err[160], hdr[64], tracestate[2048];
 
-	buf_init(&body, (size_t)app.max_body);
+	buf_init(&body, (size_t)chatd.max_body);
 	in.method = fcgiio_param(req, "REQUEST_METHOD");
 	in.traceparent = fcgiio_param(req, "HTTP_TRACEPARENT");
 	in.traceparent_count = fcgiio_param_count(req, "HTTP_TRACEPARENT");
@@ -97,7 +99,7 @@ chat_handle_chat(FCGX_Request *req, struct llm_client *llm)
 		} else
 			in.body_error = err;
 	}
-	turn_run(&app.turn, llm, &in, &out);
+	turn_run(&chatd.turn, llm, &in, &out);
 	snprintf(hdr, sizeof(hdr), "X-Trace-Id: %s\r\n%s", out.trace_id,
 	    out.status == 405 ? "Allow: POST\r\n" : "");
 	fcgiio_respond(req, out.status, "application/json", hdr, out.body,
@@ -107,7 +109,7 @@ chat_handle_chat(FCGX_Request *req, struct llm_client *llm)
 }
 
 static void
-chat_handle(FCGX_Request *req, void *tctx)
+chatd_handle(FCGX_Request *req, void *tctx)
 {
 	const char *uri = fcgiio_param(req, "DOCUMENT_URI");
 	const char *method = fcgiio_param(req, "REQUEST_METHOD");
@@ -115,7 +117,7 @@ chat_handle(FCGX_Request *req, void *tctx)
 	char *body;
 
 	if (uri != NULL && strcmp(uri, "/chat") == 0) {
-		chat_handle_chat(req, tctx);
+		chatd_chat(req, tctx);
 		return;
 	}
 	if (uri != NULL && strcmp(uri, "/healthz") == 0) {
@@ -137,11 +139,11 @@ chat_handle(FCGX_Request *req, void *tctx)
 }
 
 static int
-chat_worker_init(void *arg)
+chatd_worker_init(void *arg)
 {
 	struct spool_resource res = {
-		.service_name = app.service,
-		.project_name = app.project,
+		.service_name = chatd.service,
+		.project_name = chatd.project,
 		.scope_name = "recipe-chat",
 		.scope_version = RC_VERSION,
 	};
@@ -152,42 +154,42 @@ chat_worker_init(void *arg)
 		log_warnx("curl initialisation failed");
 		return -1;
 	}
-	if ((app.turn.spool = spool_open(app.spool_dir, &res, err,
+	if ((chatd.turn.spool = spool_open(chatd.spool_dir, &res, err,
 	    sizeof(err))) == NULL) {
-		log_warnx("spool %s: %s", app.spool_dir, err);
+		log_warnx("spool %s: %s", chatd.spool_dir, err);
 		return -1;
 	}
 	return 0;
 }
 
 static void
-chat_worker_cleanup(void *arg)
+chatd_worker_cleanup(void *arg)
 {
 	(void)arg;
-	spool_close(app.turn.spool);
+	spool_close(chatd.turn.spool);
 	httpc_global_cleanup();
 }
 
 static void *
-chat_thread_init(void *arg)
+chatd_thread_init(void *arg)
 {
 	struct llm_client *c;
 
 	(void)arg;
-	if ((c = llm_client_new(&app.llm)) == NULL)
+	if ((c = llm_client_new(&chatd.llm)) == NULL)
 		fatalx("cannot create a model client");
 	return c;
 }
 
 static void
-chat_thread_cleanup(void *tctx)
+chatd_thread_cleanup(void *tctx)
 {
 	llm_client_free(tctx);
 }
 
 /* Fail at start-up, not on the first request, when the spool is unusable. */
 static void
-check_spool_dir(const char *dir)
+chatd_check_spool_dir(const char *dir)
 {
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
 		fatal("SPOOL_DIR %s", dir);
@@ -196,24 +198,24 @@ check_spool_dir(const char *dir)
 }
 
 static void
-load_config(void)
+chatd_load_config(void)
 {
 	enum log_level level;
 	char err[256];
 
-	if (config_load(app_config, APP_NCONFIG, err, sizeof(err)) == -1)
+	if (config_load(chatd_config, CHATD_NCONFIG, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (log_parse_level(app.log_level, &level) == -1)
+	if (log_parse_level(chatd.log_level, &level) == -1)
 		fatalx("LOG_LEVEL: '%s' is not error, warn, info or debug",
-		    app.log_level);
+		    chatd.log_level);
 	log_init("chat-fcgi", level);
-	if (llm_config_from_env(&app.llm, err, sizeof(err)) == -1)
+	if (llm_config_from_env(&chatd.llm, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	app.turn.llm = &app.llm;
-	app.invocation_params = llm_invocation_parameters(&app.llm);
-	app.turn.invocation_params = app.invocation_params;
-	app.turn.trust_traceparent = app.trust_traceparent;
-	check_spool_dir(app.spool_dir);
+	chatd.turn.llm = &chatd.llm;
+	chatd.invocation_params = llm_invocation_parameters(&chatd.llm);
+	chatd.turn.invocation_params = chatd.invocation_params;
+	chatd.turn.trust_traceparent = chatd.trust_traceparent;
+	chatd_check_spool_dir(chatd.spool_dir);
 }
 
 int
@@ -224,33 +226,34 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pool_hooks hooks = {
-		.worker_init = chat_worker_init,
-		.worker_cleanup = chat_worker_cleanup,
-		.thread_init = chat_thread_init,
-		.thread_cleanup = chat_thread_cleanup,
-		.handle = chat_handle,
+		.worker_init = chatd_worker_init,
+		.worker_cleanup = chatd_worker_cleanup,
+		.thread_init = chatd_thread_init,
+		.thread_cleanup = chatd_thread_cleanup,
+		.handle = chatd_handle,
 	};
 	struct pool_config pc;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (ch == 'h') {
-			usage(stdout);
+			chatd_usage(stdout);
 			return 0;
 		}
-		usage(stderr);
+		chatd_usage(stderr);
 		return 2;
 	}
 	log_init("chat-fcgi", LOG_LVL_INFO);
-	load_config();
-	log_info("model %s via %s (%s)", app.llm.model_spec, app.llm.base_url,
-	    app.llm.api_key != NULL ? "with key" : "no key");
-	pc = (struct pool_config){ .listen = app.listen,
-	    .workers = (int)app.workers, .threads = (int)app.threads,
-	    .backlog = (int)app.backlog,
-	    .stop_timeout_s = (int)app.stop_timeout_s };
+	chatd_load_config();
+	log_info("model %s via %s (%s)", chatd.llm.model_spec,
+	    chatd.llm.base_url, chatd.llm.api_key != NULL ? "with key" :
+	    "no key");
+	pc = (struct pool_config){ .listen = chatd.listen,
+	    .workers = (int)chatd.workers, .threads = (int)chatd.threads,
+	    .backlog = (int)chatd.backlog,
+	    .stop_timeout_s = (int)chatd.stop_timeout_s };
 	rc = pool_run(&pc, &hooks);
-	free(app.invocation_params);
-	llm_config_cleanup(&app.llm);
+	free(chatd.invocation_params);
+	llm_config_cleanup(&chatd.llm);
 	return rc;
 }

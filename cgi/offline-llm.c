@@ -1,17 +1,19 @@
 /* offline-llm.c - the offline recipe model as an OpenAI-compatible
  * FastCGI endpoint (POST /v1/chat/completions, GET /v1/models,
- * GET /healthz), answering from the shipped recipe collection. */
+ * GET /healthz), answering from the shipped recipe collection. Options,
+ * configuration and routing; the API's bodies are lib/serve/completions.c
+ * and the answers lib/serve/recipebook.c. Its statics take the prefix
+ * offline_. */
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <fcgiapp.h>
-#include <json-c/json.h>
 
 #include "buf.h"
+#include "completions.h"
 #include "config.h"
 #include "fcgiio.h"
 #include "log.h"
@@ -24,18 +26,16 @@
 #define RC_DATA_DIR "data"
 #endif
 
-#define OFFLINE_MODEL		"offline-recipe-model"
 #define OFFLINE_MAX_BODY	BUF_LIMIT_REQUEST_BODY
-#define OFFLINE_MAX_MESSAGES	1000
 
-static const char	*cfg_listen;
-static long long	 cfg_workers = 1;
-static long long	 cfg_threads = 16;
-static const char	*cfg_recipes;
-static const char	*cfg_log_level;
+static const char	*offline_listen;
+static long long	 offline_workers = 1;
+static long long	 offline_threads = 16;
+static const char	*offline_recipes;
+static const char	*offline_log_level;
 
 static int
-check_log_level(const char *val, char *err, size_t errlen)
+offline_check_log_level(const char *val, char *err, size_t errlen)
 {
 	enum log_level l;
 
@@ -45,252 +45,77 @@ check_log_level(const char *val, char *err, size_t errlen)
 	return -1;
 }
 
-static const struct config_entry config_table[] = {
-	{ "OFFLINE_LISTEN", "127.0.0.1:9001", CONFIG_STR, 0, 0, &cfg_listen,
+static const struct config_entry offline_config[] = {
+	{ "OFFLINE_LISTEN", "127.0.0.1:9001", CONFIG_STR, 0, 0, &offline_listen,
 	    "path or host:port to listen on", NULL },
-	{ "OFFLINE_WORKERS", "1", CONFIG_INT, 1, 64, &cfg_workers,
+	{ "OFFLINE_WORKERS", "1", CONFIG_INT, 1, 64, &offline_workers,
 	    "worker processes", NULL },
-	{ "OFFLINE_THREADS", "16", CONFIG_INT, 1, 256, &cfg_threads,
+	{ "OFFLINE_THREADS", "16", CONFIG_INT, 1, 256, &offline_threads,
 	    "threads per worker", NULL },
 	{ "RECIPES_FILE", RC_DATA_DIR "/recipes.json", CONFIG_STR, 0, 0,
-	    &cfg_recipes, "the recipe collection", NULL },
-	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &cfg_log_level,
-	    "error, warn, info or debug", check_log_level },
+	    &offline_recipes, "the recipe collection", NULL },
+	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &offline_log_level,
+	    "error, warn, info or debug", offline_check_log_level },
 };
-#define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
-
-/* ---- Responses ----------------------------------------------------------- */
+#define OFFLINE_NCONFIG (sizeof(offline_config) / sizeof(offline_config[0]))
 
 static void
-respond(FCGX_Request *req, int status, const char *extra, const char *body)
+offline_respond(FCGX_Request *req, int status, const char *extra,
+    char *body)
 {
 	fcgiio_respond(req, status, "application/json", extra, body,
 	    strlen(body));
+	free(body);
 }
 
-/* {"error": {"message", "type", "param": null, "code": null}} */
 static void
-respond_error(FCGX_Request *req, int status, const char *extra,
+offline_error(FCGX_Request *req, int status, const char *extra,
     const char *msg)
 {
-	json_object *root = json_object_new_object(), *e;
-
-	e = json_object_new_object();
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(e, "type", json_object_new_string(
-	    status >= 500 ? "server_error" : "invalid_request_error"));
-	json_object_object_add(e, "param", NULL);
-	json_object_object_add(e, "code", NULL);
-	json_object_object_add(root, "error", e);
-	respond(req, status, extra, json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
+	offline_respond(req, status, extra, completions_error_json(status,
+	    msg));
 }
 
 static void
-respond_json(FCGX_Request *req, json_object *root)
+offline_chat(FCGX_Request *req, const struct recipebook *book)
 {
-	respond(req, 200, NULL, json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-}
-
-static uint64_t
-fnv1a64(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static json_object *
-usage_json(const struct llm_message *msgs, size_t n, const char *reply)
-{
-	json_object *u = json_object_new_object();
-	int64_t prompt = 0, completion;
-
-	for (size_t i = 0; i < n; i++)
-		prompt += (int64_t)recipebook_count_words(msgs[i].content);
-	completion = (int64_t)recipebook_count_words(reply);
-	json_object_object_add(u, "prompt_tokens", json_object_new_int64(prompt));
-	json_object_object_add(u, "completion_tokens",
-	    json_object_new_int64(completion));
-	json_object_object_add(u, "total_tokens",
-	    json_object_new_int64(prompt + completion));
-	return u;
-}
-
-/* The OpenAI chat.completion object for one reply. json-c: the caller
- * puts the returned tree. */
-static json_object *
-completion_json(const struct buf *body, const struct llm_message *msgs,
-    size_t n, const char *reply)
-{
-	json_object *root = json_object_new_object(), *choices, *choice, *msg;
-	char id[64];
-
-	snprintf(id, sizeof(id), "chatcmpl-offline-%016llx",
-	    (unsigned long long)fnv1a64(body->data, body->len));
-	msg = json_object_new_object();
-	json_object_object_add(msg, "role", json_object_new_string("assistant"));
-	json_object_object_add(msg, "content", json_object_new_string(reply));
-	choice = json_object_new_object();
-	json_object_object_add(choice, "index", json_object_new_int(0));
-	json_object_object_add(choice, "message", msg);
-	json_object_object_add(choice, "finish_reason",
-	    json_object_new_string("stop"));
-	choices = json_object_new_array();
-	json_object_array_add(choices, choice);
-	json_object_object_add(root, "id", json_object_new_string(id));
-	json_object_object_add(root, "object",
-	    json_object_new_string("chat.completion"));
-	json_object_object_add(root, "created",
-	    json_object_new_int64((int64_t)time(NULL)));
-	json_object_object_add(root, "model",
-	    json_object_new_string(OFFLINE_MODEL));
-	json_object_object_add(root, "choices", choices);
-	json_object_object_add(root, "usage", usage_json(msgs, n, reply));
-	return root;
-}
-
-/* ---- Requests ------------------------------------------------------------ */
-
-static int
-parse_message(json_object *o, struct llm_message *m, const char **why)
-{
-	static const char *const roles[] = { "system", "developer", "user",
-	    "assistant", "tool" };
-	json_object *role, *content;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "role", &role) ||
-	    !json_object_object_get_ex(o, "content", &content)) {
-		*why = "each message must be an object with role and content";
-		return -1;
-	}
-	if (!json_object_is_type(role, json_type_string) ||
-	    !json_object_is_type(content, json_type_string)) {
-		*why = "message role and content must be strings";
-		return -1;
-	}
-	m->role = json_object_get_string(role);
-	m->content = json_object_get_string(content);
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (strcmp(m->role, roles[i]) == 0)
-			return 0;
-	*why = "message role must be system, developer, user, assistant "
-	    "or tool";
-	return -1;
-}
-
-/* Validate {"model"?, "messages": [...], "stream"?}. On success *msgs
- * (caller frees) points into root, which the caller puts. */
-static int
-parse_request(json_object *root, struct llm_message **msgs, size_t *n,
-    const char **why)
-{
-	json_object *arr, *v;
-
-	*msgs = NULL;
-	if (!json_object_is_type(root, json_type_object)) {
-		*why = "the request body must be a JSON object";
-		return -1;
-	}
-	if (json_object_object_get_ex(root, "model", &v) &&
-	    !json_object_is_type(v, json_type_string)) {
-		*why = "model must be a string";
-		return -1;
-	}
-	if (json_object_object_get_ex(root, "stream", &v) &&
-	    json_object_get_boolean(v)) {
-		*why = "stream is not supported by the offline model";
-		return -1;
-	}
-	if (!json_object_object_get_ex(root, "messages", &arr) ||
-	    !json_object_is_type(arr, json_type_array) ||
-	    (*n = json_object_array_length(arr)) == 0 ||
-	    *n > OFFLINE_MAX_MESSAGES) {
-		*why = "messages must be an array of 1 to 1000 messages";
-		return -1;
-	}
-	*msgs = xcalloc(*n, sizeof(**msgs));
-	for (size_t i = 0; i < *n; i++)
-		if (parse_message(json_object_array_get_idx(arr, i),
-		    &(*msgs)[i], why) == -1)
-			return -1;
-	return 0;
-}
-
-static void
-handle_chat(FCGX_Request *req, const struct recipebook *book)
-{
-	struct llm_message *msgs = NULL;
+	struct completions_request creq = { 0 };
 	struct recipebook_choice choice;
-	json_object *root = NULL;
-	const char *why, *tp;
+	const char *tp;
 	char *reply = NULL, err[160];
 	struct buf body;
-	size_t n = 0;
 	int status;
 
 	buf_init(&body, OFFLINE_MAX_BODY);
 	if ((tp = FCGX_GetParam("HTTP_TRACEPARENT", req->envp)) != NULL)
 		log_debug("%s: traceparent %s", __func__, tp);
 	if (fcgiio_read_body(req, &body, &status, err, sizeof(err)) == -1) {
-		respond_error(req, status, NULL, err);
+		offline_error(req, status, NULL, err);
 		goto out;
 	}
-	root = json_tokener_parse(body.data != NULL ? body.data : "");
-	if (root == NULL) {
-		respond_error(req, 400, NULL, "the request body is not valid "
-		    "JSON");
+	if (completions_parse_request(body.data, body.len, &creq, err,
+	    sizeof(err)) == -1) {
+		offline_error(req, 400, NULL, err);
 		goto out;
 	}
-	if (parse_request(root, &msgs, &n, &why) == -1) {
-		respond_error(req, 400, NULL, why);
+	if ((reply = recipebook_reply(book, creq.msgs, creq.n,
+	    &choice)) == NULL) {
+		offline_error(req, 500, NULL, "the reply is too large");
 		goto out;
 	}
-	if ((reply = recipebook_reply(book, msgs, n, &choice)) == NULL) {
-		respond_error(req, 500, NULL, "the reply is too large");
-		goto out;
-	}
-	log_debug("%s: %zu messages -> %s", __func__, n,
+	log_debug("%s: %zu messages -> %s", __func__, creq.n,
 	    choice.recipe_id != NULL ? choice.recipe_id : "refusal");
-	respond_json(req, completion_json(&body, msgs, n, reply));
+	offline_respond(req, 200, NULL, completions_reply_json(body.data,
+	    body.len, &creq, reply, time(NULL)));
 out:
 	free(reply);
-	free(msgs);
-	json_object_put(root);
+	completions_request_cleanup(&creq);
 	buf_cleanup(&body);
-}
-
-static void
-handle_models(FCGX_Request *req)
-{
-	json_object *root = json_object_new_object(), *list, *m;
-
-	m = json_object_new_object();
-	json_object_object_add(m, "id", json_object_new_string(OFFLINE_MODEL));
-	json_object_object_add(m, "object", json_object_new_string("model"));
-	json_object_object_add(m, "created", json_object_new_int64(0));
-	json_object_object_add(m, "owned_by",
-	    json_object_new_string("recipe-chat"));
-	list = json_object_new_array();
-	json_object_array_add(list, m);
-	json_object_object_add(root, "object", json_object_new_string("list"));
-	json_object_object_add(root, "data", list);
-	respond_json(req, root);
 }
 
 /* The request path without the query string. */
 static const char *
-request_path(FCGX_Request *req, char *tmp, size_t len)
+offline_path(FCGX_Request *req, char *tmp, size_t len)
 {
 	const char *p = FCGX_GetParam("DOCUMENT_URI", req->envp);
 
@@ -303,7 +128,7 @@ request_path(FCGX_Request *req, char *tmp, size_t len)
 }
 
 static void
-handle(FCGX_Request *req, void *tctx)
+offline_handle(FCGX_Request *req, void *tctx)
 {
 	const struct recipebook *book = tctx;
 	const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
@@ -311,41 +136,43 @@ handle(FCGX_Request *req, void *tctx)
 	char tmp[1024];
 	int get;
 
-	path = request_path(req, tmp, sizeof(tmp));
+	path = offline_path(req, tmp, sizeof(tmp));
 	get = method != NULL && strcmp(method, "GET") == 0;
 	if (strcmp(path, "/v1/chat/completions") == 0) {
 		if (method != NULL && strcmp(method, "POST") == 0)
-			handle_chat(req, book);
+			offline_chat(req, book);
 		else
-			respond_error(req, 405, "Allow: POST\r\n",
+			offline_error(req, 405, "Allow: POST\r\n",
 			    "use POST for /v1/chat/completions");
 	} else if (strcmp(path, "/v1/models") == 0 ||
 	    strcmp(path, "/healthz") == 0) {
 		if (!get)
-			respond_error(req, 405, "Allow: GET\r\n",
+			offline_error(req, 405, "Allow: GET\r\n",
 			    "use GET for this path");
 		else if (path[1] == 'v')
-			handle_models(req);
+			offline_respond(req, 200, NULL,
+			    completions_models_json());
 		else
-			respond(req, 200, NULL, "{\"status\":\"ok\"}");
+			offline_respond(req, 200, NULL,
+			    xstrdup("{\"status\":\"ok\"}"));
 	} else
-		respond_error(req, 404, NULL, "unknown path");
+		offline_error(req, 404, NULL, "unknown path");
 }
 
 static void *
-thread_init(void *arg)
+offline_thread_init(void *arg)
 {
 	return arg;	/* the book is read-only: all threads share it */
 }
 
 static void
-usage(FILE *fp)
+offline_usage(FILE *fp)
 {
 	fprintf(fp, "usage: offline-llm [--listen ADDR]\n"
 	    "Serves the offline recipe model as an OpenAI-compatible FastCGI "
 	    "endpoint.\n\n  --listen ADDR   overrides OFFLINE_LISTEN\n"
 	    "  --help          this text\n\nEnvironment:\n");
-	config_usage(fp, config_table, CONFIG_N);
+	config_usage(fp, offline_config, OFFLINE_NCONFIG);
 }
 
 int
@@ -367,36 +194,37 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hl:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(stdout);
+			offline_usage(stdout);
 			return 0;
 		case 'l':
 			listen_opt = optarg;
 			break;
 		default:
-			usage(stderr);
+			offline_usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		offline_usage(stderr);
 		return 2;
 	}
 	log_init("offline-llm", LOG_LVL_INFO);
-	if (config_load(config_table, CONFIG_N, err, sizeof(err)) == -1)
+	if (config_load(offline_config, OFFLINE_NCONFIG, err,
+	    sizeof(err)) == -1)
 		fatalx("config: %s", err);
-	if (log_parse_level(cfg_log_level, &level) == 0)
+	if (log_parse_level(offline_log_level, &level) == 0)
 		log_init("offline-llm", level);
-	if (recipebook_load(cfg_recipes, &book, err, sizeof(err)) == -1)
+	if (recipebook_load(offline_recipes, &book, err, sizeof(err)) == -1)
 		fatalx("recipes: %s", err);
 	log_info("%zu recipes from %s; model %s", recipebook_count(book),
-	    cfg_recipes, OFFLINE_MODEL);
-	pc.listen = listen_opt != NULL ? listen_opt : cfg_listen;
-	pc.workers = (int)cfg_workers;
-	pc.threads = (int)cfg_threads;
+	    offline_recipes, COMPLETIONS_MODEL);
+	pc.listen = listen_opt != NULL ? listen_opt : offline_listen;
+	pc.workers = (int)offline_workers;
+	pc.threads = (int)offline_threads;
 	pc.backlog = 128;
 	pc.stop_timeout_s = 10;
-	hooks.thread_init = thread_init;
-	hooks.handle = handle;
+	hooks.thread_init = offline_thread_init;
+	hooks.handle = offline_handle;
 	hooks.arg = book;
 	rc = pool_run(&pc, &hooks);
 	recipebook_free(book);

@@ -1,5 +1,6 @@
 /* span-flusher.c - ships the span spool to Phoenix or any OTLP collector
- * (OTLP/HTTP protobuf), at least once; see lib/flusher.c. */
+ * (OTLP/HTTP protobuf), at least once; see lib/ship/flusher.c. Its statics
+ * take the prefix flushd_. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,73 +18,74 @@
 static struct {
 	const char	*spool_dir, *log_level;
 	long long	 max_bytes, keep_sent_bytes, interval_ms;
-} app;
+} flushd;
 
-static const struct config_entry app_config[] = {
+static const struct config_entry flushd_config[] = {
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
-	    &app.spool_dir, "the spool to ship", NULL },
+	    &flushd.spool_dir, "the spool to ship", NULL },
 	{ "SPOOL_MAX_BYTES", "1073741824", CONFIG_INT, 1 << 20,
-	    (long long)1 << 50, &app.max_bytes,
+	    (long long)1 << 50, &flushd.max_bytes,
 	    "unshipped bytes kept; past it the oldest spans are dropped", NULL },
 	{ "SPOOL_KEEP_SENT_BYTES", "268435456", CONFIG_INT, 0,
-	    (long long)1 << 50, &app.keep_sent_bytes,
+	    (long long)1 << 50, &flushd.keep_sent_bytes,
 	    "shipped segments kept in SPOOL_DIR/sent/", NULL },
-	{ "FLUSH_INTERVAL_MS", "100", CONFIG_INT, 10, 60000, &app.interval_ms,
+	{ "FLUSH_INTERVAL_MS", "100", CONFIG_INT, 10, 60000,
+	    &flushd.interval_ms,
 	    "how often an idle flusher looks for new spans", NULL },
-	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &app.log_level,
+	{ "LOG_LEVEL", "info", CONFIG_STR, 0, 0, &flushd.log_level,
 	    "error, warn, info or debug", NULL },
 };
-#define APP_NCONFIG (sizeof(app_config) / sizeof(app_config[0]))
+#define FLUSHD_NCONFIG (sizeof(flushd_config) / sizeof(flushd_config[0]))
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t flushd_stop;
 
 static void
-on_signal(int sig)
+flushd_on_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	flushd_stop = 1;
 }
 
 static void
-usage(FILE *fp)
+flushd_usage(FILE *fp)
 {
 	fprintf(fp, "usage: span-flusher [--once] [--help]\n\n"
 	    "Ships the spans in SPOOL_DIR to an OTLP/HTTP collector (Phoenix)\n"
 	    "as protobuf, at least once. --once ships what is there and exits\n"
 	    "(0 when all was shipped, 1 when the collector was unavailable).\n"
 	    "\nEnvironment:\n");
-	config_usage(fp, app_config, APP_NCONFIG);
+	config_usage(fp, flushd_config, FLUSHD_NCONFIG);
 	exporter_usage(fp);
 }
 
 /* Sleep up to ms, waking early on SIGTERM/SIGINT. */
 static void
-nap(long ms)
+flushd_nap(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
-	while (!stop_requested && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (!flushd_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
 static void
-load_config(struct exporter_config *ecfg)
+flushd_load_config(struct exporter_config *ecfg)
 {
 	enum log_level level;
 	char err[512];
 
-	if (config_load(app_config, APP_NCONFIG, err, sizeof(err)) == -1)
+	if (config_load(flushd_config, FLUSHD_NCONFIG, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (log_parse_level(app.log_level, &level) == -1)
+	if (log_parse_level(flushd.log_level, &level) == -1)
 		fatalx("LOG_LEVEL: '%s' is not error, warn, info or debug",
-		    app.log_level);
+		    flushd.log_level);
 	log_init("span-flusher", level);
 	if (exporter_config_from_env(ecfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 
 static void
-log_totals(const struct flusher_stats *st)
+flushd_log_totals(const struct flusher_stats *st)
 {
 	log_info("shipped %llu spans in %llu batches; rejected %llu, "
 	    "not OTLP/JSON %llu lines, torn %llu, dropped %llu lines; "
@@ -97,21 +99,21 @@ log_totals(const struct flusher_stats *st)
 
 /* Ship until told to stop (or, once, until idle). Returns the exit status. */
 static int
-run(struct flusher *f, int once)
+flushd_run(struct flusher *f, int once)
 {
 	enum flusher_step r;
 	long delay;
 
-	while (!stop_requested) {
+	while (!flushd_stop) {
 		r = flusher_step(f, &delay);
 		if (r == FLUSHER_SENT)
 			continue;
 		if (once)
 			return r == FLUSHER_IDLE ? 0 : 1;
 		if (r == FLUSHER_IDLE)
-			nap(app.interval_ms);
+			flushd_nap(flushd.interval_ms);
 		else
-			nap(delay > 0 ? delay : 1000);
+			flushd_nap(delay > 0 ? delay : 1000);
 	}
 	return 0;
 }
@@ -126,7 +128,7 @@ main(int argc, char *argv[])
 	};
 	struct flusher_config fc = { .batch_spans = FLUSHER_BATCH_SPANS,
 	    .batch_bytes = FLUSHER_BATCH_BYTES };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = flushd_on_signal };
 	struct exporter_config ecfg;
 	struct exporter *ex;
 	struct flusher *f;
@@ -137,29 +139,29 @@ main(int argc, char *argv[])
 		if (ch == 'o')
 			once = 1;
 		else if (ch == 'h') {
-			usage(stdout);
+			flushd_usage(stdout);
 			return 0;
 		} else {
-			usage(stderr);
+			flushd_usage(stderr);
 			return 2;
 		}
 	}
 	log_init("span-flusher", LOG_LVL_INFO);
-	load_config(&ecfg);
+	flushd_load_config(&ecfg);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (httpc_global_init() == -1 || (ex = exporter_new(&ecfg)) == NULL)
 		fatalx("curl initialisation failed");
-	fc.spool_dir = app.spool_dir;
-	fc.max_bytes = app.max_bytes;
-	fc.keep_sent_bytes = app.keep_sent_bytes;
+	fc.spool_dir = flushd.spool_dir;
+	fc.max_bytes = flushd.max_bytes;
+	fc.keep_sent_bytes = flushd.keep_sent_bytes;
 	if ((f = flusher_new(&fc, ex, err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
 	exporter_config_describe(&ecfg, desc, sizeof(desc));
-	log_info("shipping %s to %s", app.spool_dir, desc);
-	rc = run(f, once);
-	log_totals(flusher_stats(f));
+	log_info("shipping %s to %s", flushd.spool_dir, desc);
+	rc = flushd_run(f, once);
+	flushd_log_totals(flusher_stats(f));
 	flusher_free(f);
 	exporter_free(ex);
 	exporter_config_cleanup(&ecfg);

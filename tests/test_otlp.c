@@ -20,6 +20,7 @@
 #include "otlp.h"
 #include "span.h"
 #include "spool.h"
+#include "testspan.h"
 #include "testutil.h"
 
 #define HEX_T	"0102030405060708090a0b0c0d0e0f10"
@@ -476,17 +477,17 @@ rich_span(void)
 	span_set_int(s, "i.zero", 0);
 	span_set_int(s, "i.min", INT64_MIN);
 	span_set_int(s, "i.max", INT64_MAX);
-	span_set_double(s, "d.tenth", 0.1);
-	span_set_double(s, "d.big", -1e300);
-	span_set_double(s, "d.int", 3.0);
-	span_set_double(s, "d.zero", 0.0);
-	span_set_double(s, "d.nan", NAN);
-	span_set_double(s, "d.inf", INFINITY);
-	span_set_double(s, "d.ninf", -INFINITY);
-	span_set_bool(s, "b.true", 1);
-	span_set_bool(s, "b.false", 0);
-	span_set_str_array(s, "tag.tags", tags, 4);
-	span_set_str_array(s, "empty.array", tags, 0);
+	testspan_set_double(s, "d.tenth", 0.1);
+	testspan_set_double(s, "d.big", -1e300);
+	testspan_set_double(s, "d.int", 3.0);
+	testspan_set_double(s, "d.zero", 0.0);
+	testspan_set_double(s, "d.nan", NAN);
+	testspan_set_double(s, "d.inf", INFINITY);
+	testspan_set_double(s, "d.ninf", -INFINITY);
+	testspan_set_bool(s, "b.true", 1);
+	testspan_set_bool(s, "b.false", 0);
+	testspan_set_str_array(s, "tag.tags", tags, 4);
+	testspan_set_str_array(s, "empty.array", tags, 0);
 	assert_int_equal(tracectx_new_trace(&lc), 0);
 	strcpy(lc.tracestate, "vendor=abc,other=1");
 	span_add_link(s, &lc);

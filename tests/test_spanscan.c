@@ -21,6 +21,7 @@
 #include "span.h"
 #include "spanscan.h"
 #include "spool.h"
+#include "testspan.h"
 #include "testutil.h"
 #include "tracectx.h"
 
@@ -586,14 +587,14 @@ make_turn(struct span **out, unsigned int *seed)
 	set_random(root, "user.id", seed, 20);
 	set_random(root, "input.value", seed, 400);
 	set_random(root, "output.value", seed, rand_r(seed) % 8 ? 400 : 40000);
-	span_set_str_array(root, "tag.tags", tags, 2);
+	testspan_set_str_array(root, "tag.tags", tags, 2);
 	assert_int_equal(tracectx_new_trace(&link), 0);
 	span_add_link(root, &link);
 	span_set_str(llm, "openinference.span.kind", "LLM");
 	set_random(llm, "llm.model_name", seed, 20);
 	set_random(llm, "input.value", seed, 2000);
 	set_random(llm, "llm.input_messages.0.message.content", seed, 2000);
-	span_set_double(llm, "llm.invocation_parameters.temperature", 0.5);
+	testspan_set_double(llm, "llm.invocation_parameters.temperature", 0.5);
 	span_set_int(llm, "llm.token_count.prompt", rand_r(seed));
 	if (rand_r(seed) % 2)
 		span_set_int(llm, "llm.token_count.total", -rand_r(seed));

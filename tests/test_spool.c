@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "testspan.h"
 #include "testutil.h"
 
 #define NTHREADS	8
@@ -601,9 +602,9 @@ write_rich_line(const struct fx *fx, char *path)
 	span_add_link(root, &remote);
 	span_set_str(root, "input.value", "caf\xc3\xa9 \xff");
 	span_set_int(root, "n", -5);
-	span_set_double(root, "d", 1.5);
-	span_set_bool(root, "b", 0);
-	span_set_str_array(root, "tag.tags", tags, 2);
+	testspan_set_double(root, "d", 1.5);
+	testspan_set_bool(root, "b", 0);
+	testspan_set_str_array(root, "tag.tags", tags, 2);
 	child = span_start("completion", SPAN_KIND_CLIENT, span_context(root));
 	span_set_int(child, "llm.token_count.total", 42);
 	span_add_exception(child, "HTTPError", "502 from upstream", 1);

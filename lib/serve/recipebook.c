@@ -2,6 +2,7 @@
  * collection and answers conversations from it, deterministically. */
 #include "recipebook.h"
 #include "buf.h"
+#include "hash.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -1114,18 +1115,6 @@ rb_mark_given(const struct recipebook *rb, const struct llm_message *msgs,
 	}
 }
 
-static uint32_t
-rb_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; s != NULL && *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 struct rb_scored {
 	long		 *score;
 	int		 *fails;
@@ -1538,12 +1527,15 @@ static size_t
 rb_decide(const struct recipebook *rb, const struct rb_scored *s,
     const struct rb_query *q, const char *latest, enum recipebook_kind *kind)
 {
+	/* No latest message hashes like an empty one. */
+	uint32_t h = latest != NULL ? hash_fnv32(latest, strlen(latest),
+	    HASH_FNV32_INIT) : HASH_FNV32_INIT;
 	long i;
 
 	*kind = RECIPEBOOK_RECIPE;
-	i = rb_pick(rb->n, s, q->followup, rb_hash(latest));
+	i = rb_pick(rb->n, s, q->followup, h);
 	if (i < 0 && q->followup)
-		i = rb_pick(rb->n, s, 0, rb_hash(latest));
+		i = rb_pick(rb->n, s, 0, h);
 	if (i >= 0)
 		return (size_t)i;
 	*kind = RECIPEBOOK_NO_MATCH;

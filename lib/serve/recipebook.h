@@ -71,19 +71,24 @@ struct recipebook_choice {
  * and, for bad data, the recipe index and id. Free with recipebook_free. */
 int recipebook_load(const char *path, struct recipebook **out, char *err,
     size_t errlen) __attribute__((warn_unused_result));
-/* The same from JSON text in memory. */
+/* The same from len bytes of JSON text in memory; err does not name a
+ * file. Returns 0 with *out set (free with recipebook_free), or -1. */
 int recipebook_parse(const char *text, size_t len, struct recipebook **out,
     char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Free a book and everything its recipes point into; NULL is allowed. */
 void recipebook_free(struct recipebook *rb);
 
+/* The number of recipes. Cannot fail. */
 size_t recipebook_count(const struct recipebook *rb);
-/* The i-th recipe in file order, or NULL past the end. */
+/* The i-th recipe in file order, or NULL past the end. Points into the
+ * book (not to be freed), valid until recipebook_free. */
 const struct recipebook_recipe *recipebook_get(const struct recipebook *rb,
     size_t i);
-/* The recipe with this id, or NULL. */
+/* The recipe with this id, or NULL. Points into the book, as above. */
 const struct recipebook_recipe *recipebook_find(const struct recipebook *rb,
     const char *id);
-/* The bit of a tag name ("gluten-free"), or 0 when the name is unknown. */
+/* The bit of a tag name ("gluten-free"), or 0 when the name is unknown.
+ * Cannot fail. */
 unsigned recipebook_tag_bit(const char *name);
 
 /* Answer a conversation deterministically (matching rules in
@@ -97,11 +102,12 @@ char *recipebook_reply(const struct recipebook *rb,
 
 /* One ingredient line with its leading quantity scaled from servings
  * `from` to `to` ("1/2 tsp salt", 2 -> 6: "1 1/2 tsp salt"); a line
- * without a leading number is copied. Caller frees. */
+ * without a leading number is copied. Never NULL (out of memory aborts);
+ * caller frees. */
 char *recipebook_scale_ingredient(const char *line, int from, int to);
 
 /* The number of whitespace-separated words in s (0 for NULL), the token
- * count reported in the endpoint's usage. */
+ * count reported in the endpoint's usage. Cannot fail. */
 size_t recipebook_count_words(const char *s);
 
 #endif

@@ -4,6 +4,7 @@
  * a json_object. */
 #include "span.h"
 #include "hex.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <inttypes.h>
@@ -16,7 +17,9 @@
 #define SPAN_FLAG_HAS_IS_REMOTE	0x100	/* OTLP SpanFlags */
 #define SPAN_FLAG_IS_REMOTE	0x200
 
-enum attr_type { ATTR_STR, ATTR_INT, ATTR_DOUBLE, ATTR_BOOL, ATTR_ARRAY };
+/* What the project writes: strings and integers on spans, and the boolean
+ * exception.escaped on events. */
+enum attr_type { ATTR_STR, ATTR_INT, ATTR_BOOL };
 
 struct attr {
 	char		*key;
@@ -24,12 +27,7 @@ struct attr {
 	union {
 		char	*s;
 		int64_t	 i;
-		double	 d;
 		int	 b;
-		struct {
-			char	**v;
-			size_t	  n;
-		} arr;
 	} u;
 };
 
@@ -79,68 +77,8 @@ span_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when
- * invalid: overlong forms, surrogates, past U+10FFFF, cut short, NUL. */
-static size_t
-utf8_seqlen(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] >= 0x01 && s[0] <= 0x7f)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/* Copy len bytes of s as valid UTF-8 of at most max bytes, invalid bytes
- * replaced by U+FFFD, cut on a character boundary. *cut is set when
- * something did not fit. Caller frees. */
 static char *
-utf8_clean(const char *s, size_t len, size_t max, int *cut)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = xmalloc((len > max / 3 ? max : len * 3) + 1);
-	size_t i = 0, o = 0, l, w;
-
-	*cut = 0;
-	while (i < len) {
-		l = utf8_seqlen(p + i, len - i);
-		w = l > 0 ? l : 3;
-		if (o + w > max) {
-			*cut = 1;
-			break;
-		}
-		memcpy(out + o, l > 0 ? s + i : "\xef\xbf\xbd", w);
-		o += w;
-		i += l > 0 ? l : 1;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static char *
-clean_str(const char *s)
+span_clean_str(const char *s)
 {
 	int cut;
 
@@ -150,34 +88,27 @@ clean_str(const char *s)
 }
 
 static void
-attr_clear(struct attr *a)
+span_attr_clear(struct attr *a)
 {
-	size_t i;
-
 	if (a->type == ATTR_STR)
 		free(a->u.s);
-	else if (a->type == ATTR_ARRAY) {
-		for (i = 0; i < a->u.arr.n; i++)
-			free(a->u.arr.v[i]);
-		free(a->u.arr.v);
-	}
 	a->type = ATTR_BOOL;
 }
 
 static void
-attrs_init(struct attrs *as, size_t max)
+span_attrs_init(struct attrs *as, size_t max)
 {
 	memset(as, 0, sizeof(*as));
 	as->max = max;
 }
 
 static void
-attrs_cleanup(struct attrs *as)
+span_attrs_cleanup(struct attrs *as)
 {
 	size_t i;
 
 	for (i = 0; i < as->n; i++) {
-		attr_clear(&as->v[i]);
+		span_attr_clear(&as->v[i]);
 		free(as->v[i].key);
 	}
 	free(as->v);
@@ -186,7 +117,7 @@ attrs_cleanup(struct attrs *as)
 /* The slot for key: its old value cleared, or a new one. NULL (counted as
  * dropped) when the set is full or the key is empty. */
 static struct attr *
-attrs_slot(struct attrs *as, const char *key)
+span_attrs_slot(struct attrs *as, const char *key)
 {
 	struct attr *a;
 	char *k;
@@ -196,11 +127,11 @@ attrs_slot(struct attrs *as, const char *key)
 		as->dropped++;
 		return NULL;
 	}
-	k = clean_str(key);
+	k = span_clean_str(key);
 	for (i = 0; i < as->n; i++)
 		if (strcmp(as->v[i].key, k) == 0) {
 			free(k);
-			attr_clear(&as->v[i]);
+			span_attr_clear(&as->v[i]);
 			return &as->v[i];
 		}
 	if (as->n == as->max) {
@@ -219,13 +150,13 @@ attrs_slot(struct attrs *as, const char *key)
 }
 
 static void
-attrs_set_strn(struct attrs *as, const char *key, const char *val,
+span_attrs_set_strn(struct attrs *as, const char *key, const char *val,
     size_t len)
 {
 	struct attr *a;
 	int cut;
 
-	if ((a = attrs_slot(as, key)) == NULL)
+	if ((a = span_attrs_slot(as, key)) == NULL)
 		return;
 	a->type = ATTR_STR;
 	a->u.s = utf8_clean(val != NULL ? val : "", val != NULL ? len : 0,
@@ -234,11 +165,11 @@ attrs_set_strn(struct attrs *as, const char *key, const char *val,
 }
 
 static void
-attrs_set_bool(struct attrs *as, const char *key, int val)
+span_attrs_set_bool(struct attrs *as, const char *key, int val)
 {
 	struct attr *a;
 
-	if ((a = attrs_slot(as, key)) == NULL)
+	if ((a = span_attrs_slot(as, key)) == NULL)
 		return;
 	a->type = ATTR_BOOL;
 	a->u.b = val != 0;
@@ -260,10 +191,10 @@ span_start(const char *name, enum span_kind kind,
 		memcpy(s->parent_span_id, parent->span_id, 8);
 		s->has_parent = 1;
 	}
-	s->name = clean_str(name);
+	s->name = span_clean_str(name);
 	s->kind = kind;
 	s->start_ns = span_now_ns();
-	attrs_init(&s->attrs, SPAN_MAX_ATTRIBUTES);
+	span_attrs_init(&s->attrs, SPAN_MAX_ATTRIBUTES);
 	return s;
 fail:
 	free(s);
@@ -277,10 +208,10 @@ span_free(struct span *s)
 
 	if (s == NULL)
 		return;
-	attrs_cleanup(&s->attrs);
+	span_attrs_cleanup(&s->attrs);
 	for (i = 0; i < s->nevents; i++) {
 		free(s->events[i].name);
-		attrs_cleanup(&s->events[i].attrs);
+		span_attrs_cleanup(&s->events[i].attrs);
 	}
 	free(s->events);
 	for (i = 0; i < s->nlinks; i++)
@@ -312,7 +243,7 @@ span_set_str(struct span *s, const char *key, const char *val)
 void
 span_set_strn(struct span *s, const char *key, const char *val, size_t len)
 {
-	attrs_set_strn(&s->attrs, key, val, len);
+	span_attrs_set_strn(&s->attrs, key, val, len);
 }
 
 void
@@ -320,50 +251,10 @@ span_set_int(struct span *s, const char *key, int64_t val)
 {
 	struct attr *a;
 
-	if ((a = attrs_slot(&s->attrs, key)) == NULL)
+	if ((a = span_attrs_slot(&s->attrs, key)) == NULL)
 		return;
 	a->type = ATTR_INT;
 	a->u.i = val;
-}
-
-void
-span_set_double(struct span *s, const char *key, double val)
-{
-	struct attr *a;
-
-	if ((a = attrs_slot(&s->attrs, key)) == NULL)
-		return;
-	a->type = ATTR_DOUBLE;
-	a->u.d = val;
-}
-
-void
-span_set_bool(struct span *s, const char *key, int val)
-{
-	attrs_set_bool(&s->attrs, key, val);
-}
-
-void
-span_set_str_array(struct span *s, const char *key,
-    const char *const *vals, size_t n)
-{
-	struct attr *a;
-	size_t i, keep = n < SPAN_MAX_ARRAY_LEN ? n : SPAN_MAX_ARRAY_LEN;
-	int cut, anycut = keep < n;
-	const char *v;
-
-	if ((a = attrs_slot(&s->attrs, key)) == NULL)
-		return;
-	a->type = ATTR_ARRAY;
-	a->u.arr.v = xcalloc(keep ? keep : 1, sizeof(char *));
-	a->u.arr.n = keep;
-	for (i = 0; i < keep; i++) {
-		v = vals[i] != NULL ? vals[i] : "";
-		a->u.arr.v[i] = utf8_clean(v, strlen(v), SPAN_MAX_VALUE_LEN,
-		    &cut);
-		anycut |= cut;
-	}
-	s->attrs.dropped += anycut;
 }
 
 void
@@ -405,13 +296,14 @@ span_add_exception(struct span *s, const char *type, const char *msg,
 	e = &s->events[s->nevents++];
 	e->time_ns = span_now_ns();
 	e->name = xstrdup("exception");
-	attrs_init(&e->attrs, SPAN_MAX_EVENT_ATTRIBUTES);
+	span_attrs_init(&e->attrs, SPAN_MAX_EVENT_ATTRIBUTES);
 	if (type != NULL)
-		attrs_set_strn(&e->attrs, "exception.type", type, strlen(type));
+		span_attrs_set_strn(&e->attrs, "exception.type", type,
+		    strlen(type));
 	if (msg != NULL)
-		attrs_set_strn(&e->attrs, "exception.message", msg,
+		span_attrs_set_strn(&e->attrs, "exception.message", msg,
 		    strlen(msg));
-	attrs_set_bool(&e->attrs, "exception.escaped", escaped);
+	span_attrs_set_bool(&e->attrs, "exception.escaped", escaped);
 }
 
 void
@@ -421,7 +313,7 @@ span_set_status(struct span *s, enum span_status code, const char *msg)
 	s->status_msg = NULL;
 	s->status = code;
 	if (code == SPAN_STATUS_ERROR && msg != NULL)
-		s->status_msg = clean_str(msg);
+		s->status_msg = span_clean_str(msg);
 }
 
 void
@@ -438,7 +330,7 @@ span_end(struct span *s)
 
 /* json-c helpers: a 64-bit integer as a decimal string (OTLP/JSON). */
 static json_object *
-json_u64(uint64_t v)
+span_json_u64(uint64_t v)
 {
 	char num[24];
 
@@ -447,7 +339,7 @@ json_u64(uint64_t v)
 }
 
 static json_object *
-json_hex(const uint8_t *bytes, size_t n)
+span_json_hex(const uint8_t *bytes, size_t n)
 {
 	char hex[33];
 
@@ -470,26 +362,8 @@ span_json_double(double d)
 	return json_object_new_double_s(d, num);
 }
 
-/* {"values":[{"stringValue":..},...]} */
 static json_object *
-array_json(const struct attr *a)
-{
-	json_object *arr = json_object_new_array_ext((int)a->u.arr.n), *el;
-	size_t i;
-
-	for (i = 0; i < a->u.arr.n; i++) {
-		el = json_object_new_object();
-		json_object_object_add(el, "stringValue",
-		    json_object_new_string(a->u.arr.v[i]));
-		json_object_array_add(arr, el);
-	}
-	el = json_object_new_object();
-	json_object_object_add(el, "values", arr);
-	return el;
-}
-
-static json_object *
-anyvalue_json(const struct attr *a)
+span_anyvalue_json(const struct attr *a)
 {
 	json_object *v = json_object_new_object();
 	char num[24];
@@ -504,15 +378,9 @@ anyvalue_json(const struct attr *a)
 		json_object_object_add(v, "intValue",
 		    json_object_new_string(num));
 		break;
-	case ATTR_DOUBLE:
-		json_object_object_add(v, "doubleValue", span_json_double(a->u.d));
-		break;
 	case ATTR_BOOL:
 		json_object_object_add(v, "boolValue",
 		    json_object_new_boolean(a->u.b));
-		break;
-	case ATTR_ARRAY:
-		json_object_object_add(v, "arrayValue", array_json(a));
 		break;
 	}
 	return v;
@@ -520,7 +388,7 @@ anyvalue_json(const struct attr *a)
 
 /* "attributes" and, when not 0, "droppedAttributesCount" into obj. */
 static void
-attrs_json(const struct attrs *as, json_object *obj)
+span_attrs_json(const struct attrs *as, json_object *obj)
 {
 	json_object *arr = json_object_new_array_ext((int)as->n), *kv;
 	size_t i;
@@ -529,7 +397,8 @@ attrs_json(const struct attrs *as, json_object *obj)
 		kv = json_object_new_object();
 		json_object_object_add(kv, "key",
 		    json_object_new_string(as->v[i].key));
-		json_object_object_add(kv, "value", anyvalue_json(&as->v[i]));
+		json_object_object_add(kv, "value",
+		    span_anyvalue_json(&as->v[i]));
 		json_object_array_add(arr, kv);
 	}
 	json_object_object_add(obj, "attributes", arr);
@@ -539,7 +408,7 @@ attrs_json(const struct attrs *as, json_object *obj)
 }
 
 static void
-events_json(const struct span *s, json_object *obj)
+span_events_json(const struct span *s, json_object *obj)
 {
 	json_object *arr, *e;
 	size_t i;
@@ -549,10 +418,10 @@ events_json(const struct span *s, json_object *obj)
 		for (i = 0; i < s->nevents; i++) {
 			e = json_object_new_object();
 			json_object_object_add(e, "timeUnixNano",
-			    json_u64(s->events[i].time_ns));
+			    span_json_u64(s->events[i].time_ns));
 			json_object_object_add(e, "name",
 			    json_object_new_string(s->events[i].name));
-			attrs_json(&s->events[i].attrs, e);
+			span_attrs_json(&s->events[i].attrs, e);
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(obj, "events", arr);
@@ -563,7 +432,7 @@ events_json(const struct span *s, json_object *obj)
 }
 
 static void
-links_json(const struct span *s, json_object *obj)
+span_links_json(const struct span *s, json_object *obj)
 {
 	json_object *arr, *l;
 	const struct link *k;
@@ -575,8 +444,9 @@ links_json(const struct span *s, json_object *obj)
 			k = &s->links[i];
 			l = json_object_new_object();
 			json_object_object_add(l, "traceId",
-			    json_hex(k->trace_id, 16));
-			json_object_object_add(l, "spanId", json_hex(k->span_id, 8));
+			    span_json_hex(k->trace_id, 16));
+			json_object_object_add(l, "spanId",
+			    span_json_hex(k->span_id, 8));
 			if (k->tracestate != NULL)
 				json_object_object_add(l, "traceState",
 				    json_object_new_string(k->tracestate));
@@ -593,7 +463,7 @@ links_json(const struct span *s, json_object *obj)
 }
 
 static json_object *
-status_json(const struct span *s)
+span_status_json(const struct span *s)
 {
 	json_object *st = json_object_new_object();
 
@@ -613,11 +483,12 @@ span_to_otlp_json(const struct span *s)
 
 	if (end < s->start_ns)
 		end = s->start_ns;
-	json_object_object_add(o, "traceId", json_hex(s->ctx.trace_id, 16));
-	json_object_object_add(o, "spanId", json_hex(s->ctx.span_id, 8));
+	json_object_object_add(o, "traceId",
+	    span_json_hex(s->ctx.trace_id, 16));
+	json_object_object_add(o, "spanId", span_json_hex(s->ctx.span_id, 8));
 	if (s->has_parent)
 		json_object_object_add(o, "parentSpanId",
-		    json_hex(s->parent_span_id, 8));
+		    span_json_hex(s->parent_span_id, 8));
 	if (s->ctx.tracestate[0] != '\0')
 		json_object_object_add(o, "traceState",
 		    json_object_new_string(s->ctx.tracestate));
@@ -625,11 +496,12 @@ span_to_otlp_json(const struct span *s)
 	    json_object_new_int64(s->ctx.flags | SPAN_FLAG_HAS_IS_REMOTE));
 	json_object_object_add(o, "name", json_object_new_string(s->name));
 	json_object_object_add(o, "kind", json_object_new_int(s->kind));
-	json_object_object_add(o, "startTimeUnixNano", json_u64(s->start_ns));
-	json_object_object_add(o, "endTimeUnixNano", json_u64(end));
-	attrs_json(&s->attrs, o);
-	events_json(s, o);
-	links_json(s, o);
-	json_object_object_add(o, "status", status_json(s));
+	json_object_object_add(o, "startTimeUnixNano",
+	    span_json_u64(s->start_ns));
+	json_object_object_add(o, "endTimeUnixNano", span_json_u64(end));
+	span_attrs_json(&s->attrs, o);
+	span_events_json(s, o);
+	span_links_json(s, o);
+	json_object_object_add(o, "status", span_status_json(s));
 	return o;
 }

@@ -20,7 +20,6 @@
 #define SPAN_MAX_LINKS		128
 #define SPAN_MAX_EVENT_ATTRIBUTES 16
 #define SPAN_MAX_VALUE_LEN	(32 * 1024) /* bytes, cut on a UTF-8 boundary */
-#define SPAN_MAX_ARRAY_LEN	128
 
 enum span_kind {			/* OTLP SpanKind */
 	SPAN_KIND_UNSPECIFIED = 0,
@@ -39,55 +38,67 @@ enum span_status {			/* OTLP Status.code */
 
 struct span;
 
-/* Current wall-clock time in ns since the epoch. */
+/* Current wall-clock time in ns since the epoch. Cannot fail. */
 uint64_t span_now_ns(void);
 
 /* Start a span now. With parent NULL it starts a new trace (root span);
  * otherwise it joins parent's trace as its child (parent_span_id =
  * parent->span_id, flags and tracestate inherited). Returns NULL only if
- * the kernel gave no random bytes. Free with span_free. */
+ * the kernel gave no random bytes. name is copied (cleaned as UTF-8).
+ * Caller frees with span_free. */
 struct span *span_start(const char *name, enum span_kind kind,
     const struct tracectx *parent) __attribute__((warn_unused_result));
+/* Free s and all it holds; NULL is allowed. */
 void span_free(struct span *s);
 
 /* The span's own context (trace id, its span id, flags, tracestate):
- * what goes into an outgoing traceparent and what children use as parent. */
+ * what goes into an outgoing traceparent and what children use as parent.
+ * Cannot fail; points into s (not to be freed), valid until span_free. */
 const struct tracectx *span_context(const struct span *s);
+/* The span's name as stored (valid UTF-8). Cannot fail; points into s,
+ * valid until span_free. */
 const char *span_name(const struct span *s);
 
-/* Attributes. Setting a key again replaces its value. Values longer than
- * SPAN_MAX_VALUE_LEN are cut; attributes past SPAN_MAX_ATTRIBUTES are
- * dropped; both are counted. str must be valid UTF-8 (invalid bytes are
- * replaced with U+FFFD). */
+/* Attributes: strings and integers, the only types the project writes.
+ * Setting a key again replaces its value. Values longer than
+ * SPAN_MAX_VALUE_LEN are cut; attributes past SPAN_MAX_ATTRIBUTES, and
+ * empty keys, are dropped; both are counted. Keys and strings should be
+ * UTF-8 (invalid bytes and NUL become U+FFFD). None of them can fail
+ * (out of memory aborts); key and value are copied. */
+
+/* Set key to the NUL-terminated string val (NULL: ""). */
 void span_set_str(struct span *s, const char *key, const char *val);
+/* Set key to the len bytes of val (NULL: ""). */
 void span_set_strn(struct span *s, const char *key, const char *val,
     size_t len);
+/* Set key to an integer. */
 void span_set_int(struct span *s, const char *key, int64_t val);
-void span_set_double(struct span *s, const char *key, double val);
-void span_set_bool(struct span *s, const char *key, int val);
-void span_set_str_array(struct span *s, const char *key,
-    const char *const *vals, size_t n);
 
 /* Link to another span context (e.g. an untrusted incoming traceparent),
- * with its tracestate. */
+ * with its tracestate (copied). Past SPAN_MAX_LINKS it is counted as
+ * dropped. Cannot fail. */
 void span_add_link(struct span *s, const struct tracectx *ctx);
 /* Record an OTel "exception" event now, with exception.type,
- * exception.message and exception.escaped (stacktrace omitted). */
+ * exception.message (each left out when NULL; copied) and
+ * exception.escaped (stacktrace omitted). Past SPAN_MAX_EVENTS it is
+ * counted as dropped. Cannot fail. */
 void span_add_exception(struct span *s, const char *type, const char *msg,
     int escaped);
-/* Set status; msg is kept only for SPAN_STATUS_ERROR (may be NULL). */
+/* Set status; msg is copied only for SPAN_STATUS_ERROR (may be NULL).
+ * Cannot fail. */
 void span_set_status(struct span *s, enum span_status code, const char *msg);
-/* Set the end time to now (the first call wins). */
+/* Set the end time to now (the first call wins). Cannot fail. */
 void span_end(struct span *s);
 
 /* A double as OTLP/JSON writes it: the shortest of %.15g / %.17g that
  * reads back exactly; NaN and the infinities as the strings the protobuf
- * JSON mapping uses. Caller owns the result (json_object_put). */
+ * JSON mapping uses. Never NULL; caller owns the result
+ * (json_object_put). */
 json_object *span_json_double(double d);
 
 /* The span as an OTLP/JSON Span object (lowerCamelCase, hex ids, 64-bit
- * integers as decimal strings, enums as integers). Caller owns the result
- * (json_object_put). */
+ * integers as decimal strings, enums as integers); a span not yet ended
+ * ends now in it. Never NULL; caller owns the result (json_object_put). */
 json_object *span_to_otlp_json(const struct span *s);
 
 #endif

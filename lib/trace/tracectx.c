@@ -42,7 +42,7 @@ tracectx_random(void *buf, size_t n)
 
 /* Random bytes that are not all zero (an all-zero id is invalid). */
 static int
-random_nonzero(uint8_t *id, size_t n)
+tracectx_random_nonzero(uint8_t *id, size_t n)
 {
 	do {
 		if (tracectx_random(id, n) == -1)
@@ -57,8 +57,8 @@ tracectx_new_trace(struct tracectx *ctx)
 	struct tracectx t;
 
 	memset(&t, 0, sizeof(t));
-	if (random_nonzero(t.trace_id, sizeof(t.trace_id)) == -1 ||
-	    random_nonzero(t.span_id, sizeof(t.span_id)) == -1)
+	if (tracectx_random_nonzero(t.trace_id, sizeof(t.trace_id)) == -1 ||
+	    tracectx_random_nonzero(t.span_id, sizeof(t.span_id)) == -1)
 		return -1;
 	t.flags = TRACECTX_FLAG_SAMPLED | TRACECTX_FLAG_RANDOM;
 	*ctx = t;
@@ -70,7 +70,7 @@ tracectx_new_span(struct tracectx *ctx)
 {
 	uint8_t id[sizeof(ctx->span_id)];
 
-	if (random_nonzero(id, sizeof(id)) == -1)
+	if (tracectx_random_nonzero(id, sizeof(id)) == -1)
 		return -1;
 	memcpy(ctx->span_id, id, sizeof(id));
 	return 0;
@@ -88,20 +88,20 @@ tracectx_is_zero(const uint8_t *bytes, size_t n)
 }
 
 static int
-is_ows(char c)
+tracectx_is_ows(char c)
 {
 	return c == ' ' || c == '\t';
 }
 
 /* Trim spaces and tabs from both ends of [*p, *p + *len). */
 static void
-trim_ows(const char **p, size_t *len)
+tracectx_trim_ows(const char **p, size_t *len)
 {
-	while (*len > 0 && is_ows(**p)) {
+	while (*len > 0 && tracectx_is_ows(**p)) {
 		(*p)++;
 		(*len)--;
 	}
-	while (*len > 0 && is_ows((*p)[*len - 1]))
+	while (*len > 0 && tracectx_is_ows((*p)[*len - 1]))
 		(*len)--;
 }
 
@@ -127,7 +127,7 @@ tracectx_parse_traceparent(const char *hdr, struct tracectx *ctx)
 	if (hdr == NULL)
 		return -1;
 	len = strlen(s);
-	trim_ows(&s, &len);
+	tracectx_trim_ows(&s, &len);
 	if (len < TRACECTX_TRACEPARENT_LEN ||
 	    tracectx_lowhex(s, 1, &version) == -1 || version == 0xff ||
 	    s[2] != '-' || tracectx_lowhex(s + 3, 16, trace) == -1 ||
@@ -164,7 +164,7 @@ tracectx_format_traceparent(const struct tracectx *ctx,
 
 /* [a-z0-9_*\/-]: the characters allowed after the first of a key part. */
 static int
-keychar(char c)
+tracectx_keychar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	    c == '_' || c == '-' || c == '*' || c == '/';
@@ -172,7 +172,7 @@ keychar(char c)
 
 /* One key part: first char from the first class, then keychar, 1..max. */
 static int
-valid_keypart(const char *k, size_t len, size_t max, int alpha_first)
+tracectx_valid_keypart(const char *k, size_t len, size_t max, int alpha_first)
 {
 	size_t i;
 
@@ -182,28 +182,29 @@ valid_keypart(const char *k, size_t len, size_t max, int alpha_first)
 	    (alpha_first || !(k[0] >= '0' && k[0] <= '9')))
 		return 0;
 	for (i = 1; i < len; i++)
-		if (!keychar(k[i]))
+		if (!tracectx_keychar(k[i]))
 			return 0;
 	return 1;
 }
 
 /* simple-key, or tenant "@" vendor (the multi-tenant form). */
 static int
-valid_key(const char *k, size_t len)
+tracectx_valid_key(const char *k, size_t len)
 {
 	const char *at = memchr(k, '@', len);
 	size_t tlen;
 
 	if (at == NULL)
-		return valid_keypart(k, len, TRACESTATE_KEY_MAX, 0);
+		return tracectx_valid_keypart(k, len, TRACESTATE_KEY_MAX, 0);
 	tlen = (size_t)(at - k);
-	return valid_keypart(k, tlen, TRACESTATE_TENANT_MAX, 0) &&
-	    valid_keypart(at + 1, len - tlen - 1, TRACESTATE_VENDOR_MAX, 1);
+	return tracectx_valid_keypart(k, tlen, TRACESTATE_TENANT_MAX, 0) &&
+	    tracectx_valid_keypart(at + 1, len - tlen - 1,
+	    TRACESTATE_VENDOR_MAX, 1);
 }
 
 /* 1-256 printable ASCII except ',' and '=', not ending in a space. */
 static int
-valid_value(const char *v, size_t len)
+tracectx_valid_value(const char *v, size_t len)
 {
 	size_t i;
 
@@ -217,7 +218,7 @@ valid_value(const char *v, size_t len)
 
 /* Check one trimmed, non-empty member and record it in m[*n]. */
 static int
-add_member(struct member *m, size_t *n, const char *p, size_t len)
+tracectx_add_member(struct member *m, size_t *n, const char *p, size_t len)
 {
 	const char *eq = memchr(p, '=', len);
 	size_t i, klen;
@@ -225,7 +226,8 @@ add_member(struct member *m, size_t *n, const char *p, size_t len)
 	if (eq == NULL || *n == TRACESTATE_MAX_MEMBERS)
 		return -1;
 	klen = (size_t)(eq - p);
-	if (!valid_key(p, klen) || !valid_value(eq + 1, len - klen - 1))
+	if (!tracectx_valid_key(p, klen) ||
+	    !tracectx_valid_value(eq + 1, len - klen - 1))
 		return -1;
 	for (i = 0; i < *n; i++)
 		if (m[i].keylen == klen && memcmp(m[i].p, p, klen) == 0)
@@ -238,7 +240,7 @@ add_member(struct member *m, size_t *n, const char *p, size_t len)
 }
 
 static int
-split_members(const char *hdr, struct member *m, size_t *n)
+tracectx_split_members(const char *hdr, struct member *m, size_t *n)
 {
 	const char *p = hdr, *comma;
 	size_t len;
@@ -247,8 +249,8 @@ split_members(const char *hdr, struct member *m, size_t *n)
 	for (;;) {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		trim_ows(&p, &len);
-		if (len > 0 && add_member(m, n, p, len) == -1)
+		tracectx_trim_ows(&p, &len);
+		if (len > 0 && tracectx_add_member(m, n, p, len) == -1)
 			return -1;
 		if (comma == NULL)
 			return 0;
@@ -264,7 +266,7 @@ tracectx_parse_tracestate(const char *hdr, struct tracectx *ctx)
 	char *out = ctx->tracestate;
 
 	out[0] = '\0';
-	if (hdr == NULL || split_members(hdr, m, &n) == -1)
+	if (hdr == NULL || tracectx_split_members(hdr, m, &n) == -1)
 		return -1;
 	/* Keep the longest prefix of whole members that fits in 512. */
 	total = 0;

@@ -23,7 +23,8 @@ int tracectx_random(void *buf, size_t n) __attribute__((warn_unused_result));
 /* New random non-zero trace id and span id; flags sampled|random;
  * tracestate empty. Returns 0 or -1 (getrandom failed). */
 int tracectx_new_trace(struct tracectx *ctx) __attribute__((warn_unused_result));
-/* New random non-zero span id, keeping trace id, flags and tracestate. */
+/* New random non-zero span id, keeping trace id, flags and tracestate.
+ * Returns 0 or -1 (getrandom failed: ctx's span id is then unchanged). */
 int tracectx_new_span(struct tracectx *ctx) __attribute__((warn_unused_result));
 
 /* Parse a traceparent header value (surrounding spaces/tabs allowed; any
@@ -33,7 +34,8 @@ int tracectx_new_span(struct tracectx *ctx) __attribute__((warn_unused_result));
  * ctx untouched. */
 int tracectx_parse_traceparent(const char *hdr, struct tracectx *ctx)
 	__attribute__((warn_unused_result));
-/* Write "00-<trace>-<span>-<flags>" and a NUL into out (56 bytes). */
+/* Write "00-<trace>-<span>-<flags>" and a NUL into out (56 bytes).
+ * Cannot fail. */
 void tracectx_format_traceparent(const struct tracectx *ctx,
     char out[TRACECTX_TRACEPARENT_LEN + 1]);
 /* Validate a tracestate header value and store its members in
@@ -43,7 +45,7 @@ void tracectx_format_traceparent(const struct tracectx *ctx,
  * than 32 members, a bad key or value, or a duplicate key. */
 int tracectx_parse_tracestate(const char *hdr, struct tracectx *ctx)
 	__attribute__((warn_unused_result));
-/* 1 when all n bytes are zero. */
+/* 1 when all n bytes are zero (an invalid id), else 0. Cannot fail. */
 int tracectx_is_zero(const uint8_t *bytes, size_t n);
 
 #endif

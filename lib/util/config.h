@@ -28,15 +28,20 @@ struct config_entry {
  * value. */
 int config_load(const struct config_entry *table, size_t n, char *err,
     size_t errlen) __attribute__((warn_unused_result));
-/* Print "  NAME  (default X)  help" lines for --help. */
+/* Print "  NAME  (default X)  help" lines for --help. Write errors are
+ * the stream's. */
 void config_usage(FILE *fp, const struct config_entry *table, size_t n);
-/* Parse one integer in [min, max]. Returns 0 or -1. */
+/* Parse one decimal integer in [min, max] into *out. Returns 0, or -1
+ * (*out unchanged) for anything else. */
 int config_parse_int(const char *s, long long min, long long max,
     long long *out) __attribute__((warn_unused_result));
-/* Parse a boolean word. Returns 0 or -1. */
+/* Parse a boolean word (0/1/true/false/yes/no/on/off) into *out.
+ * Returns 0, or -1 (*out unchanged) for anything else. */
 int config_parse_bool(const char *s, int *out)
 	__attribute__((warn_unused_result));
-/* Check that a value is an http:// or https:// URL with a host. */
-int config_check_url(const char *val, char *err, size_t errlen);
+/* Check that a value is an http:// or https:// URL with a host (a
+ * config_entry check). Returns 0, or -1 with the reason in err. */
+int config_check_url(const char *val, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

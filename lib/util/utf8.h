@@ -8,9 +8,10 @@
 #include <stddef.h>
 
 /* Length (1-4) of the valid sequence at s, reading at most n (> 0) bytes;
- * 0 when it is invalid or a NUL. */
+ * 0 when it is invalid or a NUL. Cannot fail. */
 size_t utf8_seqlen(const unsigned char *s, size_t n);
-/* 1 when all len bytes of s are strict UTF-8 without NUL, else 0. */
+/* 1 when all len bytes of s are strict UTF-8 without NUL, else 0.
+ * Cannot fail. */
 int utf8_valid(const char *s, size_t len);
 /* Copy len bytes of s as strict UTF-8 of at most max bytes (plus a NUL):
  * each invalid byte becomes U+FFFD and the copy is cut on a character
