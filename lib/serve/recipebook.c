@@ -17,14 +17,14 @@
 
 /* Only this much of each message, and this many user messages, are read:
  * the scorer does substring searches and must stay cheap on 1 MiB bodies. */
-#define RB_MAX_ANALYZE		4096
-#define RB_MAX_USER_MSGS	20
-#define RB_MAX_EXCLUDE		16
-#define RB_MAX_SERVINGS		50
-#define RB_WEIGHT_LATEST	3
-#define RB_WEIGHT_EARLIER	1
+#define RECIPEBOOK_MAX_ANALYZE		4096
+#define RECIPEBOOK_MAX_USER_MSGS	20
+#define RECIPEBOOK_MAX_EXCLUDE		16
+#define RECIPEBOOK_MAX_SERVINGS		50
+#define RECIPEBOOK_WEIGHT_LATEST	3
+#define RECIPEBOOK_WEIGHT_EARLIER	1
 
-struct rb_entry {
+struct recipebook_entry {
 	struct recipebook_recipe	  pub;
 	char				**kw_norm;	/* " stemmed words " */
 	char				**name_norm;	/* " word " per name word */
@@ -34,7 +34,7 @@ struct rb_entry {
 
 struct recipebook {
 	json_object	*root;
-	struct rb_entry	*v;
+	struct recipebook_entry	*v;
 	size_t		 n;
 };
 
@@ -43,12 +43,12 @@ static const char *const tag_names[] = {
 	"high-protein", "low-carb", "dessert", "breakfast", "soup", "salad",
 	"spicy", "kid-friendly", "one-pot", "budget",
 };
-#define RB_NTAGS (sizeof(tag_names) / sizeof(tag_names[0]))
+#define RECIPEBOOK_NTAGS (sizeof(tag_names) / sizeof(tag_names[0]))
 
 unsigned
 recipebook_tag_bit(const char *name)
 {
-	for (size_t i = 0; i < RB_NTAGS; i++)
+	for (size_t i = 0; i < RECIPEBOOK_NTAGS; i++)
 		if (strcmp(name, tag_names[i]) == 0)
 			return 1u << i;
 	return 0;
@@ -76,7 +76,7 @@ recipebook_count_words(const char *s)
 /* Plural to singular, applied the same way to recipes and questions so
  * that "tomatoes" meets "tomato" and "eggs" meets "egg". */
 static void
-rb_stem(char *w)
+recipebook_stem(char *w)
 {
 	size_t n = strlen(w);
 
@@ -92,7 +92,7 @@ rb_stem(char *w)
 }
 
 static int
-rb_wordchar(unsigned char c)
+recipebook_wordchar(unsigned char c)
 {
 	return isalnum(c) || c >= 0x80;
 }
@@ -101,7 +101,7 @@ rb_wordchar(unsigned char c)
  * searched with strstr), reading at most max bytes. Apostrophes vanish
  * ("don't" -> "dont"). Caller frees. */
 static char *
-rb_norm(const char *s, size_t max, int stem)
+recipebook_norm(const char *s, size_t max, int stem)
 {
 	size_t len = strnlen(s, max), o = 0, ws;
 	char *out = xmalloc(len + 3);
@@ -112,12 +112,12 @@ rb_norm(const char *s, size_t max, int stem)
 			i++;
 			continue;
 		}
-		if (!rb_wordchar((unsigned char)s[i])) {
+		if (!recipebook_wordchar((unsigned char)s[i])) {
 			i++;
 			continue;
 		}
 		ws = o;
-		while (i < len && (rb_wordchar((unsigned char)s[i]) ||
+		while (i < len && (recipebook_wordchar((unsigned char)s[i]) ||
 		    s[i] == '\''))
 			if (s[i] != '\'')
 				out[o++] = (char)tolower((unsigned char)s[i++]);
@@ -125,7 +125,7 @@ rb_norm(const char *s, size_t max, int stem)
 				i++;
 		out[o] = '\0';
 		if (stem)
-			rb_stem(out + ws);
+			recipebook_stem(out + ws);
 		o = strlen(out);
 		out[o++] = ' ';
 	}
@@ -135,7 +135,7 @@ rb_norm(const char *s, size_t max, int stem)
 
 /* 1 when the normalised text holds the phrase (given without spaces). */
 static int
-rb_has(const char *norm, const char *phrase)
+recipebook_has(const char *norm, const char *phrase)
 {
 	char pat[128];
 
@@ -145,7 +145,7 @@ rb_has(const char *norm, const char *phrase)
 }
 
 static size_t
-rb_nwords(const char *norm)
+recipebook_nwords(const char *norm)
 {
 	return recipebook_count_words(norm);
 }
@@ -153,11 +153,11 @@ rb_nwords(const char *norm)
 /* Append to a buffer without a limit; only memory could run out, and
  * xalloc aborts then, so this cannot fail. */
 static void
-rb_cat(struct buf *b, const char *fmt, ...)
+recipebook_cat(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
-rb_cat(struct buf *b, const char *fmt, ...)
+recipebook_cat(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -179,7 +179,7 @@ rb_cat(struct buf *b, const char *fmt, ...)
 
 /* ---- Loading and validation ------------------------------------------ */
 
-struct rb_ctx {
+struct recipebook_ctx {
 	size_t		 idx;
 	const char	*id;
 	char		*err;
@@ -187,11 +187,11 @@ struct rb_ctx {
 };
 
 static int
-rb_fail(struct rb_ctx *c, const char *fmt, ...)
+recipebook_fail(struct recipebook_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static int
-rb_fail(struct rb_ctx *c, const char *fmt, ...)
+recipebook_fail(struct recipebook_ctx *c, const char *fmt, ...)
 {
 	char why[200];
 	va_list ap;
@@ -208,45 +208,49 @@ rb_fail(struct rb_ctx *c, const char *fmt, ...)
 }
 
 static int
-rb_str_ok(struct rb_ctx *c, const char *s, const char *field, int one_line)
+recipebook_str_ok(struct recipebook_ctx *c, const char *s, const char *field,
+    int one_line)
 {
 	if (*s == '\0')
-		return rb_fail(c, "field \"%s\" is empty", field);
+		return recipebook_fail(c, "field \"%s\" is empty", field);
 	if (strlen(s) > RECIPEBOOK_MAX_STRING)
-		return rb_fail(c, "field \"%s\" is too long", field);
+		return recipebook_fail(c, "field \"%s\" is too long", field);
 	if (one_line && strpbrk(s, "\r\n") != NULL)
-		return rb_fail(c, "field \"%s\" must be one line", field);
+		return recipebook_fail(c, "field \"%s\" must be one line",
+		    field);
 	return 0;
 }
 
 static int
-rb_get_str(struct rb_ctx *c, json_object *o, const char *key,
+recipebook_get_str(struct recipebook_ctx *c, json_object *o, const char *key,
     const char **out)
 {
 	json_object *v;
 
 	if (!json_object_object_get_ex(o, key, &v))
-		return rb_fail(c, "missing field \"%s\"", key);
+		return recipebook_fail(c, "missing field \"%s\"", key);
 	if (!json_object_is_type(v, json_type_string))
-		return rb_fail(c, "field \"%s\" must be a string", key);
+		return recipebook_fail(c, "field \"%s\" must be a string", key);
 	*out = json_object_get_string(v);
-	return rb_str_ok(c, *out, key, 1);
+	return recipebook_str_ok(c, *out, key, 1);
 }
 
 static int
-rb_get_int(struct rb_ctx *c, json_object *o, const char *key, int max,
+recipebook_get_int(struct recipebook_ctx *c, json_object *o, const char *key,
+    int max,
     int *out)
 {
 	json_object *v;
 	int64_t n;
 
 	if (!json_object_object_get_ex(o, key, &v))
-		return rb_fail(c, "missing field \"%s\"", key);
+		return recipebook_fail(c, "missing field \"%s\"", key);
 	if (!json_object_is_type(v, json_type_int))
-		return rb_fail(c, "field \"%s\" must be a whole number", key);
+		return recipebook_fail(c, "field \"%s\" must be a whole number",
+		    key);
 	n = json_object_get_int64(v);
 	if (n < 1 || n > max)
-		return rb_fail(c, "field \"%s\" is out of range", key);
+		return recipebook_fail(c, "field \"%s\" is out of range", key);
 	*out = (int)n;
 	return 0;
 }
@@ -254,7 +258,7 @@ rb_get_int(struct rb_ctx *c, json_object *o, const char *key, int max,
 /* An array of strings (non-empty unless key is "tags"); *out is
  * allocated, and the caller frees it even on error. */
 static int
-rb_get_strs(struct rb_ctx *c, json_object *o, const char *key,
+recipebook_get_strs(struct recipebook_ctx *c, json_object *o, const char *key,
     const char ***out, size_t *n)
 {
 	size_t min = strcmp(key, "tags") == 0 ? 0 : 1;
@@ -262,39 +266,43 @@ rb_get_strs(struct rb_ctx *c, json_object *o, const char *key,
 	size_t len;
 
 	if (!json_object_object_get_ex(o, key, &v))
-		return rb_fail(c, "missing field \"%s\"", key);
+		return recipebook_fail(c, "missing field \"%s\"", key);
 	if (!json_object_is_type(v, json_type_array))
-		return rb_fail(c, "field \"%s\" must be an array", key);
+		return recipebook_fail(c, "field \"%s\" must be an array", key);
 	len = json_object_array_length(v);
 	if (len < min || len > RECIPEBOOK_MAX_ITEMS)
-		return rb_fail(c, "field \"%s\" must have %zu to %d items", key,
+		return recipebook_fail(c,
+		    "field \"%s\" must have %zu to %d items", key,
 		    min, RECIPEBOOK_MAX_ITEMS);
 	*out = xcalloc(len + 1, sizeof(**out));
 	*n = len;
 	for (size_t i = 0; i < len; i++) {
 		e = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(e, json_type_string))
-			return rb_fail(c, "field \"%s\" must hold only strings",
+			return recipebook_fail(c,
+			    "field \"%s\" must hold only strings",
 			    key);
 		(*out)[i] = json_object_get_string(e);
-		if (rb_str_ok(c, (*out)[i], key, 1) == -1)
+		if (recipebook_str_ok(c, (*out)[i], key, 1) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 static int
-rb_check_id(struct rb_ctx *c, const char *id)
+recipebook_check_id(struct recipebook_ctx *c, const char *id)
 {
 	for (const char *p = id; *p != '\0'; p++)
-		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) ||
+		if (!(islower((unsigned char)*p) ||
+		    isdigit((unsigned char)*p) ||
 		    *p == '-'))
-			return rb_fail(c, "id must be a slug of [a-z0-9-]");
+			return recipebook_fail(c,
+			    "id must be a slug of [a-z0-9-]");
 	return 0;
 }
 
 static int
-rb_get_tags(struct rb_ctx *c, json_object *o, unsigned *tags)
+recipebook_get_tags(struct recipebook_ctx *c, json_object *o, unsigned *tags)
 {
 	const char **v = NULL;
 	size_t n = 0;
@@ -302,11 +310,11 @@ rb_get_tags(struct rb_ctx *c, json_object *o, unsigned *tags)
 	int rc = -1;
 
 	*tags = 0;
-	if (rb_get_strs(c, o, "tags", &v, &n) == -1)
+	if (recipebook_get_strs(c, o, "tags", &v, &n) == -1)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if ((bit = recipebook_tag_bit(v[i])) == 0) {
-			rb_fail(c, "unknown tag \"%s\"", v[i]);
+			recipebook_fail(c, "unknown tag \"%s\"", v[i]);
 			goto out;
 		}
 		*tags |= bit;
@@ -319,44 +327,47 @@ out:
 
 /* Rules between fields that the collection relies on. */
 static int
-rb_check_consistency(struct rb_ctx *c, const struct recipebook_recipe *r)
+recipebook_check_consistency(struct recipebook_ctx *c,
+    const struct recipebook_recipe *r)
 {
 	if ((r->tags & RECIPEBOOK_TAG_VEGAN) &&
 	    !(r->tags & RECIPEBOOK_TAG_VEGETARIAN))
-		return rb_fail(c, "a vegan recipe must also be tagged "
+		return recipebook_fail(c, "a vegan recipe must also be tagged "
 		    "vegetarian");
 	if ((r->tags & RECIPEBOOK_TAG_QUICK) &&
 	    r->time_minutes > RECIPEBOOK_QUICK_MINUTES)
-		return rb_fail(c, "tagged quick but takes more than %d "
+		return recipebook_fail(c, "tagged quick but takes more than %d "
 		    "minutes", RECIPEBOOK_QUICK_MINUTES);
 	return 0;
 }
 
 static int
-rb_check_recipe(struct rb_ctx *c, json_object *o, struct recipebook_recipe *r)
+recipebook_check_recipe(struct recipebook_ctx *c, json_object *o,
+    struct recipebook_recipe *r)
 {
 	if (!json_object_is_type(o, json_type_object))
-		return rb_fail(c, "must be an object");
-	if (rb_get_str(c, o, "id", &r->id) == -1)
+		return recipebook_fail(c, "must be an object");
+	if (recipebook_get_str(c, o, "id", &r->id) == -1)
 		return -1;
 	c->id = r->id;
-	if (rb_check_id(c, r->id) == -1 ||
-	    rb_get_str(c, o, "name", &r->name) == -1 ||
-	    rb_get_str(c, o, "description", &r->description) == -1 ||
-	    rb_get_tags(c, o, &r->tags) == -1 ||
-	    rb_get_strs(c, o, "keywords", &r->keywords, &r->n_keywords) == -1 ||
-	    rb_get_int(c, o, "servings", 100, &r->servings) == -1 ||
-	    rb_get_int(c, o, "time_minutes", 7 * 24 * 60,
+	if (recipebook_check_id(c, r->id) == -1 ||
+	    recipebook_get_str(c, o, "name", &r->name) == -1 ||
+	    recipebook_get_str(c, o, "description", &r->description) == -1 ||
+	    recipebook_get_tags(c, o, &r->tags) == -1 ||
+	    recipebook_get_strs(c, o, "keywords", &r->keywords,
+	    &r->n_keywords) == -1 ||
+	    recipebook_get_int(c, o, "servings", 100, &r->servings) == -1 ||
+	    recipebook_get_int(c, o, "time_minutes", 7 * 24 * 60,
 	    &r->time_minutes) == -1 ||
-	    rb_get_strs(c, o, "ingredients", &r->ingredients,
+	    recipebook_get_strs(c, o, "ingredients", &r->ingredients,
 	    &r->n_ingredients) == -1 ||
-	    rb_get_strs(c, o, "steps", &r->steps, &r->n_steps) == -1)
+	    recipebook_get_strs(c, o, "steps", &r->steps, &r->n_steps) == -1)
 		return -1;
-	return rb_check_consistency(c, r);
+	return recipebook_check_consistency(c, r);
 }
 
 static int
-rb_is_stopword(const char *w)
+recipebook_is_stopword(const char *w)
 {
 	static const char *const stop[] = { "and", "with", "the", "for",
 	    "style", "classic", "homemade", "easy" };
@@ -368,23 +379,23 @@ rb_is_stopword(const char *w)
 }
 
 static void
-rb_index_name(struct rb_entry *e)
+recipebook_index_name(struct recipebook_entry *e)
 {
-	char *norm = rb_norm(e->pub.name, RECIPEBOOK_MAX_STRING, 1);
+	char *norm = recipebook_norm(e->pub.name, RECIPEBOOK_MAX_STRING, 1);
 	char *save = NULL, *w;
-	size_t cap = rb_nwords(norm);
+	size_t cap = recipebook_nwords(norm);
 
 	e->name_norm = xcalloc(cap + 1, sizeof(char *));
 	for (w = strtok_r(norm, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save))
-		if (!rb_is_stopword(w))
+		if (!recipebook_is_stopword(w))
 			e->name_norm[e->n_name++] = xstrdup(w);
 	free(norm);
 }
 
 /* Normalised search forms, built once so that replies only compare. */
 static void
-rb_index(struct rb_entry *e)
+recipebook_index(struct recipebook_entry *e)
 {
 	const struct recipebook_recipe *r = &e->pub;
 	struct buf b;
@@ -392,20 +403,21 @@ rb_index(struct rb_entry *e)
 
 	e->kw_norm = xcalloc(r->n_keywords, sizeof(char *));
 	for (size_t i = 0; i < r->n_keywords; i++)
-		e->kw_norm[i] = rb_norm(r->keywords[i], RECIPEBOOK_MAX_STRING, 1);
-	rb_index_name(e);
+		e->kw_norm[i] = recipebook_norm(r->keywords[i],
+		    RECIPEBOOK_MAX_STRING, 1);
+	recipebook_index_name(e);
 	buf_init(&b, SIZE_MAX);
 	for (size_t i = 0; i < r->n_ingredients + r->n_steps; i++) {
-		n = rb_norm(i < r->n_ingredients ? r->ingredients[i] :
+		n = recipebook_norm(i < r->n_ingredients ? r->ingredients[i] :
 		    r->steps[i - r->n_ingredients], RECIPEBOOK_MAX_STRING, 1);
-		rb_cat(&b, "%s", n);
+		recipebook_cat(&b, "%s", n);
 		free(n);
 	}
 	e->text_norm = buf_take(&b);
 }
 
 static void
-rb_entry_cleanup(struct rb_entry *e)
+recipebook_entry_cleanup(struct recipebook_entry *e)
 {
 	for (size_t i = 0; e->kw_norm != NULL && i < e->pub.n_keywords; i++)
 		free(e->kw_norm[i]);
@@ -425,18 +437,18 @@ recipebook_free(struct recipebook *rb)
 	if (rb == NULL)
 		return;
 	for (size_t i = 0; i < rb->n; i++)
-		rb_entry_cleanup(&rb->v[i]);
+		recipebook_entry_cleanup(&rb->v[i]);
 	free(rb->v);
 	json_object_put(rb->root);
 	free(rb);
 }
 
 static int
-rb_check_all(struct recipebook *rb, char *err, size_t errlen)
+recipebook_check_all(struct recipebook *rb, char *err, size_t errlen)
 {
 	size_t len = json_object_array_length(rb->root);
-	struct rb_ctx c = { 0, NULL, err, errlen };
-	struct rb_entry *e;
+	struct recipebook_ctx c = { 0, NULL, err, errlen };
+	struct recipebook_entry *e;
 
 	if (len == 0 || len > RECIPEBOOK_MAX_RECIPES) {
 		snprintf(err, errlen, "expected 1 to %d recipes, found %zu",
@@ -450,14 +462,16 @@ rb_check_all(struct recipebook *rb, char *err, size_t errlen)
 		e = &rb->v[rb->n++];
 		c.idx = rb->n - 1;
 		c.id = NULL;
-		if (rb_check_recipe(&c, json_object_array_get_idx(rb->root,
+		if (recipebook_check_recipe(&c,
+		    json_object_array_get_idx(rb->root,
 		    c.idx), &e->pub) == -1)
 			return -1;
 		for (size_t j = 0; j < c.idx; j++)
 			if (strcmp(rb->v[j].pub.id, e->pub.id) == 0)
-				return rb_fail(&c, "duplicate id (also recipe "
+				return recipebook_fail(&c,
+				    "duplicate id (also recipe "
 				    "%zu)", j);
-		rb_index(e);
+		recipebook_index(e);
 	}
 	return 0;
 }
@@ -487,7 +501,7 @@ recipebook_parse(const char *text, size_t len, struct recipebook **out,
 		    "recipes");
 		goto out;
 	}
-	if (rb_check_all(rb, err, errlen) == -1)
+	if (recipebook_check_all(rb, err, errlen) == -1)
 		goto out;
 	*out = rb;
 	rb = NULL;
@@ -499,7 +513,7 @@ out:
 }
 
 static int
-rb_read_file(const char *path, struct buf *b, char *err, size_t errlen)
+recipebook_read_file(const char *path, struct buf *b, char *err, size_t errlen)
 {
 	char chunk[8192];
 	FILE *fp;
@@ -536,7 +550,7 @@ recipebook_load(const char *path, struct recipebook **out, char *err,
 
 	*out = NULL;
 	buf_init(&b, RECIPEBOOK_MAX_FILE);
-	if (rb_read_file(path, &b, why, sizeof(why)) == -1 ||
+	if (recipebook_read_file(path, &b, why, sizeof(why)) == -1 ||
 	    recipebook_parse(b.data ? b.data : "", b.len, out, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -571,13 +585,13 @@ recipebook_find(const struct recipebook *rb, const char *id)
 
 /* ---- Reading the conversation ---------------------------------------- */
 
-struct rb_phrase {
+struct recipebook_phrase {
 	const char	*phrase;	/* normalised, unstemmed */
 	unsigned	 tag;
 };
 
 /* Dietary words: hard filters. */
-static const struct rb_phrase diet_phrases[] = {
+static const struct recipebook_phrase diet_phrases[] = {
 	{ "vegan", RECIPEBOOK_TAG_VEGAN },
 	{ "plant based", RECIPEBOOK_TAG_VEGAN },
 	{ "vegetarian", RECIPEBOOK_TAG_VEGETARIAN },
@@ -605,7 +619,7 @@ static const struct rb_phrase diet_phrases[] = {
 };
 
 /* Words that favour a kind of dish: they score, they do not filter. */
-static const struct rb_phrase kind_phrases[] = {
+static const struct recipebook_phrase kind_phrases[] = {
 	{ "soup", RECIPEBOOK_TAG_SOUP },
 	{ "salad", RECIPEBOOK_TAG_SALAD },
 	{ "dessert", RECIPEBOOK_TAG_DESSERT },
@@ -633,7 +647,7 @@ static const struct rb_phrase kind_phrases[] = {
 static const char *const meal_phrases[] = {
 	"dinner", "lunch", "supper", "main", "weeknight", "entree",
 };
-#define RB_MEAL_TAGS (RECIPEBOOK_TAG_BREAKFAST | RECIPEBOOK_TAG_DESSERT)
+#define RECIPEBOOK_MEAL_TAGS (RECIPEBOOK_TAG_BREAKFAST | RECIPEBOOK_TAG_DESSERT)
 
 static const char *const mild_phrases[] = {
 	"not spicy", "mild", "no spice", "not too spicy", "nothing spicy",
@@ -668,101 +682,119 @@ static const struct {
 	    "mascarpone ricotta halloumi paneer" },
 };
 
-enum rb_unsafe { RB_SAFE, RB_RAW_MEAT, RB_RAW_FLOUR, RB_NONFOOD, RB_FUGU };
+enum recipebook_unsafe { RECIPEBOOK_SAFE, RECIPEBOOK_RAW_MEAT,
+    RECIPEBOOK_RAW_FLOUR, RECIPEBOOK_NONFOOD, RECIPEBOOK_FUGU };
 
 static const struct {
 	const char	*phrase;
-	enum rb_unsafe	 why;
+	enum recipebook_unsafe	 why;
 } unsafe_phrases[] = {
-	{ "raw chicken", RB_RAW_MEAT }, { "undercooked chicken", RB_RAW_MEAT },
-	{ "chicken tartare", RB_RAW_MEAT }, { "chicken sashimi", RB_RAW_MEAT },
-	{ "pink chicken", RB_RAW_MEAT }, { "rare chicken", RB_RAW_MEAT },
-	{ "raw pork", RB_RAW_MEAT }, { "undercooked pork", RB_RAW_MEAT },
-	{ "raw turkey", RB_RAW_MEAT },
-	{ "raw flour", RB_RAW_FLOUR }, { "uncooked flour", RB_RAW_FLOUR },
-	{ "raw dough", RB_RAW_FLOUR }, { "raw cookie dough", RB_RAW_FLOUR },
-	{ "uncooked dough", RB_RAW_FLOUR }, { "raw batter", RB_RAW_FLOUR },
-	{ "raw cake batter", RB_RAW_FLOUR }, { "eat cookie dough", RB_RAW_FLOUR },
-	{ "eating cookie dough", RB_RAW_FLOUR },
-	{ "poison", RB_NONFOOD }, { "poisons", RB_NONFOOD },
-	{ "poisonous", RB_NONFOOD }, { "bleach", RB_NONFOOD },
-	{ "drain cleaner", RB_NONFOOD }, { "detergent", RB_NONFOOD },
-	{ "tide pod", RB_NONFOOD }, { "tide pods", RB_NONFOOD },
-	{ "laundry pod", RB_NONFOOD }, { "dish soap", RB_NONFOOD },
-	{ "antifreeze", RB_NONFOOD }, { "cyanide", RB_NONFOOD },
-	{ "arsenic", RB_NONFOOD }, { "gasoline", RB_NONFOOD },
-	{ "petrol", RB_NONFOOD }, { "kerosene", RB_NONFOOD },
-	{ "lighter fluid", RB_NONFOOD }, { "ammonia", RB_NONFOOD },
-	{ "hand sanitizer", RB_NONFOOD }, { "mothballs", RB_NONFOOD },
-	{ "non food", RB_NONFOOD }, { "nonfood", RB_NONFOOD },
-	{ "inedible", RB_NONFOOD }, { "death cap", RB_NONFOOD },
-	{ "fugu", RB_FUGU }, { "pufferfish", RB_FUGU },
-	{ "puffer fish", RB_FUGU }, { "blowfish", RB_FUGU },
+	{ "raw chicken", RECIPEBOOK_RAW_MEAT }, { "undercooked chicken",
+	    RECIPEBOOK_RAW_MEAT },
+	{ "chicken tartare", RECIPEBOOK_RAW_MEAT }, { "chicken sashimi",
+	    RECIPEBOOK_RAW_MEAT },
+	{ "pink chicken", RECIPEBOOK_RAW_MEAT }, { "rare chicken",
+	    RECIPEBOOK_RAW_MEAT },
+	{ "raw pork", RECIPEBOOK_RAW_MEAT }, { "undercooked pork",
+	    RECIPEBOOK_RAW_MEAT },
+	{ "raw turkey", RECIPEBOOK_RAW_MEAT },
+	{ "raw flour", RECIPEBOOK_RAW_FLOUR }, { "uncooked flour",
+	    RECIPEBOOK_RAW_FLOUR },
+	{ "raw dough", RECIPEBOOK_RAW_FLOUR }, { "raw cookie dough",
+	    RECIPEBOOK_RAW_FLOUR },
+	{ "uncooked dough", RECIPEBOOK_RAW_FLOUR }, { "raw batter",
+	    RECIPEBOOK_RAW_FLOUR },
+	{ "raw cake batter", RECIPEBOOK_RAW_FLOUR }, { "eat cookie dough",
+	    RECIPEBOOK_RAW_FLOUR },
+	{ "eating cookie dough", RECIPEBOOK_RAW_FLOUR },
+	{ "poison", RECIPEBOOK_NONFOOD }, { "poisons", RECIPEBOOK_NONFOOD },
+	{ "poisonous", RECIPEBOOK_NONFOOD }, { "bleach", RECIPEBOOK_NONFOOD },
+	{ "drain cleaner", RECIPEBOOK_NONFOOD }, { "detergent",
+	    RECIPEBOOK_NONFOOD },
+	{ "tide pod", RECIPEBOOK_NONFOOD }, { "tide pods", RECIPEBOOK_NONFOOD },
+	{ "laundry pod", RECIPEBOOK_NONFOOD }, { "dish soap",
+	    RECIPEBOOK_NONFOOD },
+	{ "antifreeze", RECIPEBOOK_NONFOOD }, { "cyanide", RECIPEBOOK_NONFOOD },
+	{ "arsenic", RECIPEBOOK_NONFOOD }, { "gasoline", RECIPEBOOK_NONFOOD },
+	{ "petrol", RECIPEBOOK_NONFOOD }, { "kerosene", RECIPEBOOK_NONFOOD },
+	{ "lighter fluid", RECIPEBOOK_NONFOOD }, { "ammonia",
+	    RECIPEBOOK_NONFOOD },
+	{ "hand sanitizer", RECIPEBOOK_NONFOOD }, { "mothballs",
+	    RECIPEBOOK_NONFOOD },
+	{ "non food", RECIPEBOOK_NONFOOD }, { "nonfood", RECIPEBOOK_NONFOOD },
+	{ "inedible", RECIPEBOOK_NONFOOD }, { "death cap", RECIPEBOOK_NONFOOD },
+	{ "fugu", RECIPEBOOK_FUGU }, { "pufferfish", RECIPEBOOK_FUGU },
+	{ "puffer fish", RECIPEBOOK_FUGU }, { "blowfish", RECIPEBOOK_FUGU },
 };
 
 static const char *const refusal_text[] = {
-	[RB_RAW_MEAT] = "I can't help with that. Raw or undercooked chicken "
+	[RECIPEBOOK_RAW_MEAT] =
+	    "I can't help with that. Raw or undercooked chicken "
 	    "and pork can carry Salmonella and Campylobacter; poultry must "
 	    "reach 74 °C (165 °F) and pork 63 °C (145 °F) inside. "
 	    "I'm happy to suggest a fully cooked recipe instead.\n",
-	[RB_RAW_FLOUR] = "I can't help with that. Raw flour and raw dough or "
+	[RECIPEBOOK_RAW_FLOUR] =
+	    "I can't help with that. Raw flour and raw dough or "
 	    "batter can carry E. coli and should not be eaten until baked or "
 	    "heat-treated to 74 °C (165 °F). I'm happy to suggest a baked "
 	    "dessert instead.\n",
-	[RB_NONFOOD] = "I can't help with that. That is not food and can "
+	[RECIPEBOOK_NONFOOD] =
+	    "I can't help with that. That is not food and can "
 	    "cause serious harm if eaten. If someone has swallowed something "
 	    "harmful, contact your local poison control center or emergency "
 	    "services now.\n",
-	[RB_FUGU] = "I can't help with that. Pufferfish (fugu) contains "
+	[RECIPEBOOK_FUGU] =
+	    "I can't help with that. Pufferfish (fugu) contains "
 	    "tetrodotoxin, a lethal poison, and may only be prepared by "
 	    "specially licensed chefs. I'm happy to suggest another seafood "
 	    "recipe instead.\n",
 };
 
-struct rb_query {
+struct recipebook_query {
 	unsigned	 need;		/* tags every recipe must have */
 	unsigned	 avoid;		/* tags no recipe may have */
 	int		 max_minutes;	/* 0: no limit */
-	char		*exclude[RB_MAX_EXCLUDE];	/* stemmed words */
+	char		*exclude[RECIPEBOOK_MAX_EXCLUDE];	/* stemmed words */
 	size_t		 n_exclude;
 	int		 servings;	/* 0: the recipe's own */
 	int		 followup;
 };
 
-static enum rb_unsafe
-rb_unsafe(const char *plain)
+static enum recipebook_unsafe
+recipebook_unsafe(const char *plain)
 {
 	for (size_t i = 0; i < sizeof(unsafe_phrases) /
 	    sizeof(unsafe_phrases[0]); i++)
-		if (rb_has(plain, unsafe_phrases[i].phrase))
+		if (recipebook_has(plain, unsafe_phrases[i].phrase))
 			return unsafe_phrases[i].why;
-	return RB_SAFE;
+	return RECIPEBOOK_SAFE;
 }
 
 static int
-rb_has_any(const char *plain, const char *const *v, size_t n)
+recipebook_has_any(const char *plain, const char *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (rb_has(plain, v[i]))
+		if (recipebook_has(plain, v[i]))
 			return 1;
 	return 0;
 }
-#define RB_HAS_ANY(plain, v) rb_has_any(plain, v, sizeof(v) / sizeof(v[0]))
+#define RECIPEBOOK_HAS_ANY(plain, v) \
+	recipebook_has_any(plain, v, sizeof(v) / sizeof(v[0]))
 
 /* The whole words of a normalised string; v[] points into the copy. */
-struct rb_words {
+struct recipebook_words {
 	char	 *copy;
 	char	**v;
 	size_t	  n;
 };
 
 static void
-rb_words_init(struct rb_words *w, const char *norm)
+recipebook_words_init(struct recipebook_words *w, const char *norm)
 {
 	char *save = NULL, *t;
 
 	w->copy = xstrdup(norm);
-	w->v = xcalloc(rb_nwords(norm) + 1, sizeof(char *));
+	w->v = xcalloc(recipebook_nwords(norm) + 1, sizeof(char *));
 	w->n = 0;
 	for (t = strtok_r(w->copy, " ", &save); t != NULL;
 	    t = strtok_r(NULL, " ", &save))
@@ -770,31 +802,32 @@ rb_words_init(struct rb_words *w, const char *norm)
 }
 
 static void
-rb_words_cleanup(struct rb_words *w)
+recipebook_words_cleanup(struct recipebook_words *w)
 {
 	free(w->copy);
 	free(w->v);
 }
 
 static const char *
-rb_word(const struct rb_words *w, size_t i)
+recipebook_word(const struct recipebook_words *w, size_t i)
 {
 	return i < w->n ? w->v[i] : "";
 }
 
 static int
-rb_word_in(const char *word, const char *const *set, size_t n)
+recipebook_word_in(const char *word, const char *const *set, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(word, set[i]) == 0)
 			return 1;
 	return 0;
 }
-#define RB_WORD_IN(w, set) rb_word_in(w, set, sizeof(set) / sizeof(set[0]))
+#define RECIPEBOOK_WORD_IN(w, set) \
+	recipebook_word_in(w, set, sizeof(set) / sizeof(set[0]))
 
 /* 1..999 from digits or a number word, else 0. */
 static int
-rb_number(const char *w)
+recipebook_number(const char *w)
 {
 	static const char *const words[] = { "one", "two", "three", "four",
 	    "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -817,7 +850,7 @@ static const char *const time_units[] = { "minute", "minutes", "min",
 
 /* "for 4", "serves six", "4 people", "family of 5": servings or 0. */
 static int
-rb_parse_servings(const struct rb_words *w)
+recipebook_parse_servings(const struct recipebook_words *w)
 {
 	static const char *const before[] = { "for", "serve", "serves",
 	    "serving", "feed", "feeds", "feeding", "of" };
@@ -827,13 +860,14 @@ rb_parse_servings(const struct rb_words *w)
 	int n;
 
 	for (size_t i = 0; i < w->n; i++) {
-		if ((n = rb_number(w->v[i])) < 1 || n > RB_MAX_SERVINGS)
+		if ((n = recipebook_number(w->v[i])) < 1 ||
+		    n > RECIPEBOOK_MAX_SERVINGS)
 			continue;
-		if (RB_WORD_IN(rb_word(w, i + 1), time_units))
+		if (RECIPEBOOK_WORD_IN(recipebook_word(w, i + 1), time_units))
 			continue;
-		if (RB_WORD_IN(rb_word(w, i + 1), after))
+		if (RECIPEBOOK_WORD_IN(recipebook_word(w, i + 1), after))
 			return n;
-		if (i > 0 && RB_WORD_IN(w->v[i - 1], before) &&
+		if (i > 0 && RECIPEBOOK_WORD_IN(w->v[i - 1], before) &&
 		    (strcmp(w->v[i - 1], "of") != 0 ||
 		    (i > 1 && strcmp(w->v[i - 2], "family") == 0)))
 			return n;
@@ -843,7 +877,7 @@ rb_parse_servings(const struct rb_words *w)
 
 /* "under 20 minutes", "in an hour", "half an hour or less": minutes or 0. */
 static int
-rb_parse_minutes(const struct rb_words *w)
+recipebook_parse_minutes(const struct recipebook_words *w)
 {
 	static const char *const limit[] = { "under", "within", "in", "than",
 	    "most", "max", "maximum", "below", "have", "got", "only" };
@@ -856,7 +890,7 @@ rb_parse_minutes(const struct rb_words *w)
 		    strncmp(w->v[i], "hour", 4) != 0 && strcmp(w->v[i], "hr"))
 			continue;
 		n = strcmp(w->v[k], "an") == 0 || strcmp(w->v[k], "a") == 0 ?
-		    1 : rb_number(w->v[k]);
+		    1 : recipebook_number(w->v[k]);
 		if (n == 0)
 			continue;
 		if (w->v[i][0] == 'h')
@@ -865,16 +899,16 @@ rb_parse_minutes(const struct rb_words *w)
 			n /= 2;
 			k--;
 		}
-		if ((k > 0 && RB_WORD_IN(w->v[k - 1], limit)) ||
-		    (strcmp(rb_word(w, i + 1), "or") == 0 &&
-		    strcmp(rb_word(w, i + 2), "less") == 0))
+		if ((k > 0 && RECIPEBOOK_WORD_IN(w->v[k - 1], limit)) ||
+		    (strcmp(recipebook_word(w, i + 1), "or") == 0 &&
+		    strcmp(recipebook_word(w, i + 2), "less") == 0))
 			return n;
 	}
 	return 0;
 }
 
 static void
-rb_exclude_word(struct rb_query *q, const char *word)
+recipebook_exclude_word(struct recipebook_query *q, const char *word)
 {
 	static const char *const ignore[] = { "time", "idea", "problem",
 	    "way", "one", "thank", "thanks", "need", "worry", "matter", "rush",
@@ -883,7 +917,7 @@ rb_exclude_word(struct rb_query *q, const char *word)
 	    "heat", "hurry", "clue", "fan", "big" };
 	char w[48];
 
-	if (strlen(word) >= sizeof(w) || RB_WORD_IN(word, ignore))
+	if (strlen(word) >= sizeof(w) || RECIPEBOOK_WORD_IN(word, ignore))
 		return;
 	for (size_t i = 0; i < sizeof(kind_phrases) /
 	    sizeof(kind_phrases[0]); i++)
@@ -892,38 +926,39 @@ rb_exclude_word(struct rb_query *q, const char *word)
 			return;
 		}
 	strcpy(w, word);
-	rb_stem(w);
+	recipebook_stem(w);
 	for (size_t i = 0; i < q->n_exclude; i++)
 		if (strcmp(q->exclude[i], w) == 0)
 			return;
-	if (q->n_exclude < RB_MAX_EXCLUDE)
+	if (q->n_exclude < RECIPEBOOK_MAX_EXCLUDE)
 		q->exclude[q->n_exclude++] = xstrdup(w);
 }
 
 static void
-rb_exclude(struct rb_query *q, const char *word)
+recipebook_exclude(struct recipebook_query *q, const char *word)
 {
-	struct rb_words g;
+	struct recipebook_words g;
 	char w[48];
 
 	snprintf(w, sizeof(w), "%s", word);
-	rb_stem(w);
+	recipebook_stem(w);
 	for (size_t i = 0; i < sizeof(exclude_groups) /
 	    sizeof(exclude_groups[0]); i++) {
 		if (strcmp(w, exclude_groups[i].word) != 0)
 			continue;
-		rb_words_init(&g, exclude_groups[i].members);
+		recipebook_words_init(&g, exclude_groups[i].members);
 		for (size_t j = 0; j < g.n; j++)
-			rb_exclude_word(q, g.v[j]);
-		rb_words_cleanup(&g);
+			recipebook_exclude_word(q, g.v[j]);
+		recipebook_words_cleanup(&g);
 		return;
 	}
-	rb_exclude_word(q, word);
+	recipebook_exclude_word(q, word);
 }
 
 /* "no X", "without X", "allergic to X", "X allergy", "X free", ... */
 static void
-rb_parse_exclusions(struct rb_query *q, const struct rb_words *w)
+recipebook_parse_exclusions(struct recipebook_query *q,
+    const struct recipebook_words *w)
 {
 	static const char *const neg[] = { "no", "without", "skip", "avoid",
 	    "exclude", "minus", "hate", "dislike" };
@@ -941,81 +976,89 @@ rb_parse_exclusions(struct rb_query *q, const struct rb_words *w)
 		/* "don't like X" excludes X, "don't know" does not. */
 		weak = strcmp(w->v[i], "dont") == 0 ||
 		    strcmp(w->v[i], "cant") == 0;
-		if (weak || RB_WORD_IN(w->v[i], neg) ||
+		if (weak || RECIPEBOOK_WORD_IN(w->v[i], neg) ||
 		    strcmp(w->v[i], "allergic") == 0) {
-			while (j < w->n && RB_WORD_IN(w->v[j], fill))
+			while (j < w->n && RECIPEBOOK_WORD_IN(w->v[j], fill))
 				j++;
 			if (j < w->n && (!weak || j > i + 1))
-				rb_exclude(q, w->v[j]);
+				recipebook_exclude(q, w->v[j]);
 		} else if (i > 0 && (strncmp(w->v[i], "allerg", 6) == 0 ||
 		    (strcmp(w->v[i], "free") == 0 &&
-		    RB_WORD_IN(w->v[i - 1], free_ok))))
-			rb_exclude(q, w->v[i - 1]);
+		    RECIPEBOOK_WORD_IN(w->v[i - 1], free_ok))))
+			recipebook_exclude(q, w->v[i - 1]);
 	}
 }
 
 static void
-rb_parse_diet(struct rb_query *q, const char *plain, const struct rb_words *w)
+recipebook_parse_diet(struct recipebook_query *q, const char *plain,
+    const struct recipebook_words *w)
 {
 	int m;
 
 	for (size_t i = 0; i < sizeof(diet_phrases) /
 	    sizeof(diet_phrases[0]); i++)
-		if (rb_has(plain, diet_phrases[i].phrase))
+		if (recipebook_has(plain, diet_phrases[i].phrase))
 			q->need |= diet_phrases[i].tag;
-	if (RB_HAS_ANY(plain, mild_phrases))
+	if (RECIPEBOOK_HAS_ANY(plain, mild_phrases))
 		q->avoid |= RECIPEBOOK_TAG_SPICY;
-	m = RB_HAS_ANY(plain, quick_phrases) ? RECIPEBOOK_QUICK_MINUTES : 0;
-	if (m == 0 || (rb_parse_minutes(w) > 0 && rb_parse_minutes(w) < m))
-		m = rb_parse_minutes(w);
+	m = RECIPEBOOK_HAS_ANY(plain, quick_phrases) ?
+	    RECIPEBOOK_QUICK_MINUTES : 0;
+	if (m == 0 || (recipebook_parse_minutes(w) > 0 &&
+	    recipebook_parse_minutes(w) < m))
+		m = recipebook_parse_minutes(w);
 	if (m > 0 && (q->max_minutes == 0 || m < q->max_minutes))
 		q->max_minutes = m;
 }
 
 /* One user message: the plain and stemmed forms and its weight. */
-struct rb_msg {
+struct recipebook_msg {
 	char	*plain;
 	char	*stem;
 	int	 weight;
 };
 
-/* Up to RB_MAX_USER_MSGS user messages, latest first. */
+/* Up to RECIPEBOOK_MAX_USER_MSGS user messages, latest first. */
 static size_t
-rb_user_msgs(const struct llm_message *msgs, size_t n, struct rb_msg *out)
+recipebook_user_msgs(const struct llm_message *msgs, size_t n,
+    struct recipebook_msg *out)
 {
 	size_t k = 0;
 
-	for (size_t i = n; i > 0 && k < RB_MAX_USER_MSGS; i--) {
+	for (size_t i = n; i > 0 && k < RECIPEBOOK_MAX_USER_MSGS; i--) {
 		if (msgs[i - 1].role == NULL || msgs[i - 1].content == NULL ||
 		    strcmp(msgs[i - 1].role, "user") != 0)
 			continue;
-		out[k].plain = rb_norm(msgs[i - 1].content, RB_MAX_ANALYZE, 0);
-		out[k].stem = rb_norm(msgs[i - 1].content, RB_MAX_ANALYZE, 1);
-		out[k].weight = k == 0 ? RB_WEIGHT_LATEST : RB_WEIGHT_EARLIER;
+		out[k].plain = recipebook_norm(msgs[i - 1].content,
+		    RECIPEBOOK_MAX_ANALYZE, 0);
+		out[k].stem = recipebook_norm(msgs[i - 1].content,
+		    RECIPEBOOK_MAX_ANALYZE, 1);
+		out[k].weight = k == 0 ? RECIPEBOOK_WEIGHT_LATEST :
+		    RECIPEBOOK_WEIGHT_EARLIER;
 		k++;
 	}
 	return k;
 }
 
 static void
-rb_build_query(struct rb_query *q, const struct rb_msg *m, size_t n)
+recipebook_build_query(struct recipebook_query *q,
+    const struct recipebook_msg *m, size_t n)
 {
-	struct rb_words w;
+	struct recipebook_words w;
 
 	memset(q, 0, sizeof(*q));
 	for (size_t i = 0; i < n; i++) {
-		rb_words_init(&w, m[i].plain);
-		rb_parse_diet(q, m[i].plain, &w);
-		rb_parse_exclusions(q, &w);
+		recipebook_words_init(&w, m[i].plain);
+		recipebook_parse_diet(q, m[i].plain, &w);
+		recipebook_parse_exclusions(q, &w);
 		if (q->servings == 0)
-			q->servings = rb_parse_servings(&w);
-		rb_words_cleanup(&w);
+			q->servings = recipebook_parse_servings(&w);
+		recipebook_words_cleanup(&w);
 	}
-	q->followup = n > 0 && RB_HAS_ANY(m[0].plain, followup_phrases);
+	q->followup = n > 0 && RECIPEBOOK_HAS_ANY(m[0].plain, followup_phrases);
 }
 
 static void
-rb_query_cleanup(struct rb_query *q)
+recipebook_query_cleanup(struct recipebook_query *q)
 {
 	for (size_t i = 0; i < q->n_exclude; i++)
 		free(q->exclude[i]);
@@ -1024,10 +1067,10 @@ rb_query_cleanup(struct rb_query *q)
 /* ---- Choosing a recipe ------------------------------------------------- */
 
 static int
-rb_excluded(const struct rb_query *q, const char *norm)
+recipebook_excluded(const struct recipebook_query *q, const char *norm)
 {
 	for (size_t i = 0; i < q->n_exclude; i++)
-		if (rb_has(norm, q->exclude[i]))
+		if (recipebook_has(norm, q->exclude[i]))
 			return 1;
 	return 0;
 }
@@ -1035,33 +1078,37 @@ rb_excluded(const struct rb_query *q, const char *norm)
 /* What one message says for a recipe; words the user asked to leave out
  * ("no cheese") do not count for it. */
 static long
-rb_score_msg(const struct rb_entry *e, const struct rb_query *q,
+recipebook_score_msg(const struct recipebook_entry *e,
+    const struct recipebook_query *q,
     const char *stem)
 {
 	char w[64];
 	long s = 0;
 
 	for (size_t i = 0; i < e->pub.n_keywords; i++)
-		if (strlen(e->kw_norm[i]) > 2 && !rb_excluded(q, e->kw_norm[i]) &&
+		if (strlen(e->kw_norm[i]) > 2 && !recipebook_excluded(q,
+		    e->kw_norm[i]) &&
 		    strstr(stem, e->kw_norm[i]) != NULL)
-			s += 3 * (long)rb_nwords(e->kw_norm[i]);
+			s += 3 * (long)recipebook_nwords(e->kw_norm[i]);
 	for (size_t i = 0; i < e->n_name; i++) {
 		snprintf(w, sizeof(w), " %s ", e->name_norm[i]);
-		if (!rb_excluded(q, w) && rb_has(stem, e->name_norm[i]))
+		if (!recipebook_excluded(q, w) && recipebook_has(stem,
+		    e->name_norm[i]))
 			s += 2;
 	}
 	for (size_t i = 0; i < sizeof(kind_phrases) /
 	    sizeof(kind_phrases[0]); i++)
 		if ((e->pub.tags & kind_phrases[i].tag) &&
-		    rb_has(stem, kind_phrases[i].phrase))
+		    recipebook_has(stem, kind_phrases[i].phrase))
 			s += 4;
-	if ((e->pub.tags & RB_MEAL_TAGS) && RB_HAS_ANY(stem, meal_phrases))
+	if ((e->pub.tags & RECIPEBOOK_MEAL_TAGS) && RECIPEBOOK_HAS_ANY(stem,
+	    meal_phrases))
 		s -= 4;
 	return s;
 }
 
 static int
-rb_popcount(unsigned v)
+recipebook_popcount(unsigned v)
 {
 	int n = 0;
 
@@ -1074,22 +1121,24 @@ rb_popcount(unsigned v)
  * Diets and excluded ingredients weigh more than time or spiciness, so
  * the closest recipe to an impossible request stays safe to eat. */
 static int
-rb_failures(const struct rb_entry *e, const struct rb_query *q)
+recipebook_failures(const struct recipebook_entry *e,
+    const struct recipebook_query *q)
 {
-	int f = 2 * rb_popcount(q->need & ~e->pub.tags) +
-	    rb_popcount(q->avoid & e->pub.tags);
+	int f = 2 * recipebook_popcount(q->need & ~e->pub.tags) +
+	    recipebook_popcount(q->avoid & e->pub.tags);
 
 	if (q->max_minutes > 0 && e->pub.time_minutes > q->max_minutes)
 		f++;
 	for (size_t i = 0; i < q->n_exclude; i++)
-		if (rb_has(e->text_norm, q->exclude[i]))
+		if (recipebook_has(e->text_norm, q->exclude[i]))
 			f += 2;
 	return f;
 }
 
 /* Mark the recipes whose "## Name" heading an assistant already sent. */
 static void
-rb_mark_given(const struct recipebook *rb, const struct llm_message *msgs,
+recipebook_mark_given(const struct recipebook *rb,
+    const struct llm_message *msgs,
     size_t n, unsigned char *given)
 {
 	const char *p, *eol;
@@ -1105,7 +1154,8 @@ rb_mark_given(const struct recipebook *rb, const struct llm_message *msgs,
 			if (strncmp(p, "## ", 3) != 0)
 				continue;
 			len = (size_t)(eol - p - 3);
-			while (len > 0 && isspace((unsigned char)p[3 + len - 1]))
+			while (len > 0 &&
+			    isspace((unsigned char)p[3 + len - 1]))
 				len--;
 			for (size_t r = 0; r < rb->n; r++)
 				if (strlen(rb->v[r].pub.name) == len &&
@@ -1115,14 +1165,14 @@ rb_mark_given(const struct recipebook *rb, const struct llm_message *msgs,
 	}
 }
 
-struct rb_scored {
+struct recipebook_scored {
 	long		 *score;
 	int		 *fails;
 	unsigned char	 *given;
 };
 
 static int
-rb_eligible(const struct rb_scored *s, size_t i, int skip_given)
+recipebook_eligible(const struct recipebook_scored *s, size_t i, int skip_given)
 {
 	return s->fails[i] == 0 && !(skip_given && s->given[i]);
 }
@@ -1131,24 +1181,25 @@ rb_eligible(const struct rb_scored *s, size_t i, int skip_given)
  * scored, a hash of the latest message picks among the eligible recipes
  * that share the top score. */
 static long
-rb_pick(size_t n, const struct rb_scored *s, int skip_given, uint32_t h)
+recipebook_pick(size_t n, const struct recipebook_scored *s, int skip_given,
+    uint32_t h)
 {
 	long best = -1;
 	size_t count = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (rb_eligible(s, i, skip_given) &&
+		if (recipebook_eligible(s, i, skip_given) &&
 		    (best < 0 || s->score[i] > s->score[best]))
 			best = (long)i;
 	if (best < 0 || s->score[best] > 0)
 		return best;
 	for (size_t i = 0; i < n; i++)
-		if (rb_eligible(s, i, skip_given) &&
+		if (recipebook_eligible(s, i, skip_given) &&
 		    s->score[i] == s->score[best])
 			count++;
 	h %= (uint32_t)count;
 	for (size_t i = 0; i < n; i++)
-		if (rb_eligible(s, i, skip_given) &&
+		if (recipebook_eligible(s, i, skip_given) &&
 		    s->score[i] == s->score[best] && h-- == 0)
 			return (long)i;
 	return best;
@@ -1156,7 +1207,7 @@ rb_pick(size_t n, const struct rb_scored *s, int skip_given, uint32_t h)
 
 /* Least failure, then highest score, then file order. */
 static size_t
-rb_closest(size_t n, const struct rb_scored *s)
+recipebook_closest(size_t n, const struct recipebook_scored *s)
 {
 	size_t best = 0;
 
@@ -1170,30 +1221,30 @@ rb_closest(size_t n, const struct rb_scored *s)
 
 /* ---- Scaling ingredient quantities ------------------------------------ */
 
-enum rb_qkind { RB_Q_INT, RB_Q_FRAC, RB_Q_DEC };
+enum recipebook_qkind { RECIPEBOOK_Q_INT, RECIPEBOOK_Q_FRAC, RECIPEBOOK_Q_DEC };
 
 /* Quantities are never negative; these spare the library a libm link. */
 static double
-rb_round(double v)
+recipebook_round(double v)
 {
 	return (double)(long)(v + 0.5);
 }
 
 static double
-rb_abs(double v)
+recipebook_abs(double v)
 {
 	return v < 0 ? -v : v;
 }
 
 static double
-rb_max(double a, double b)
+recipebook_max(double a, double b)
 {
 	return a > b ? a : b;
 }
 
 /* A leading "2", "1/2", "1 1/2" or "0.5". Returns the end, or NULL. */
 static const char *
-rb_parse_qty(const char *s, double *v, enum rb_qkind *kind)
+recipebook_parse_qty(const char *s, double *v, enum recipebook_qkind *kind)
 {
 	char *end, *e2, *e3;
 	long a, b, c;
@@ -1202,22 +1253,22 @@ rb_parse_qty(const char *s, double *v, enum rb_qkind *kind)
 		return NULL;
 	a = strtol(s, &end, 10);
 	*v = (double)a;
-	*kind = RB_Q_INT;
+	*kind = RECIPEBOOK_Q_INT;
 	if (*end == '.' && isdigit((unsigned char)end[1])) {
 		*v = strtod(s, &end);
-		*kind = RB_Q_DEC;
+		*kind = RECIPEBOOK_Q_DEC;
 	} else if (*end == '/' && isdigit((unsigned char)end[1])) {
 		if ((b = strtol(end + 1, &e2, 10)) == 0)
 			return NULL;
 		*v = (double)a / (double)b;
-		*kind = RB_Q_FRAC;
+		*kind = RECIPEBOOK_Q_FRAC;
 		end = e2;
 	} else if (*end == ' ' && isdigit((unsigned char)end[1])) {
 		c = strtol(end + 1, &e2, 10);
 		if (*e2 == '/' && isdigit((unsigned char)e2[1]) &&
 		    (b = strtol(e2 + 1, &e3, 10)) != 0 && c < b) {
 			*v = (double)a + (double)c / (double)b;
-			*kind = RB_Q_FRAC;
+			*kind = RECIPEBOOK_Q_FRAC;
 			end = e3;
 		}
 	}
@@ -1226,22 +1277,23 @@ rb_parse_qty(const char *s, double *v, enum rb_qkind *kind)
 
 /* Kitchen fractions: the nearest of eighths, quarters, thirds, halves. */
 static void
-rb_fmt_frac(double v, char *out, size_t len)
+recipebook_fmt_frac(double v, char *out, size_t len)
 {
 	static const struct { double v; const char *s; } fr[] = {
-		{ 0, "" }, { 0.125, "1/8" }, { 0.25, "1/4" }, { 1.0 / 3, "1/3" },
+		{ 0, "" }, { 0.125, "1/8" }, { 0.25, "1/4" }, { 1.0 / 3,
+		    "1/3" },
 		{ 0.5, "1/2" }, { 2.0 / 3, "2/3" }, { 0.75, "3/4" }, { 1, "" },
 	};
 	long whole = (long)v;
 	size_t best = 0;
 
 	if (v >= 10) {
-		snprintf(out, len, "%ld", (long)rb_round(v));
+		snprintf(out, len, "%ld", (long)recipebook_round(v));
 		return;
 	}
 	for (size_t i = 1; i < sizeof(fr) / sizeof(fr[0]); i++)
-		if (rb_abs(v - (double)whole - fr[i].v) <
-		    rb_abs(v - (double)whole - fr[best].v))
+		if (recipebook_abs(v - (double)whole - fr[i].v) <
+		    recipebook_abs(v - (double)whole - fr[best].v))
 			best = i;
 	if (best == 7) {
 		whole++;
@@ -1258,23 +1310,26 @@ rb_fmt_frac(double v, char *out, size_t len)
 }
 
 static void
-rb_fmt_qty(double v, int metric, enum rb_qkind kind, char *out, size_t len)
+recipebook_fmt_qty(double v, int metric, enum recipebook_qkind kind, char *out,
+    size_t len)
 {
-	if (metric || kind == RB_Q_DEC) {
+	if (metric || kind == RECIPEBOOK_Q_DEC) {
 		if (v >= 100)
-			snprintf(out, len, "%ld", 5 * (long)rb_round(v / 5));
+			snprintf(out, len, "%ld",
+			    5 * (long)recipebook_round(v / 5));
 		else if (v >= 10)
-			snprintf(out, len, "%ld", (long)rb_round(v));
+			snprintf(out, len, "%ld", (long)recipebook_round(v));
 		else
-			snprintf(out, len, "%g", rb_round(rb_max(v, 0.1) * 10) / 10);
+			snprintf(out, len, "%g",
+			    recipebook_round(recipebook_max(v, 0.1) * 10) / 10);
 	} else
-		rb_fmt_frac(v, out, len);
+		recipebook_fmt_frac(v, out, len);
 }
 
 static const struct {
 	const char	*one, *many;
 	int		 whole;		/* counted in whole items */
-} rb_nouns[] = {
+} recipebook_nouns[] = {
 	{ "egg", "eggs", 1 }, { "yolk", "yolks", 1 }, { "onion", "onions", 1 },
 	{ "clove", "cloves", 1 }, { "lemon", "lemons", 1 },
 	{ "lime", "limes", 1 }, { "tomato", "tomatoes", 1 },
@@ -1296,23 +1351,24 @@ static const struct {
 	{ "bunch", "bunches", 0 },
 };
 
-static const char *const rb_adjectives[] = { "small", "medium", "large",
+static const char *const recipebook_adjectives[] = { "small", "medium", "large",
     "big", "ripe", "red", "green", "yellow", "white", "fresh", "frozen",
     "whole", "thick", "thin", "boneless", "skinless", "raw", "dried",
     "kaffir", "thai", "bird", "bell", "corn", "flat", "plum", "new",
     "baby", "spring", "sweet", "bay", "firm", "heaped", "level" };
 
 static int
-rb_noun_index(const char *w, size_t len, int *plural)
+recipebook_noun_index(const char *w, size_t len, int *plural)
 {
-	for (size_t i = 0; i < sizeof(rb_nouns) / sizeof(rb_nouns[0]); i++) {
-		if (strlen(rb_nouns[i].one) == len &&
-		    strncmp(rb_nouns[i].one, w, len) == 0) {
+	for (size_t i =
+	    0; i < sizeof(recipebook_nouns) / sizeof(recipebook_nouns[0]); i++) {
+		if (strlen(recipebook_nouns[i].one) == len &&
+		    strncmp(recipebook_nouns[i].one, w, len) == 0) {
 			*plural = 0;
 			return (int)i;
 		}
-		if (strlen(rb_nouns[i].many) == len &&
-		    strncmp(rb_nouns[i].many, w, len) == 0) {
+		if (strlen(recipebook_nouns[i].many) == len &&
+		    strncmp(recipebook_nouns[i].many, w, len) == 0) {
 			*plural = 1;
 			return (int)i;
 		}
@@ -1320,15 +1376,15 @@ rb_noun_index(const char *w, size_t len, int *plural)
 	return -1;
 }
 
-struct rb_noun {
+struct recipebook_noun {
 	const char	*at;		/* start of the word in the line */
 	size_t		 len;
-	int		 idx;		/* in rb_nouns, -1 if none */
+	int		 idx;		/* in recipebook_nouns, -1 if none */
 	int		 plural;
 };
 
 static size_t
-rb_wordlen(const char *p)
+recipebook_wordlen(const char *p)
 {
 	size_t n = 0;
 
@@ -1340,7 +1396,7 @@ rb_wordlen(const char *p)
 /* The counted noun after the quantity: "2 large eggs" -> eggs,
  * "2 egg yolks" -> yolks, "1 red bell pepper" -> pepper. */
 static void
-rb_find_noun(const char *p, struct rb_noun *nn)
+recipebook_find_noun(const char *p, struct recipebook_noun *nn)
 {
 	char low[32];
 	size_t len;
@@ -1349,24 +1405,25 @@ rb_find_noun(const char *p, struct rb_noun *nn)
 	nn->idx = -1;
 	for (;;) {
 		p += strspn(p, " ");
-		if ((len = rb_wordlen(p)) == 0 || len >= sizeof(low))
+		if ((len = recipebook_wordlen(p)) == 0 || len >= sizeof(low))
 			return;
 		for (size_t i = 0; i < len; i++)
 			low[i] = (char)tolower((unsigned char)p[i]);
 		low[len] = '\0';
-		if ((idx = rb_noun_index(low, len, &plural)) >= 0) {
+		if ((idx = recipebook_noun_index(low, len, &plural)) >= 0) {
 			nn->at = p;
 			nn->len = len;
 			nn->idx = idx;
 			nn->plural = plural;
-		} else if (nn->idx >= 0 || !RB_WORD_IN(low, rb_adjectives))
+		} else if (nn->idx >= 0 || !RECIPEBOOK_WORD_IN(low,
+		    recipebook_adjectives))
 			return;
 		p += len;
 	}
 }
 
 static int
-rb_is_metric(const char *p)
+recipebook_is_metric(const char *p)
 {
 	static const char *const units[] = { "g", "kg", "ml", "l", "litre",
 	    "litres", "liter", "liters", "gram", "grams", "cm", "mm" };
@@ -1374,47 +1431,53 @@ rb_is_metric(const char *p)
 	size_t len;
 
 	p += strspn(p, " ");
-	len = rb_wordlen(p);
+	len = recipebook_wordlen(p);
 	if (len == 0 || len >= sizeof(w))
 		return 0;
 	memcpy(w, p, len);
 	w[len] = '\0';
-	return RB_WORD_IN(w, units);
+	return RECIPEBOOK_WORD_IN(w, units);
 }
 
 char *
 recipebook_scale_ingredient(const char *line, int from, int to)
 {
 	const char *end, *rest;
-	enum rb_qkind kind, kind2 = RB_Q_INT;
-	struct rb_noun nn;
+	enum recipebook_qkind kind, kind2 = RECIPEBOOK_Q_INT;
+	struct recipebook_noun nn;
 	double v, v2 = 0, last;
 	char q[32], q2[32] = "";
 	struct buf b;
 
-	if (from <= 0 || to <= 0 || (end = rb_parse_qty(line, &v, &kind)) == NULL)
+	if (from <= 0 || to <= 0 || (end = recipebook_parse_qty(line, &v,
+	    &kind)) == NULL)
 		return xstrdup(line);
 	rest = end;
-	if (*end == '-' && (rest = rb_parse_qty(end + 1, &v2, &kind2)) == NULL)
+	if (*end == '-' && (rest = recipebook_parse_qty(end + 1, &v2,
+	    &kind2)) == NULL)
 		rest = end;
-	rb_find_noun(rest, &nn);
+	recipebook_find_noun(rest, &nn);
 	v = v * to / from;
 	v2 = v2 * to / from;
-	if (nn.idx >= 0 && rb_nouns[nn.idx].whole && kind == RB_Q_INT) {
-		v = rb_max(1, rb_round(v));
-		v2 = v2 > 0 ? rb_max(v, rb_round(v2)) : 0;
+	if (nn.idx >= 0 && recipebook_nouns[nn.idx].whole &&
+	    kind == RECIPEBOOK_Q_INT) {
+		v = recipebook_max(1, recipebook_round(v));
+		v2 = v2 > 0 ? recipebook_max(v, recipebook_round(v2)) : 0;
 	}
-	rb_fmt_qty(v, rb_is_metric(rest), kind, q, sizeof(q));
+	recipebook_fmt_qty(v, recipebook_is_metric(rest), kind, q, sizeof(q));
 	if (rest != end)
-		rb_fmt_qty(v2, rb_is_metric(rest), kind2, q2, sizeof(q2));
+		recipebook_fmt_qty(v2, recipebook_is_metric(rest), kind2, q2,
+		    sizeof(q2));
 	last = v2 > 0 ? v2 : v;
 	buf_init(&b, SIZE_MAX);
-	rb_cat(&b, "%s%s%s", q, *q2 ? "-" : "", q2);
+	recipebook_cat(&b, "%s%s%s", q, *q2 ? "-" : "", q2);
 	if (nn.idx < 0 || nn.plural == (last > 1))
-		rb_cat(&b, "%s", rest);
+		recipebook_cat(&b, "%s", rest);
 	else
-		rb_cat(&b, "%.*s%s%s", (int)(nn.at - rest), rest, last > 1 ?
-		    rb_nouns[nn.idx].many : rb_nouns[nn.idx].one,
+		recipebook_cat(&b, "%.*s%s%s", (int)(nn.at - rest), rest,
+		    last > 1 ?
+		    recipebook_nouns[nn.idx].many :
+		    recipebook_nouns[nn.idx].one,
 		    nn.at + nn.len);
 	return buf_take(&b);
 }
@@ -1422,21 +1485,21 @@ recipebook_scale_ingredient(const char *line, int from, int to)
 /* ---- Rendering -------------------------------------------------------- */
 
 static void
-rb_cat_time(struct buf *b, int minutes)
+recipebook_cat_time(struct buf *b, int minutes)
 {
 	int h = minutes / 60, m = minutes % 60;
 
 	if (h == 0) {
-		rb_cat(b, "%d minutes", m);
+		recipebook_cat(b, "%d minutes", m);
 		return;
 	}
-	rb_cat(b, "%d hour%s", h, h == 1 ? "" : "s");
+	recipebook_cat(b, "%d hour%s", h, h == 1 ? "" : "s");
 	if (m > 0)
-		rb_cat(b, " %d minutes", m);
+		recipebook_cat(b, " %d minutes", m);
 }
 
 static void
-rb_cat_tags(struct buf *b, unsigned tags)
+recipebook_cat_tags(struct buf *b, unsigned tags)
 {
 	static const unsigned shown = RECIPEBOOK_TAG_VEGAN |
 	    RECIPEBOOK_TAG_VEGETARIAN | RECIPEBOOK_TAG_GLUTEN_FREE |
@@ -1446,86 +1509,92 @@ rb_cat_tags(struct buf *b, unsigned tags)
 
 	if (tags & RECIPEBOOK_TAG_VEGAN)
 		tags &= ~RECIPEBOOK_TAG_VEGETARIAN;	/* implied */
-	for (size_t i = 0; i < RB_NTAGS; i++)
+	for (size_t i = 0; i < RECIPEBOOK_NTAGS; i++)
 		if (tags & shown & (1u << i)) {
-			rb_cat(b, "%s%s", sep, tag_names[i]);
+			recipebook_cat(b, "%s%s", sep, tag_names[i]);
 			sep = ", ";
 		}
 }
 
 static void
-rb_render(struct buf *b, const struct recipebook_recipe *r, int servings)
+recipebook_render(struct buf *b, const struct recipebook_recipe *r,
+    int servings)
 {
 	char *line;
 
-	rb_cat(b, "## %s\n\n%s\n\n*Serves %d", r->name, r->description,
+	recipebook_cat(b, "## %s\n\n%s\n\n*Serves %d", r->name, r->description,
 	    servings);
 	if (servings != r->servings)
-		rb_cat(b, " (scaled from %d)", r->servings);
-	rb_cat(b, " · Ready in ");
-	rb_cat_time(b, r->time_minutes);
-	rb_cat_tags(b, r->tags);
-	rb_cat(b, "*\n\n### Ingredients\n\n");
+		recipebook_cat(b, " (scaled from %d)", r->servings);
+	recipebook_cat(b, " · Ready in ");
+	recipebook_cat_time(b, r->time_minutes);
+	recipebook_cat_tags(b, r->tags);
+	recipebook_cat(b, "*\n\n### Ingredients\n\n");
 	for (size_t i = 0; i < r->n_ingredients; i++) {
 		line = recipebook_scale_ingredient(r->ingredients[i],
 		    r->servings, servings);
-		rb_cat(b, "- %s\n", line);
+		recipebook_cat(b, "- %s\n", line);
 		free(line);
 	}
-	rb_cat(b, "\n### Instructions\n\n");
+	recipebook_cat(b, "\n### Instructions\n\n");
 	for (size_t i = 0; i < r->n_steps; i++)
-		rb_cat(b, "%zu. %s\n", i + 1, r->steps[i]);
+		recipebook_cat(b, "%zu. %s\n", i + 1, r->steps[i]);
 }
 
 /* "I couldn't find ... that is vegan, ready in 10 minutes or less and
  * without mushroom." */
 static void
-rb_render_no_match(struct buf *b, const struct rb_query *q)
+recipebook_render_no_match(struct buf *b, const struct recipebook_query *q)
 {
 	const char *sep = "";
 
-	rb_cat(b, "I couldn't find a recipe in my offline collection that "
+	recipebook_cat(b,
+	    "I couldn't find a recipe in my offline collection that "
 	    "matches all of: ");
-	for (size_t i = 0; i < RB_NTAGS; i++)
+	for (size_t i = 0; i < RECIPEBOOK_NTAGS; i++)
 		if (q->need & (1u << i)) {
-			rb_cat(b, "%s%s", sep, tag_names[i]);
+			recipebook_cat(b, "%s%s", sep, tag_names[i]);
 			sep = ", ";
 		}
-	for (size_t i = 0; i < RB_NTAGS; i++)
+	for (size_t i = 0; i < RECIPEBOOK_NTAGS; i++)
 		if (q->avoid & (1u << i)) {
-			rb_cat(b, "%snot %s", sep, tag_names[i]);
+			recipebook_cat(b, "%snot %s", sep, tag_names[i]);
 			sep = ", ";
 		}
 	if (q->max_minutes > 0) {
-		rb_cat(b, "%sready in %d minutes or less", sep, q->max_minutes);
+		recipebook_cat(b, "%sready in %d minutes or less", sep,
+		    q->max_minutes);
 		sep = ", ";
 	}
 	for (size_t i = 0; i < q->n_exclude; i++) {
-		rb_cat(b, "%swithout %s", sep, q->exclude[i]);
+		recipebook_cat(b, "%swithout %s", sep, q->exclude[i]);
 		sep = ", ";
 	}
-	rb_cat(b, ". Here is the closest one I have.\n\n");
+	recipebook_cat(b, ". Here is the closest one I have.\n\n");
 }
 
 /* ---- Replying --------------------------------------------------------- */
 
 static void
-rb_scores(const struct recipebook *rb, const struct rb_msg *m, size_t nm,
-    const struct rb_query *q, struct rb_scored *s)
+recipebook_scores(const struct recipebook *rb, const struct recipebook_msg *m,
+    size_t nm,
+    const struct recipebook_query *q, struct recipebook_scored *s)
 {
 	for (size_t i = 0; i < rb->n; i++) {
 		s->score[i] = 0;
 		for (size_t k = 0; k < nm; k++)
 			s->score[i] += m[k].weight *
-			    rb_score_msg(&rb->v[i], q, m[k].stem);
-		s->fails[i] = rb_failures(&rb->v[i], q);
+			    recipebook_score_msg(&rb->v[i], q, m[k].stem);
+		s->fails[i] = recipebook_failures(&rb->v[i], q);
 	}
 }
 
 /* Index of the recipe to send; *kind says whether it passed the filters. */
 static size_t
-rb_decide(const struct recipebook *rb, const struct rb_scored *s,
-    const struct rb_query *q, const char *latest, enum recipebook_kind *kind)
+recipebook_decide(const struct recipebook *rb,
+    const struct recipebook_scored *s,
+    const struct recipebook_query *q, const char *latest,
+    enum recipebook_kind *kind)
 {
 	/* No latest message hashes like an empty one. */
 	uint32_t h = latest != NULL ? hash_fnv32(latest, strlen(latest),
@@ -1533,17 +1602,17 @@ rb_decide(const struct recipebook *rb, const struct rb_scored *s,
 	long i;
 
 	*kind = RECIPEBOOK_RECIPE;
-	i = rb_pick(rb->n, s, q->followup, h);
+	i = recipebook_pick(rb->n, s, q->followup, h);
 	if (i < 0 && q->followup)
-		i = rb_pick(rb->n, s, 0, h);
+		i = recipebook_pick(rb->n, s, 0, h);
 	if (i >= 0)
 		return (size_t)i;
 	*kind = RECIPEBOOK_NO_MATCH;
-	return rb_closest(rb->n, s);
+	return recipebook_closest(rb->n, s);
 }
 
 static const char *
-rb_latest_user(const struct llm_message *msgs, size_t n)
+recipebook_latest_user(const struct llm_message *msgs, size_t n)
 {
 	for (size_t i = n; i > 0; i--)
 		if (msgs[i - 1].role != NULL && msgs[i - 1].content != NULL &&
@@ -1553,7 +1622,7 @@ rb_latest_user(const struct llm_message *msgs, size_t n)
 }
 
 static char *
-rb_finish(struct buf *b, struct recipebook_choice *choice,
+recipebook_finish(struct buf *b, struct recipebook_choice *choice,
     struct recipebook_choice c)
 {
 	if (choice != NULL)
@@ -1566,29 +1635,30 @@ rb_finish(struct buf *b, struct recipebook_choice *choice,
 }
 
 static void
-rb_answer(const struct recipebook *rb, const struct llm_message *msgs,
+recipebook_answer(const struct recipebook *rb, const struct llm_message *msgs,
     size_t n, struct buf *b, struct recipebook_choice *c)
 {
-	struct rb_msg m[RB_MAX_USER_MSGS];
-	struct rb_scored s;
-	struct rb_query q;
+	struct recipebook_msg m[RECIPEBOOK_MAX_USER_MSGS];
+	struct recipebook_scored s;
+	struct recipebook_query q;
 	const struct recipebook_recipe *r;
 	size_t nm, i;
 
-	nm = rb_user_msgs(msgs, n, m);
-	rb_build_query(&q, m, nm);
+	nm = recipebook_user_msgs(msgs, n, m);
+	recipebook_build_query(&q, m, nm);
 	s.score = xcalloc(rb->n, sizeof(*s.score));
 	s.fails = xcalloc(rb->n, sizeof(*s.fails));
 	s.given = xcalloc(rb->n, 1);
-	rb_mark_given(rb, msgs, n, s.given);
-	rb_scores(rb, m, nm, &q, &s);
-	i = rb_decide(rb, &s, &q, rb_latest_user(msgs, n), &c->kind);
+	recipebook_mark_given(rb, msgs, n, s.given);
+	recipebook_scores(rb, m, nm, &q, &s);
+	i = recipebook_decide(rb, &s, &q, recipebook_latest_user(msgs, n),
+	    &c->kind);
 	r = &rb->v[i].pub;
 	c->recipe_id = r->id;
 	c->servings = q.servings > 0 ? q.servings : r->servings;
 	if (c->kind == RECIPEBOOK_NO_MATCH)
-		rb_render_no_match(b, &q);
-	rb_render(b, r, c->servings);
+		recipebook_render_no_match(b, &q);
+	recipebook_render(b, r, c->servings);
 	for (size_t k = 0; k < nm; k++) {
 		free(m[k].plain);
 		free(m[k].stem);
@@ -1596,7 +1666,7 @@ rb_answer(const struct recipebook *rb, const struct llm_message *msgs,
 	free(s.score);
 	free(s.fails);
 	free(s.given);
-	rb_query_cleanup(&q);
+	recipebook_query_cleanup(&q);
 }
 
 char *
@@ -1605,16 +1675,17 @@ recipebook_reply(const struct recipebook *rb, const struct llm_message *msgs,
 {
 	struct recipebook_choice c = { RECIPEBOOK_REFUSED, NULL, 0 };
 	struct buf b;
-	enum rb_unsafe why;
+	enum recipebook_unsafe why;
 	char *plain;
 
 	buf_init(&b, SIZE_MAX);
-	plain = rb_norm(rb_latest_user(msgs, n), RB_MAX_ANALYZE, 0);
-	why = rb_unsafe(plain);
+	plain = recipebook_norm(recipebook_latest_user(msgs, n),
+	    RECIPEBOOK_MAX_ANALYZE, 0);
+	why = recipebook_unsafe(plain);
 	free(plain);
-	if (why != RB_SAFE)
-		rb_cat(&b, "%s", refusal_text[why]);
+	if (why != RECIPEBOOK_SAFE)
+		recipebook_cat(&b, "%s", refusal_text[why]);
 	else
-		rb_answer(rb, msgs, n, &b, &c);
-	return rb_finish(&b, choice, c);
+		recipebook_answer(rb, msgs, n, &b, &c);
+	return recipebook_finish(&b, choice, c);
 }

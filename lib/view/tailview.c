@@ -82,22 +82,22 @@ tailview_kind_name(int otel_kind)
 
 /* ns / unit, rounded to nearest. */
 static uint64_t
-div_round(uint64_t ns, uint64_t unit)
+tailview_div_round(uint64_t ns, uint64_t unit)
 {
 	return ns / unit + (ns % unit >= unit - unit / 2 ? 1 : 0);
 }
 
 static void
-duration_long(uint64_t ns, char *buf, size_t len)
+tailview_duration_long(uint64_t ns, char *buf, size_t len)
 {
-	uint64_t s = div_round(ns, NS_PER_SEC), m;
+	uint64_t s = tailview_div_round(ns, NS_PER_SEC), m;
 
 	if (s < 3600) {
 		snprintf(buf, len, "%um%02us", (unsigned)(s / 60),
 		    (unsigned)(s % 60));
 		return;
 	}
-	m = div_round(ns, 60 * NS_PER_SEC);
+	m = tailview_div_round(ns, 60 * NS_PER_SEC);
 	snprintf(buf, len, "%lluh%02um", (unsigned long long)(m / 60),
 	    (unsigned)(m % 60));
 }
@@ -122,17 +122,18 @@ tailview_duration(uint64_t ns, char *buf, size_t len)
 		return buf;
 	}
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
-		if ((v = div_round(ns, r[i].unit)) >= r[i].below)
+		if ((v = tailview_div_round(ns, r[i].unit)) >= r[i].below)
 			continue;
 		if (r[i].scale == 1)
 			snprintf(buf, len, "%u%s", (unsigned)v, r[i].sfx);
 		else
 			snprintf(buf, len, "%u.%0*u%s",
-			    (unsigned)(v / r[i].scale), r[i].scale == 100 ? 2 : 1,
+			    (unsigned)(v / r[i].scale), r[i].scale == 100 ? 2 :
+			    1,
 			    (unsigned)(v % r[i].scale), r[i].sfx);
 		return buf;
 	}
-	duration_long(ns, buf, len);
+	tailview_duration_long(ns, buf, len);
 	return buf;
 }
 
@@ -160,7 +161,7 @@ tailview_time(uint64_t ns, const struct tailview_opts *o, int with_date,
 
 /* Decode one character; a malformed byte is taken alone as U+FFFD. */
 static uint32_t
-u8_next(const unsigned char *s, size_t len, size_t *adv)
+tailview_u8_next(const unsigned char *s, size_t len, size_t *adv)
 {
 	uint32_t c = s[0];
 	size_t n = c < 0x80 ? 1 : c >= 0xf0 && c < 0xf5 ? 4 :
@@ -182,7 +183,7 @@ u8_next(const unsigned char *s, size_t len, size_t *adv)
 }
 
 static int
-u8_cols(uint32_t c)
+tailview_u8_cols(uint32_t c)
 {
 	if ((c >= 0x300 && c < 0x370) || (c >= 0x200b && c < 0x2010) ||
 	    (c >= 0x20d0 && c < 0x2100) || (c >= 0xfe00 && c < 0xfe10))
@@ -198,14 +199,14 @@ u8_cols(uint32_t c)
 
 /* Bytes of the longest prefix of s fitting maxcols; *cols gets its width. */
 static size_t
-u8_fit(const char *s, size_t len, int maxcols, int *cols)
+tailview_u8_fit(const char *s, size_t len, int maxcols, int *cols)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, adv;
 	int w = 0, cw;
 
 	while (i < len) {
-		cw = u8_cols(u8_next(u + i, len - i, &adv));
+		cw = tailview_u8_cols(tailview_u8_next(u + i, len - i, &adv));
 		if (w + cw > maxcols)
 			break;
 		w += cw;
@@ -220,12 +221,12 @@ tailview_cols(const char *s, size_t len)
 {
 	int cols;
 
-	(void)u8_fit(s, len, 1 << 30, &cols);
+	(void)tailview_u8_fit(s, len, 1 << 30, &cols);
 	return cols;
 }
 
 static void
-put_spaces(FILE *out, int n)
+tailview_put_spaces(FILE *out, int n)
 {
 	for (; n > 0; n--)
 		fputc(' ', out);
@@ -234,14 +235,15 @@ put_spaces(FILE *out, int n)
 /* Byte offset of the shortest suffix of s that is at most maxcols wide
  * (starting on a character). */
 static size_t
-u8_tail(const char *s, size_t len, int maxcols)
+tailview_u8_tail(const char *s, size_t len, int maxcols)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	int left = tailview_cols(s, len);
 	size_t i = 0, adv;
 
 	while (i < len && left > maxcols) {
-		left -= u8_cols(u8_next(u + i, len - i, &adv));
+		left -= tailview_u8_cols(tailview_u8_next(u + i, len - i,
+		    &adv));
 		i += adv;
 	}
 	return i;
@@ -250,19 +252,19 @@ u8_tail(const char *s, size_t len, int maxcols)
 /* How s goes into cols columns: s[0, *head), then when it had to be cut
  * "…" and s[*tail, len). Returns the columns that takes. */
 static int
-cell_plan(const char *s, size_t len, int cols, int align, size_t *head,
+tailview_cell_plan(const char *s, size_t len, int cols, int align, size_t *head,
     size_t *tail)
 {
 	int w, tw = 0;
 
 	*tail = len;
-	if ((*head = u8_fit(s, len, cols, &w)) == len)
+	if ((*head = tailview_u8_fit(s, len, cols, &w)) == len)
 		return w;
 	if (align != TAILVIEW_CUT_MIDDLE)
-		*head = u8_fit(s, len, cols - 1, &w);
+		*head = tailview_u8_fit(s, len, cols - 1, &w);
 	else {
-		*head = u8_fit(s, len, cols - 1 - (cols - 1) / 2, &w);
-		*tail = *head + u8_tail(s + *head, len - *head, (cols - 1) / 2);
+		*head = tailview_u8_fit(s, len, cols - 1 - (cols - 1) / 2, &w);
+		*tail = *head + tailview_u8_tail(s + *head, len - *head, (cols - 1) / 2);
 		tw = tailview_cols(s + *tail, len - *tail);
 	}
 	return w + 1 + tw;
@@ -277,9 +279,9 @@ tailview_cell(FILE *out, const struct tailview_opts *o, const char *color,
 
 	if (cols <= 0)
 		return 0;
-	w = cell_plan(s, len, cols, align, &head, &tail);
+	w = tailview_cell_plan(s, len, cols, align, &head, &tail);
 	if (align == RIGHT)
-		put_spaces(out, cols - w);
+		tailview_put_spaces(out, cols - w);
 	if (color != NULL && o->color)
 		fputs(color, out);
 	fwrite(s, 1, head, out);
@@ -290,13 +292,13 @@ tailview_cell(FILE *out, const struct tailview_opts *o, const char *color,
 	if (color != NULL && o->color)
 		fputs(TAILVIEW_RESET, out);
 	if (align != RIGHT)
-		put_spaces(out, cols - w);
+		tailview_put_spaces(out, cols - w);
 	return cols;
 }
 
 /* Runs of spaces become one, ends trimmed; returns the new length. */
 static size_t
-squeeze(char *s, size_t len)
+tailview_squeeze(char *s, size_t len)
 {
 	size_t i, j = 0;
 
@@ -327,7 +329,7 @@ tailview_text(struct spanscan_str s, char *out, size_t outlen)
 	cap = outlen - sizeof(ELLIPSIS);	/* room for "…" and the NUL */
 	n = spanscan_unescape(s, tmp, cap + 9, 1);
 	limited = n > cap + 4;
-	n = squeeze(tmp, n);
+	n = tailview_squeeze(tmp, n);
 	if (n > cap) {
 		for (n = cap; ((unsigned char)tmp[n] & 0xc0) == 0x80; n--)
 			;
@@ -346,14 +348,15 @@ tailview_text(struct spanscan_str s, char *out, size_t outlen)
 
 /* ---- A line of cells, kept within the width ------------------------- */
 
-struct lw {
+struct tailview_lw {
 	FILE				*out;
 	const struct tailview_opts	*o;
 	int				 col, width;
 };
 
 static void
-lw_init(struct lw *w, FILE *out, const struct tailview_opts *o)
+tailview_lw_init(struct tailview_lw *w, FILE *out,
+    const struct tailview_opts *o)
 {
 	w->out = out;
 	w->o = o;
@@ -363,7 +366,7 @@ lw_init(struct lw *w, FILE *out, const struct tailview_opts *o)
 }
 
 static int
-lw_room(const struct lw *w)
+tailview_lw_room(const struct tailview_lw *w)
 {
 	return w->width - w->col;
 }
@@ -371,35 +374,37 @@ lw_room(const struct lw *w)
 /* A cell of cols columns (fewer if the line ends first), after a space
  * when sep is set; nothing at all when there is no room for it. */
 static void
-lw_cell(struct lw *w, const char *color, const char *s, int cols, int align,
+tailview_lw_cell(struct tailview_lw *w, const char *color, const char *s,
+    int cols, int align,
     int sep)
 {
-	if (cols <= 0 || lw_room(w) < (sep ? 2 : 1))
+	if (cols <= 0 || tailview_lw_room(w) < (sep ? 2 : 1))
 		return;
 	if (sep) {
 		fputc(' ', w->out);
 		w->col++;
 	}
-	if (cols > lw_room(w))
-		cols = lw_room(w);
+	if (cols > tailview_lw_room(w))
+		cols = tailview_lw_room(w);
 	w->col += tailview_cell(w->out, w->o, color, s, cols, align);
 }
 
 /* A cell as wide as its text, between lo and hi columns. */
 static void
-lw_text(struct lw *w, const char *color, const char *s, int lo, int hi,
+tailview_lw_text(struct tailview_lw *w, const char *color, const char *s,
+    int lo, int hi,
     int sep)
 {
 	int cols = tailview_cols(s, strlen(s));
 
-	lw_cell(w, color, s, cols < lo ? lo : cols > hi ? hi : cols,
+	tailview_lw_cell(w, color, s, cols < lo ? lo : cols > hi ? hi : cols,
 	    LEFT, sep);
 }
 
 /* ---- Span fields as shown ------------------------------------------- */
 
 static const char *
-kind_color(const char *kind)
+tailview_kind_color(const char *kind)
 {
 	if (strcmp(kind, "AGENT") == 0)
 		return TAILVIEW_MAGENTA;
@@ -409,13 +414,13 @@ kind_color(const char *kind)
 }
 
 static const char *
-status_text(int code)
+tailview_status_text(int code)
 {
 	return code == 2 ? "ERROR" : code == 1 ? "OK" : "-";
 }
 
 static const char *
-status_color(int code)
+tailview_status_color(int code)
 {
 	return code == 2 ? TAILVIEW_RED : code == 1 ? TAILVIEW_GREEN : NULL;
 }
@@ -459,7 +464,7 @@ tailview_error(const struct spanscan_span *s, char *buf, size_t len)
 
 /* The first 8 characters of the trace id, '-' filling what is missing. */
 static void
-short_trace(struct spanscan_str id, char *buf)
+tailview_short_trace(struct spanscan_str id, char *buf)
 {
 	for (size_t i = 0; i < 8; i++)
 		buf[i] = id.ptr != NULL && i < id.len &&
@@ -470,12 +475,14 @@ short_trace(struct spanscan_str id, char *buf)
 /* input → output, the input getting what the output leaves, and at
  * least half when both are long. */
 static void
-line_tail(struct lw *w, const char *in, const char *res, const char *rescol)
+tailview_line_tail(struct tailview_lw *w, const char *in, const char *res,
+    const char *rescol)
 {
-	int room = lw_room(w) - 1, inw, resw, inb;
+	int room = tailview_lw_room(w) - 1, inw, resw, inb;
 
 	if (!*res) {
-		lw_cell(w, NULL, in, tailview_cols(in, strlen(in)), LEFT, 1);
+		tailview_lw_cell(w, NULL, in, tailview_cols(in, strlen(in)),
+		    LEFT, 1);
 		return;
 	}
 	inw = tailview_cols(in, strlen(in));
@@ -487,16 +494,16 @@ line_tail(struct lw *w, const char *in, const char *res, const char *rescol)
 			inb = (room - 3) / 2;
 		if (inb > inw)
 			inb = inw;
-		lw_cell(w, NULL, in, inb, LEFT, 1);
+		tailview_lw_cell(w, NULL, in, inb, LEFT, 1);
 	}
-	lw_cell(w, TAILVIEW_DIM, "→", 1, LEFT, 1);
-	lw_cell(w, rescol, res, resw, LEFT, 1);
+	tailview_lw_cell(w, TAILVIEW_DIM, "→", 1, LEFT, 1);
+	tailview_lw_cell(w, rescol, res, resw, LEFT, 1);
 }
 
 /* What went in: for an LLM span, whose input is the whole conversation
  * as JSON, the model and its token count say more in one line. */
 static void
-line_input(const struct spanscan_span *s, char *in, size_t len)
+tailview_line_input(const struct spanscan_span *s, char *in, size_t len)
 {
 	char model[128];
 
@@ -513,16 +520,17 @@ line_input(const struct spanscan_span *s, char *in, size_t len)
 }
 
 static void
-line_texts(struct lw *w, const struct spanscan_span *s)
+tailview_line_texts(struct tailview_lw *w, const struct spanscan_span *s)
 {
 	char in[TAILVIEW_TEXT_MAX], res[TAILVIEW_TEXT_MAX];
 
-	line_input(s, in, sizeof(in));
+	tailview_line_input(s, in, sizeof(in));
 	if (s->status_code == 2)
 		tailview_error(s, res, sizeof(res));
 	else
 		tailview_text(s->output, res, sizeof(res));
-	line_tail(w, in, res, s->status_code == 2 ? TAILVIEW_RED : NULL);
+	tailview_line_tail(w, in, res, s->status_code == 2 ? TAILVIEW_RED :
+	    NULL);
 }
 
 void
@@ -530,28 +538,30 @@ tailview_line(FILE *out, const struct spanscan_span *s,
     const struct tailview_opts *o)
 {
 	char buf[TAILVIEW_TEXT_MAX], trace[9];
-	struct lw w;
+	struct tailview_lw w;
 
-	lw_init(&w, out, o);
+	tailview_lw_init(&w, out, o);
 	tailview_time(s->end_ns ? s->end_ns : s->start_ns, o, 0, buf,
 	    sizeof(buf));
-	lw_cell(&w, TAILVIEW_DIM, buf, 12, LEFT, 0);
-	short_trace(s->trace_id, trace);
-	lw_cell(&w, TAILVIEW_CYAN, trace, 8, LEFT, 1);
+	tailview_lw_cell(&w, TAILVIEW_DIM, buf, 12, LEFT, 0);
+	tailview_short_trace(s->trace_id, trace);
+	tailview_lw_cell(&w, TAILVIEW_CYAN, trace, 8, LEFT, 1);
 	tailview_kind_of(s, buf, TREE_NAME_MAX);
-	lw_text(&w, kind_color(buf), buf, LINE_KIND_MIN, LINE_KIND_MAX, 1);
+	tailview_lw_text(&w, tailview_kind_color(buf), buf, LINE_KIND_MIN,
+	    LINE_KIND_MAX, 1);
 	tailview_text(s->name, buf, sizeof(buf));
-	lw_text(&w, NULL, buf, LINE_NAME_MIN, LINE_NAME_MAX, 1);
+	tailview_lw_text(&w, NULL, buf, LINE_NAME_MIN, LINE_NAME_MAX, 1);
 	tailview_elapsed(s->start_ns, s->end_ns, buf, sizeof(buf));
-	lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
-	lw_cell(&w, status_color(s->status_code), status_text(s->status_code),
+	tailview_lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
+	tailview_lw_cell(&w, tailview_status_color(s->status_code),
+	    tailview_status_text(s->status_code),
 	    LINE_STATUS_COLS, LEFT, 1);
 	if (tailview_text(s->session_id, buf, sizeof(buf)) == 0)
 		strcpy(buf, "-");
 	/* Ids often share a prefix and differ at the end: keep both. */
-	lw_cell(&w, NULL, buf, MIN(tailview_cols(buf, strlen(buf)),
+	tailview_lw_cell(&w, NULL, buf, MIN(tailview_cols(buf, strlen(buf)),
 	    LINE_SESSION_MAX), TAILVIEW_CUT_MIDDLE, 1);
-	line_texts(&w, s);
+	tailview_line_texts(&w, s);
 	fputc('\n', out);
 }
 
@@ -667,20 +677,22 @@ tailview_bar(const struct spantree_trace *tr, const struct spantree_node *n,
 }
 
 static void
-tailview_tree_suffix(struct lw *w, const struct tailview_shown *s,
+tailview_tree_suffix(struct tailview_lw *w, const struct tailview_shown *s,
     enum spantree_top top)
 {
 	if (top == SPANTREE_ORPHAN)
-		lw_text(w, TAILVIEW_DIM, "(parent not in spool)", 1,
+		tailview_lw_text(w, TAILVIEW_DIM, "(parent not in spool)", 1,
 		    w->width, 1);
 	else if (top == SPANTREE_LOOP)
-		lw_text(w, TAILVIEW_DIM, "(parent loop)", 1, w->width, 1);
+		tailview_lw_text(w, TAILVIEW_DIM, "(parent loop)", 1, w->width,
+		    1);
 	if (s->status == 2) {
-		lw_text(w, TAILVIEW_RED, w->o->color ? "✗" : "error:", 1,
+		tailview_lw_text(w, TAILVIEW_RED, w->o->color ? "✗" : "error:",
+		    1,
 		    w->width, 1);
-		lw_text(w, TAILVIEW_RED, s->res, 1, w->width, 1);
+		tailview_lw_text(w, TAILVIEW_RED, s->res, 1, w->width, 1);
 	} else if (top != SPANTREE_CHILD)
-		line_tail(w, s->in, s->res, NULL);
+		tailview_line_tail(w, s->in, s->res, NULL);
 }
 
 /* Where the tree view prints, for the spantree_walk callbacks. */
@@ -701,18 +713,21 @@ tailview_tree_span(const struct spantree_trace *tr,
 	char buf[TAILVIEW_BAR_CELLS * 3 + 3];
 	int indent = 2 * (1 + (depth > TREE_INDENT_MAX ? TREE_INDENT_MAX :
 	    depth));
-	struct lw w;
+	struct tailview_lw w;
 
-	lw_init(&w, p->out, p->o);
-	lw_cell(&w, NULL, "", indent, LEFT, 0);
-	lw_cell(&w, NULL, s->name, TREE_NAME_COLS - indent, LEFT, 0);
-	lw_cell(&w, kind_color(kind), kind, TREE_KIND_COLS, LEFT, 1);
+	tailview_lw_init(&w, p->out, p->o);
+	tailview_lw_cell(&w, NULL, "", indent, LEFT, 0);
+	tailview_lw_cell(&w, NULL, s->name, TREE_NAME_COLS - indent, LEFT, 0);
+	tailview_lw_cell(&w, tailview_kind_color(kind), kind, TREE_KIND_COLS,
+	    LEFT, 1);
 	tailview_elapsed(n->start, n->end, buf, sizeof(buf));
-	lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
-	lw_cell(&w, status_color(s->status), status_text(s->status),
+	tailview_lw_cell(&w, NULL, buf, LINE_DUR_COLS, RIGHT, 1);
+	tailview_lw_cell(&w, tailview_status_color(s->status),
+	    tailview_status_text(s->status),
 	    LINE_STATUS_COLS, LEFT, 1);
 	tailview_bar(tr, n, p->o->color, buf, sizeof(buf));
-	lw_cell(&w, s->status == 2 ? TAILVIEW_RED : kind_color(kind), buf,
+	tailview_lw_cell(&w, s->status == 2 ? TAILVIEW_RED :
+	    tailview_kind_color(kind), buf,
 	    TAILVIEW_BAR_CELLS + 2, LEFT, 1);
 	tailview_tree_suffix(&w, s, top);
 	fputc('\n', p->out);
@@ -742,29 +757,32 @@ tailview_tree_header(const struct spantree_trace *tr, void *arg)
 	char buf[TAILVIEW_TIME_LEN + TAILVIEW_DUR_LEN];
 	const char *session;
 	size_t errors = tailview_tree_errors(tr, &session);
-	struct lw w;
+	struct tailview_lw w;
 
 	if (tr->index > 0)
 		fputc('\n', p->out);
-	lw_init(&w, p->out, p->o);
-	lw_cell(&w, TAILVIEW_BOLD, "trace", 5, LEFT, 0);
-	lw_text(&w, TAILVIEW_CYAN, tr->id[0] ? tr->id : "-", 1, w.width, 1);
-	lw_text(&w, TAILVIEW_DIM, tailview_time(tr->start, p->o, 0, buf,
+	tailview_lw_init(&w, p->out, p->o);
+	tailview_lw_cell(&w, TAILVIEW_BOLD, "trace", 5, LEFT, 0);
+	tailview_lw_text(&w, TAILVIEW_CYAN, tr->id[0] ? tr->id : "-", 1,
+	    w.width, 1);
+	tailview_lw_text(&w, TAILVIEW_DIM, tailview_time(tr->start, p->o, 0,
+	    buf,
 	    sizeof(buf)), 1, w.width, 1);
 	tailview_elapsed(tr->start, tr->end, buf, sizeof(buf));
-	lw_text(&w, NULL, buf, 1, w.width, 1);
+	tailview_lw_text(&w, NULL, buf, 1, w.width, 1);
 	snprintf(buf, sizeof(buf), "%zu span%s", tr->n, tr->n == 1 ? "" : "s");
-	lw_text(&w, NULL, buf, 1, w.width, 1);
+	tailview_lw_text(&w, NULL, buf, 1, w.width, 1);
 	if (errors > 0) {
-		lw_text(&w, TAILVIEW_RED, p->o->color ? "✗" : "ERROR:", 1,
+		tailview_lw_text(&w, TAILVIEW_RED, p->o->color ? "✗" : "ERROR:",
+		    1,
 		    w.width, 1);
 		snprintf(buf, sizeof(buf), "%zu error%s", errors,
 		    errors == 1 ? "" : "s");
-		lw_text(&w, TAILVIEW_RED, buf, 1, w.width, 1);
+		tailview_lw_text(&w, TAILVIEW_RED, buf, 1, w.width, 1);
 	}
 	if (session != NULL) {	/* last: the one to cut */
-		lw_text(&w, NULL, "session", 1, w.width, 1);
-		lw_text(&w, NULL, session, 1, w.width, 1);
+		tailview_lw_text(&w, NULL, "session", 1, w.width, 1);
+		tailview_lw_text(&w, NULL, session, 1, w.width, 1);
 	}
 	fputc('\n', p->out);
 }
