@@ -7,3 +7,6 @@ target_link_options(test_turn PRIVATE -Wl,--wrap=llm_complete)
 target_sources(test_pool PRIVATE fcgi_client.c)
 # The collector stays out of the flusher's unit test.
 target_link_options(test_flusher PRIVATE -Wl,--wrap=exporter_send)
+# Protobuf back to OTLP/JSON, and packed collector answers: test code.
+target_sources(test_otlp PRIVATE otlpjson.c)
+target_sources(test_flusher PRIVATE otlpjson.c)

@@ -565,7 +565,7 @@ events(struct cur *c, struct spanscan_span *s)
 }
 
 static int
-span_attributes(struct cur *c, struct spanscan_span *s)
+spanscan_span_attributes(struct cur *c, struct spanscan_span *s)
 {
 	const struct want w[] = {
 		{ "openinference.span.kind", &s->oi_kind, NULL, NULL },
@@ -586,7 +586,7 @@ span_attributes(struct cur *c, struct spanscan_span *s)
 }
 
 static int
-span_member(struct cur *c, const struct spanscan_str *k,
+spanscan_span_member(struct cur *c, const struct spanscan_str *k,
     struct spanscan_span *s)
 {
 	if (kis(k, "traceId", "trace_id"))
@@ -606,7 +606,7 @@ span_member(struct cur *c, const struct spanscan_str *k,
 	if (kis(k, "status", NULL))
 		return status(c, s);
 	if (kis(k, "attributes", NULL))
-		return span_attributes(c, s);
+		return spanscan_span_attributes(c, s);
 	if (kis(k, "events", NULL))
 		return events(c, s);
 	return skip_value(c);
@@ -615,7 +615,7 @@ span_member(struct cur *c, const struct spanscan_str *k,
 /* One span, handed to the callback once complete. Stopping by the
  * callback is reported as -1 with x->stopped set. */
 static int
-span(struct cur *c, struct ctx *x)
+spanscan_one_span(struct cur *c, struct ctx *x)
 {
 	struct spanscan_span s;
 	struct spanscan_str k;
@@ -629,7 +629,8 @@ span(struct cur *c, struct ctx *x)
 		return -1;
 	start = c->p - 1;
 	while ((r = items(c, '}', &n)) == 1)
-		if (key(c, kb, &k) == -1 || span_member(c, &k, &s) == -1)
+		if (key(c, kb, &k) == -1 ||
+		    spanscan_span_member(c, &k, &s) == -1)
 			return -1;
 	if (r == -1 || x->count == INT_MAX)
 		return -1;
@@ -735,7 +736,7 @@ scope_spans(struct cur *c, struct ctx *x)
 		    &la)) != 0 && (r == -1 || scope(&la, x) == -1))
 			r = -1;
 		else
-			r = array_of(c, x, span);
+			r = array_of(c, x, spanscan_one_span);
 		if (r == -1)
 			return -1;
 	}
@@ -848,7 +849,7 @@ spanscan_line(const char *line, size_t len, spanscan_fn fn, void *arg)
 /* Encode cp as UTF-8 into u; NUL, and with one_line the control
  * characters (C0, DEL, C1), become U+FFFD or a space. Returns the length. */
 static size_t
-utf8_put(uint32_t cp, char *u, int one_line)
+spanscan_utf8_put(uint32_t cp, char *u, int one_line)
 {
 	if (one_line && (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)))
 		cp = ' ';
@@ -988,8 +989,8 @@ spanscan_unescape(struct spanscan_str s, char *out, size_t outlen,
 		p += n;
 		if (p == e || o == outlen - 1)
 			break;
-		n = utf8_put(*p == '\\' ? escape(&p, e) : raw_char(&p, e), u,
-		    one_line);
+		n = spanscan_utf8_put(*p == '\\' ? escape(&p, e) :
+		    raw_char(&p, e), u, one_line);
 		if (n > outlen - 1 - o)
 			break;
 		memcpy(out + o, u, n);

@@ -53,7 +53,8 @@ int spanscan_line(const char *line, size_t len, spanscan_fn fn, void *arg);
 /* Decode a raw JSON string slice (escapes, \uXXXX with surrogate pairs)
  * into out as UTF-8, at most outlen - 1 bytes, cut on a character
  * boundary, NUL-terminated; control characters become spaces when
- * one_line is set. Returns the number of bytes written. */
+ * one_line is set. Returns the number of bytes written into out (the
+ * caller's); cannot fail. */
 size_t spanscan_unescape(struct spanscan_str s, char *out, size_t outlen,
     int one_line);
 /* Compare a slice with a plain C string (no escapes in either): 1 when
