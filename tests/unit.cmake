@@ -10,3 +10,5 @@ target_link_options(test_flusher PRIVATE -Wl,--wrap=exporter_send)
 # Protobuf back to OTLP/JSON, and packed collector answers: test code.
 target_sources(test_otlp PRIVATE otlpjson.c)
 target_sources(test_flusher PRIVATE otlpjson.c)
+# The viewer's reader against the flusher's, on the fuzz corpus.
+target_sources(test_spanscan PRIVATE spoolagree.c)

@@ -257,6 +257,32 @@ numeric(const char *s)
 	return s[0] != '\0' && strspn(s, "0123456789.eE+-") == strlen(s);
 }
 
+/* Whether all of s is a JSON number, -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?: the form a 64-bit integer's string takes, as the
+ * viewer's reader holds it to. */
+static int
+otlp_json_number(const char *s)
+{
+	size_t n;
+
+	s += *s == '-';
+	if ((n = strspn(s, "0123456789")) == 0 || (s[0] == '0' && n > 1))
+		return 0;
+	s += n;
+	if (*s == '.') {
+		if ((n = strspn(++s, "0123456789")) == 0)
+			return 0;
+		s += n;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s += s[1] == '+' || s[1] == '-' ? 2 : 1;
+		if ((n = strspn(s, "0123456789")) == 0)
+			return 0;
+		s += n;
+	}
+	return *s == '\0';
+}
+
 /* A decimal string, or exponent notation naming an integer (read as a
  * double); plain decimal is read exactly. */
 static int
@@ -265,7 +291,7 @@ str_to_u64(const char *s, uint64_t *out)
 	char *end;
 	double d;
 
-	if (s[0] < '0' || s[0] > '9' || !numeric(s))
+	if (s[0] < '0' || s[0] > '9' || !otlp_json_number(s))
 		return -1;
 	errno = 0;
 	*out = strtoull(s, &end, 10);
@@ -703,6 +729,29 @@ msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	return check_ids(c, desc, msg);
 }
 
+/* Where the first raw control character is (JSON allows none in strings,
+ * and only \t \n \r between tokens; json-c lets them through), or len. */
+static size_t
+otlp_control_at(const char *line, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)line;
+	int in = 0, esc = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (u[i] < 0x20 && (in || (u[i] != '\t' && u[i] != '\n' &&
+		    u[i] != '\r')))
+			return i;
+		if (esc)
+			esc = 0;
+		else if (u[i] == '\\')
+			esc = in;
+		else if (u[i] == '"')
+			in = !in;
+	}
+	return len;
+}
+
 /* Parse the line into *out (caller puts): exactly one JSON value
  * (jsonval.h), nothing but white space after it. Returns 0, or -1 with
  * the reason in err. */
@@ -718,7 +767,13 @@ otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
 		    SPOOLFMT_LINE_MAX);
 		return -1;
 	}
-	if (jsonval_parse(line, len, 0, out, why, sizeof(why), &at) == -1) {
+	if ((at = otlp_control_at(line, len)) < len) {
+		snprintf(err, errlen, "line: not JSON (control character at "
+		    "byte %zu)", at);
+		return -1;
+	}
+	if (jsonval_parse(line, len, SPOOLFMT_DEPTH_MAX, out, why,
+	    sizeof(why), &at) == -1) {
 		/* Stopped at the end: a torn line, whatever json-c calls it. */
 		snprintf(err, errlen, "line: not JSON (%s at byte %zu)",
 		    at >= len ? "cut short" : why, at);

@@ -14,6 +14,10 @@
  * set them aside. */
 #define SPOOLFMT_LINE_MAX	(32 * 1024 * 1024)
 
+/* The deepest nesting of objects and arrays in a line that readers take
+ * (the writers' lines nest about 12 deep). */
+#define SPOOLFMT_DEPTH_MAX	64
+
 /* SPOOL_DIR's layout. Segments being written or waiting to be shipped sit
  * in SPOOL_DIR itself; the flusher moves shipped ones to SENT_DIR, keeps
  * what the collector refused in REJECTED_DIR and its shipped offsets in

@@ -6,6 +6,9 @@
 #include <limits.h>
 #include <string.h>
 
+#include "hex.h"
+#include "utf8.h"
+
 /* A decoded key; longer than any key the scanner looks for. */
 #define SCAN_KEY_MAX	48
 
@@ -89,6 +92,37 @@ items(struct cur *c, char close, int *n)
 	return ch == -1 ? -1 : 1;
 }
 
+/* A JSON string's contents as RFC 8259 and the flusher's json-c want
+ * them: strict UTF-8, no raw control characters, only the escapes JSON
+ * defines. */
+static int
+spanscan_string_ok(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (u[i] < 0x20)
+			return 0;
+		if (u[i] >= 0x80) {
+			if ((k = utf8_seqlen(u + i, n - i)) == 0)
+				return 0;
+			i += k;
+		} else if (u[i] != '\\')
+			i++;
+		else if (i + 1 < n && strchr("\"\\/bfnrt", s[i + 1]) != NULL &&
+		    s[i + 1] != '\0')
+			i += 2;
+		else if (i + 5 < n && s[i + 1] == 'u' &&
+		    hex_digit(s[i + 2]) >= 0 && hex_digit(s[i + 3]) >= 0 &&
+		    hex_digit(s[i + 4]) >= 0 && hex_digit(s[i + 5]) >= 0)
+			i += 6;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 /* At a '"': the contents up to the closing quote, one not preceded by an
  * odd run of backslashes. */
 static int
@@ -105,6 +139,8 @@ scan_string(struct cur *c, struct spanscan_str *out)
 			break;
 		q++;
 	}
+	if (!spanscan_string_ok(s, (size_t)(q - s)))
+		return -1;
 	if (out != NULL) {
 		out->ptr = s;
 		out->len = (size_t)(q - s);
