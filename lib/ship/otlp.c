@@ -257,51 +257,95 @@ numeric(const char *s)
 	return s[0] != '\0' && strspn(s, "0123456789.eE+-") == strlen(s);
 }
 
-/* Whether all of s is a JSON number, -?(0|[1-9][0-9]*)(.[0-9]+)?
- * ([eE][+-]?[0-9]+)?: the form a 64-bit integer's string takes, as the
- * viewer's reader holds it to. */
-static int
-otlp_json_number(const char *s)
+/* Digits at s, at most n of them. */
+static size_t
+otlp_digits(const char *s, size_t n)
 {
-	size_t n;
+	size_t i = 0;
 
-	s += *s == '-';
-	if ((n = strspn(s, "0123456789")) == 0 || (s[0] == '0' && n > 1))
-		return 0;
-	s += n;
-	if (*s == '.') {
-		if ((n = strspn(++s, "0123456789")) == 0)
-			return 0;
-		s += n;
-	}
-	if (*s == 'e' || *s == 'E') {
-		s += s[1] == '+' || s[1] == '-' ? 2 : 1;
-		if ((n = strspn(s, "0123456789")) == 0)
-			return 0;
-		s += n;
-	}
-	return *s == '\0';
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
 }
 
-/* A decimal string, or exponent notation naming an integer (read as a
- * double); plain decimal is read exactly. */
+/* Whether all n bytes at s are a JSON number, -?(0|[1-9][0-9]*)
+ * (.[0-9]+)?([eE][+-]?[0-9]+)?: what json-c alone would not insist on,
+ * and the form a 64-bit integer's string takes. */
+static int
+otlp_json_number(const char *s, size_t n)
+{
+	const char *e = s + n;
+	size_t d;
+
+	s += s < e && *s == '-';
+	if ((d = otlp_digits(s, (size_t)(e - s))) == 0 || (*s == '0' && d > 1))
+		return 0;
+	s += d;
+	if (s < e && *s == '.') {
+		s++;
+		if ((d = otlp_digits(s, (size_t)(e - s))) == 0)
+			return 0;
+		s += d;
+	}
+	if (s < e && (*s == 'e' || *s == 'E')) {
+		s++;
+		s += s < e && (*s == '+' || *s == '-');
+		if ((d = otlp_digits(s, (size_t)(e - s))) == 0)
+			return 0;
+		s += d;
+	}
+	return s == e;
+}
+
+/* m * 10^e exactly, or -1 when it is not an integer or passes 64 bits. */
+static int
+otlp_scale10(uint64_t m, long e, uint64_t *out)
+{
+	for (; e > 0 && m != 0; e--) {
+		if (m > UINT64_MAX / 10)
+			return -1;
+		m *= 10;
+	}
+	for (; e < 0 && m != 0; e++) {
+		if (m % 10 != 0)
+			return -1;
+		m /= 10;
+	}
+	*out = m;
+	return 0;
+}
+
+/* A decimal string, or exponent notation naming an integer ("1.5e3"),
+ * read exactly (a double would round "170.000000000000001" to 170). */
 static int
 str_to_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	double d;
+	uint64_t m = 0;
+	long scale = 0, zeros = 0, e;
+	int frac = 0;
 
-	if (s[0] < '0' || s[0] > '9' || !otlp_json_number(s))
+	if (s[0] < '0' || s[0] > '9' || !otlp_json_number(s, strlen(s)))
 		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (*end == '\0')
-		return errno == 0 ? 0 : -1;
-	d = strtod(s, &end);
-	if (*end != '\0' || !(d < 18446744073709551616.0))
-		return -1;
-	*out = (uint64_t)d;
-	return (double)*out == d ? 0 : -1;
+	for (; *s != '\0' && *s != 'e' && *s != 'E'; s++) {
+		if (*s == '.') {
+			frac = 1;
+			continue;
+		}
+		scale -= frac;
+		if (*s == '0') {	/* kept aside: 1.000 is 1 */
+			zeros++;
+			continue;
+		}
+		if (otlp_scale10(m, zeros, &m) == -1 ||
+		    m > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		zeros = 0;
+		m = m * 10 + (uint64_t)(*s - '0');
+	}
+	e = *s != '\0' ? strtol(s + 1, NULL, 10) : 0;
+	if (e > 100000 || e < -100000)	/* past any 64-bit value's scale */
+		e = e > 0 ? 100000 : -100000;
+	return otlp_scale10(m, zeros + scale + e, out);
 }
 
 /* j as an unsigned integer no larger than max: a number or a string. */
@@ -729,25 +773,53 @@ msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	return check_ids(c, desc, msg);
 }
 
-/* Where the first raw control character is (JSON allows none in strings,
- * and only \t \n \r between tokens; json-c lets them through), or len. */
+/* Whether the number token at i (up to the next byte that cannot be in
+ * one) is a JSON number; *end is set past it. */
+static int
+otlp_number_ok(const char *line, size_t len, size_t i, size_t *end)
+{
+	size_t j = i;
+
+	while (j < len && ((line[j] >= '0' && line[j] <= '9') ||
+	    strchr(".eE+-", line[j]) != NULL) && line[j] != '\0')
+		j++;
+	*end = j;
+	return otlp_json_number(line + i, j - i);
+}
+
+/* Where the first thing JSON forbids but json-c lets through is, or len:
+ * a raw control character (none in strings, only \t \n \r between
+ * tokens), a string that is not strict UTF-8 (json-c takes code points
+ * past U+10FFFF), or a number not in JSON's form ("007", "1."). */
 static size_t
-otlp_control_at(const char *line, size_t len)
+otlp_lax_at(const char *line, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)line;
 	int in = 0, esc = 0;
-	size_t i;
+	size_t i, k, end;
 
 	for (i = 0; i < len; i++) {
 		if (u[i] < 0x20 && (in || (u[i] != '\t' && u[i] != '\n' &&
 		    u[i] != '\r')))
 			return i;
-		if (esc)
-			esc = 0;
-		else if (u[i] == '\\')
-			esc = in;
-		else if (u[i] == '"')
-			in = !in;
+		if (in && u[i] >= 0x80) {
+			if ((k = utf8_seqlen(u + i, len - i)) == 0)
+				return i;
+			i += k - 1;
+		} else if (in) {
+			if (esc)
+				esc = 0;
+			else if (u[i] == '\\')
+				esc = 1;
+			else if (u[i] == '"')
+				in = 0;
+		} else if (u[i] == '"')
+			in = 1;
+		else if (u[i] == '-' || (u[i] >= '0' && u[i] <= '9')) {
+			if (!otlp_number_ok(line, len, i, &end))
+				return i;
+			i = end - 1;
+		}
 	}
 	return len;
 }
@@ -767,9 +839,11 @@ otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
 		    SPOOLFMT_LINE_MAX);
 		return -1;
 	}
-	if ((at = otlp_control_at(line, len)) < len) {
-		snprintf(err, errlen, "line: not JSON (control character at "
-		    "byte %zu)", at);
+	if ((at = otlp_lax_at(line, len)) < len) {
+		snprintf(err, errlen, "line: not JSON (%s at byte %zu)",
+		    (unsigned char)line[at] < 0x20 ? "control character" :
+		    (unsigned char)line[at] >= 0x80 ? "invalid UTF-8" :
+		    "malformed number", at);
 		return -1;
 	}
 	if (jsonval_parse(line, len, SPOOLFMT_DEPTH_MAX, out, why,
