@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "otlp.h"
+#include "otlpjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +21,7 @@ cycle(const char *line, size_t len, uint8_t **pb, size_t *pblen)
 	*pb = NULL;
 	if (otlp_batch_add_line(b, line, len, &n, err, sizeof(err)) == 0) {
 		*pb = otlp_batch_pack(b, pblen);
-		json = otlp_request_to_json(*pb, *pblen, &back, err,
+		json = otlpjson_request(*pb, *pblen, &back, err,
 		    sizeof(err));
 		if (json == NULL || back != n || n != otlp_batch_span_count(b))
 			abort();

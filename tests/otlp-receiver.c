@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "log.h"
 #include "otlp.h"
+#include "otlpjson.h"
 #include "testhttp.h"
 
 #include <fcntl.h>
@@ -350,9 +351,9 @@ answer_accepted(const struct testhttp_request *rq, const struct verdict *v)
 	int rc;
 
 	if (v->mode == MODE_PARTIAL)
-		pb = otlp_response_pack(v->arg, "test rejection", &len);
+		pb = otlpjson_response_pack(v->arg, "test rejection", &len);
 	else
-		pb = otlp_response_pack(0, NULL, &len);
+		pb = otlpjson_response_pack(0, NULL, &len);
 	rc = testhttp_respond(rq, 200, "application/x-protobuf", NULL, pb,
 	    len);
 	free(pb);
@@ -375,7 +376,7 @@ accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 		rc = answer_text(rq, status, NULL, why);
 		goto out;
 	}
-	json = otlp_request_to_json((const uint8_t *)pb.data, pb.len, &nspans,
+	json = otlpjson_request((const uint8_t *)pb.data, pb.len, &nspans,
 	    err, sizeof(err));
 	if (json == NULL) {
 		rc = answer_text(rq, 422, NULL,

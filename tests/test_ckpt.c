@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ckpt.h"
+#include "spoolfmt.h"
 #include "testutil.h"
 
 #define SEG_A	"spans-1700000000000-41-0.jsonl"
@@ -41,7 +42,8 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(fx->dir, sizeof(fx->dir), "%s/state", fx->top);
-	snprintf(fx->file, sizeof(fx->file), "%s/" CKPT_FILE, fx->dir);
+	snprintf(fx->file, sizeof(fx->file), "%s/" SPOOLFMT_OFFSETS_FILE,
+	    fx->dir);
 	*state = fx;
 	return 0;
 }
@@ -289,7 +291,7 @@ test_load_damaged(void **state)
 		err[0] = '\0';
 		if (ckpt_load(&c, fx->dir, err, sizeof(err)) != -1)
 			fail_msg("record \"%s\" loaded", bad[i]);
-		if (strstr(err, CKPT_FILE) == NULL ||
+		if (strstr(err, SPOOLFMT_OFFSETS_FILE) == NULL ||
 		    strstr(err, "damaged") == NULL)
 			fail_msg("record \"%s\": unclear error \"%s\"", bad[i],
 			    err);
@@ -308,7 +310,7 @@ test_load_unreadable(void **state)
 	assert_int_equal(mkdir(fx->dir, 0750), 0);
 	assert_int_equal(mkdir(fx->file, 0750), 0);
 	assert_int_equal(ckpt_load(&c, fx->dir, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, CKPT_FILE));
+	assert_non_null(strstr(err, SPOOLFMT_OFFSETS_FILE));
 	ckpt_cleanup(&c);
 }
 

@@ -28,6 +28,7 @@
 #include "hex.h"
 #include "flusher.h"
 #include "otlp.h"
+#include "otlpjson.h"
 #include "span.h"
 #include "spool.h"
 #include "testutil.h"
@@ -98,7 +99,7 @@ decode_ids(struct sent *s)
 	size_t n = 0, total = 0;
 	char *text;
 
-	text = otlp_request_to_json(s->pb, s->len, &total, err, sizeof(err));
+	text = otlpjson_request(s->pb, s->len, &total, err, sizeof(err));
 	if (text == NULL)
 		fail_msg("the flusher sent no ExportTraceServiceRequest: %s",
 		    err);
@@ -152,7 +153,7 @@ __wrap_exporter_send(struct exporter *ex, const uint8_t *pb, size_t len,
 	sent.body = NULL;
 	if (r->outcome == EXPORTER_OK) {
 		if (r->partial != 0 || r->msg != NULL) {
-			sent.body = otlp_response_pack(r->partial, r->msg,
+			sent.body = otlpjson_response_pack(r->partial, r->msg,
 			    &res->body_len);
 			res->body = sent.body;
 		}

@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "otlp.h"
+#include "otlpjson.h"
 #include "span.h"
 #include "spool.h"
 #include "testspan.h"
@@ -75,7 +76,7 @@ convert(const char *line, size_t *nspans, uint8_t **pb, size_t *pblen)
 	*pb = otlp_batch_pack(b, pblen);
 	assert_int_equal(*pblen, otlp_batch_packed_size(b));
 	assert_int_equal(n, otlp_batch_span_count(b));
-	json = otlp_request_to_json(*pb, *pblen, &back, err, sizeof(err));
+	json = otlpjson_request(*pb, *pblen, &back, err, sizeof(err));
 	if (json == NULL)
 		fail_msg("cannot decode what was packed: %s", err);
 	assert_int_equal(back, n);
@@ -606,7 +607,7 @@ test_roundtrip_spool(void **state)
 	o = json_object_new_object();
 	json_object_object_add(o, "resourceSpans", all);
 	pb = otlp_batch_pack(b, &len);
-	assert_non_null(json = otlp_request_to_json(pb, len, &n, err,
+	assert_non_null(json = otlpjson_request(pb, len, &n, err,
 	    sizeof(err)));
 	assert_int_equal(n, 4);
 	assert_json_equal(json, json_object_to_json_string(o), "batch", 0);
@@ -658,7 +659,7 @@ test_batch_many_and_reset(void **state)
 	assert_int_equal(otlp_batch_resource_count(b), MANY_LINES);
 	pb = otlp_batch_pack(b, &len);
 	assert_int_equal(len, otlp_batch_packed_size(b));
-	assert_non_null(json = otlp_request_to_json(pb, len, &n, err,
+	assert_non_null(json = otlpjson_request(pb, len, &n, err,
 	    sizeof(err)));
 	assert_int_equal(n, 3 * MANY_LINES);
 	j = must_parse(json, "many", 0);
@@ -869,20 +870,20 @@ test_request_to_json_bad_input(void **state)
 
 	(void)state;
 	err[0] = '\0';
-	assert_null(otlp_request_to_json(cut, sizeof(cut), &n, err,
+	assert_null(otlpjson_request(cut, sizeof(cut), &n, err,
 	    sizeof(err)));
 	assert_non_null(strstr(err, "ExportTraceServiceRequest"));
 	assert_int_equal(n, 9);
-	assert_null(otlp_request_to_json(wiretype, sizeof(wiretype), NULL, err,
+	assert_null(otlpjson_request(wiretype, sizeof(wiretype), NULL, err,
 	    sizeof(err)));
-	assert_null(otlp_request_to_json(badspan, sizeof(badspan), NULL, err,
+	assert_null(otlpjson_request(badspan, sizeof(badspan), NULL, err,
 	    sizeof(err)));
-	assert_non_null(json = otlp_request_to_json(cut, 0, &n, err,
+	assert_non_null(json = otlpjson_request(cut, 0, &n, err,
 	    sizeof(err)));
 	assert_string_equal(json, "{\"resourceSpans\":[]}");
 	assert_int_equal(n, 0);
 	free(json);
-	assert_non_null(json = otlp_request_to_json(unknown, sizeof(unknown),
+	assert_non_null(json = otlpjson_request(unknown, sizeof(unknown),
 	    NULL, err, sizeof(err)));
 	assert_string_equal(json, "{\"resourceSpans\":[]}");
 	free(json);
@@ -920,23 +921,23 @@ test_response(void **state)
 	    sizeof(msg)), -1);
 	assert_non_null(strstr(msg, "ExportTraceServiceResponse"));
 
-	pb = otlp_response_pack(0, NULL, &len);
+	pb = otlpjson_response_pack(0, NULL, &len);
 	assert_int_equal(len, 0);
 	free(pb);
-	pb = otlp_response_pack(0, "", &len);
+	pb = otlpjson_response_pack(0, "", &len);
 	assert_int_equal(len, 0);
 	free(pb);
-	pb = otlp_response_pack(7, "bad", &len);
+	pb = otlpjson_response_pack(7, "bad", &len);
 	assert_int_equal(len, sizeof(want));
 	assert_memory_equal(pb, want, len);
 	free(pb);
-	pb = otlp_response_pack(-1, "a longer message", &len);
+	pb = otlpjson_response_pack(-1, "a longer message", &len);
 	assert_int_equal(len, 2 + 11 + 18);
 	assert_int_equal(otlp_parse_response(pb, len, &rej, msg, 5), 0);
 	assert_int_equal(rej, -1);
 	assert_string_equal(msg, "a lo");
 	free(pb);
-	pb = otlp_response_pack(0, "only", &len);
+	pb = otlpjson_response_pack(0, "only", &len);
 	assert_int_equal(otlp_parse_response(pb, len, &rej, msg, sizeof(msg)),
 	    0);
 	assert_int_equal(rej, 0);

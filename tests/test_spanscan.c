@@ -22,6 +22,7 @@
 #include "spanscan.h"
 #include "spool.h"
 #include "testspan.h"
+#include "spoolagree.h"
 #include "testutil.h"
 #include "tracectx.h"
 
@@ -995,6 +996,39 @@ test_bench(void **state)
 	free(buf);
 }
 
+/* The flusher's reader and this one agree (spoolagree.h) on every line of
+ * tests/corpus/spoolline: seeds from real spools and otlp_lines.test, and
+ * the disagreements fuzz_spoolline found, fixed since. */
+static void
+test_corpus_agree(void **state)
+{
+	char dir[4096], path[8192], why[512], *text;
+	struct dirent *de;
+	size_t len, files = 0;
+	FILE *fp;
+	DIR *d;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/../corpus/spoolline",
+	    testutil_data_dir());
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		assert_non_null(fp = fopen(path, "rb"));
+		assert_non_null(text = malloc(1 << 20));
+		len = fread(text, 1, 1 << 20, fp);
+		fclose(fp);
+		if (spoolagree_check(text, len, why, sizeof(why)) == -1)
+			fail_msg("%s: readers disagree: %s", de->d_name, why);
+		free(text);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 24);
+}
+
 int
 main(void)
 {
@@ -1003,6 +1037,7 @@ main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_unescape_cut),
 		cmocka_unit_test(test_eq),
+		cmocka_unit_test(test_corpus_agree),
 		cmocka_unit_test_setup_teardown(test_writer_vs_jsonc, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bench, setup, teardown),

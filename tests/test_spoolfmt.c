@@ -1,5 +1,6 @@
-/* test_spoolfmt.c - segment names round trip, line kinds, and the
- * envelope: one group and several, and the limit. */
+/* test_spoolfmt.c - segment names round trip and which names are
+ * segments, line kinds, and the envelope: one group and several, and the
+ * limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,39 @@ test_segment_names(void **state)
 }
 
 static void
+test_is_segment_table(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 valid;
+	} cases[] = {
+		{ "spans-1700000000000-41-0.jsonl", 1 },
+		{ "spans-1-2-3.jsonl", 1 },
+		{ "spans-x.jsonl", 1 },
+		/* hidden: still being created */
+		{ ".spans-1700000000000-41-0.jsonl", 0 },
+		{ "spans-.jsonl", 0 },
+		{ "spans-1-2-3.json", 0 },
+		{ "spans-1-2-3.jsonl.tmp", 0 },
+		{ "spans-1-2-3.jsonl.reason", 0 },
+		{ "spans-1-2-3.JSONL", 0 },
+		{ "span-1-2-3.jsonl", 0 },
+		{ "xspans-1-2-3.jsonl", 0 },
+		{ "spans-1/2-3.jsonl", 0 },
+		{ "sent/spans-1-2-3.jsonl", 0 },
+		{ "spans-../x.jsonl", 0 },
+		{ "offsets", 0 },
+		{ "", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (spoolfmt_is_segment(cases[i].name) != cases[i].valid)
+			fail_msg("spoolfmt_is_segment(\"%s\") != %d",
+			    cases[i].name, cases[i].valid);
+}
+
+static void
 test_line_kind(void **state)
 {
 	(void)state;
@@ -44,6 +78,16 @@ test_line_kind(void **state)
 	assert_int_equal(spoolfmt_line_kind("", 0), SPOOLFMT_KIND_NONE);
 	assert_int_equal(spoolfmt_line_kind("{\"resourceSp", 12),
 	    SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("{\"resource_spans\" :[]}", 22),
+	    SPOOLFMT_KIND_SPANS);
+	/* The key, not a longer one that starts like it, nor a value. */
+	assert_int_equal(spoolfmt_line_kind("{\"resourceSpansX\":[]}", 21),
+	    SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("{\"resourceSpans\"}", 17),
+	    SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("{}", 2), SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("{\"a\":1,\"resourceSpans\":[]}",
+	    26), SPOOLFMT_KIND_NONE);
 }
 
 static void
@@ -83,6 +127,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segment_names),
+		cmocka_unit_test(test_is_segment_table),
 		cmocka_unit_test(test_line_kind),
 		cmocka_unit_test(test_envelope),
 	};

@@ -13,3 +13,8 @@ foreach(t otlp spool spanscan)
   target_link_options(test_${t} PRIVATE
     -Wl,--wrap=span_to_otlp_json -Wl,--wrap=span_free)
 endforeach()
+# Protobuf back to OTLP/JSON, and packed collector answers: test code.
+target_sources(test_otlp PRIVATE otlpjson.c)
+target_sources(test_flusher PRIVATE otlpjson.c)
+# The viewer's reader against the flusher's, on the fuzz corpus.
+target_sources(test_spanscan PRIVATE spoolagree.c)

@@ -1,4 +1,5 @@
-/* ckpt.c - durable shipped offsets of spool segments (see ckpt.h). */
+/* ckpt.c - durable shipped offsets of spool segments (see ckpt.h); the
+ * file's name and place come from spoolfmt.h. */
 #include "ckpt.h"
 
 #include <sys/stat.h>
@@ -13,10 +14,10 @@
 #include "buf.h"
 #include "config.h"
 #include "fileio.h"
-#include "segment.h"
+#include "spoolfmt.h"
 #include "xalloc.h"
 
-#define CKPT_TMP	".offsets.tmp"
+#define CKPT_TMP	"." SPOOLFMT_OFFSETS_FILE ".tmp"
 #define CKPT_MAX_BYTES	(4 * 1024 * 1024)
 
 static struct ckpt_entry *
@@ -75,7 +76,7 @@ ckpt_parse_line(struct ckpt *c, char *line)
 	if (sp == NULL)
 		return -1;
 	*sp = '\0';
-	if (!segment_name_valid(line) ||
+	if (!spoolfmt_is_segment(line) ||
 	    config_parse_int(sp + 1, 0, (long long)1 << 50, &off) == -1)
 		return -1;
 	ckpt_set(c, line, (off_t)off);
@@ -90,10 +91,10 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 	ssize_t r;
 	int fd, rc = -1;
 
-	if ((fd = openat(c->dirfd, CKPT_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = openat(c->dirfd, SPOOLFMT_OFFSETS_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", CKPT_FILE, strerror(errno));
+		snprintf(err, errlen, "%s: %s", SPOOLFMT_OFFSETS_FILE, strerror(errno));
 		return -1;
 	}
 	buf_init(&b, CKPT_MAX_BYTES);
@@ -101,7 +102,7 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 		if (buf_append(&b, chunk, (size_t)r) == -1)
 			break;
 	if (r != 0) {
-		snprintf(err, errlen, "%s: unreadable or too large", CKPT_FILE);
+		snprintf(err, errlen, "%s: unreadable or too large", SPOOLFMT_OFFSETS_FILE);
 		goto out;
 	}
 	if (b.data == NULL) {		/* an empty record */
@@ -112,7 +113,7 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 	    line = strtok_r(NULL, "\n", &save))
 		if (ckpt_parse_line(c, line) == -1) {
 			snprintf(err, errlen, "%s: damaged line '%.80s'",
-			    CKPT_FILE, line);
+			    SPOOLFMT_OFFSETS_FILE, line);
 			goto out;
 		}
 	rc = 0;
@@ -127,6 +128,7 @@ int
 ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
@@ -145,7 +147,7 @@ ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 void
 ckpt_cleanup(struct ckpt *c)
 {
-	if (c->dirfd > 0)
+	if (c->dirfd != -1)
 		close(c->dirfd);
 	free(c->e);
 	memset(c, 0, sizeof(*c));
@@ -172,7 +174,7 @@ ckpt_save(struct ckpt *c)
 	if (fd == -1 ||
 	    fileio_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
 	    fsync(fd) == -1 ||
-	    renameat(c->dirfd, CKPT_TMP, c->dirfd, CKPT_FILE) == -1 ||
+	    renameat(c->dirfd, CKPT_TMP, c->dirfd, SPOOLFMT_OFFSETS_FILE) == -1 ||
 	    fsync(c->dirfd) == -1)
 		goto out;
 	c->dirty = 0;

@@ -9,28 +9,32 @@
 #include <limits.h>
 #include <stddef.h>
 
-#define CKPT_FILE	"offsets"
-
 struct ckpt_entry {
 	char	name[NAME_MAX + 1];
 	off_t	offset;
 };
 
 struct ckpt {
-	int			 dirfd;	/* the state directory */
+	int			 dirfd;	/* the state directory; -1 closed */
 	struct ckpt_entry	*e;
 	size_t			 n, cap;
 	int			 dirty;
 };
 
-/* Load dir/offsets (a missing file is an empty record; dir is created).
- * Returns 0, or -1 with the reason in err. Release with ckpt_cleanup. */
+/* Load dir/SPOOLFMT_OFFSETS_FILE into *c (the caller's; a missing file is
+ * an empty record; dir is created). Returns 0, or -1 with the reason in err
+ * and c cleaned up. Release with ckpt_cleanup. */
 int ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Release what ckpt_load took (unsaved changes are lost); c->dirfd is -1
+ * after. Safe on a c that ckpt_load failed on. Cannot fail. */
 void ckpt_cleanup(struct ckpt *c);
-/* Shipped offset of a segment; 0 when the record has none. */
+/* Shipped offset of a segment; 0 when the record has none. Cannot fail. */
 off_t ckpt_get(const struct ckpt *c, const char *name);
+/* Record name's shipped offset (name is copied; out of memory aborts).
+ * Cannot fail; ckpt_save makes it durable. */
 void ckpt_set(struct ckpt *c, const char *name, off_t offset);
+/* Forget name's offset (nothing when it has none). Cannot fail. */
 void ckpt_remove(struct ckpt *c, const char *name);
 /* Make the record durable if it changed. Returns 0, or -1 with errno. */
 int ckpt_save(struct ckpt *c) __attribute__((warn_unused_result));

@@ -1,5 +1,7 @@
 /* flusher.c - the spool shipper (see flusher.h and docs/flusher.md). The
- * only remover of spool segments; the writers (lib/spool.c) only append. */
+ * only remover of spool segments; the writers (spool.c) only append. The
+ * spool's layout and line kinds come from spoolfmt.h, its segments are
+ * read through spoolread.h. */
 #include "flusher.h"
 
 #include <sys/stat.h>
@@ -18,17 +20,36 @@
 #include "fileio.h"
 #include "log.h"
 #include "otlp.h"
-#include "segment.h"
+#include "spoolfmt.h"
+#include "spoolread.h"
 #include "xalloc.h"
 
-#define FLUSHER_STATE_DIR	".flusher"
-#define FLUSHER_SENT_DIR	"sent"
-#define FLUSHER_REJECTED_DIR	"rejected"
+/* What became of one line offered to the batch. */
+enum flusher_take {
+	FLUSHER_TAKE_ERROR = -1,	/* disk error setting it aside */
+	FLUSHER_TAKE_FULL,		/* would pass the span limit: left */
+	FLUSHER_TAKE_KEPT,		/* in the batch */
+	FLUSHER_TAKE_ASIDE,		/* not a spans line: in rejected/ */
+};
+
+/* Where filling a batch from one segment stopped. */
+enum flusher_fill {
+	FLUSHER_FILL_ERROR = -1,	/* disk error */
+	FLUSHER_FILL_MORE,		/* room left: go on to the next */
+	FLUSHER_FILL_FULL,		/* the batch is full */
+};
+
+/* What making a batch left. */
+enum flusher_batch {
+	FLUSHER_BATCH_ERROR = -1,
+	FLUSHER_BATCH_NONE,		/* nothing to send */
+	FLUSHER_BATCH_READY,		/* a batch waits to be sent */
+};
 
 struct flusher_seg {
-	struct segment	seg;
-	off_t		offset;		/* shipped up to here (in ckpt) */
-	int		listed;		/* seen in the last listing */
+	struct spoolread_segment seg;
+	off_t			 offset;	/* shipped up to here (in ckpt) */
+	int			 listed;	/* seen in the last listing */
 };
 
 struct flusher_cover {			/* a batch takes a segment up to end */
@@ -74,23 +95,22 @@ flusher_new(const struct flusher_config *cfg, struct exporter *ex, char *err,
 
 	f->cfg = *cfg;
 	f->ex = ex;
-	f->sentfd = f->rejfd = -1;
-	buf_init(&f->lines, cfg->batch_bytes + OTLP_LINE_MAX);
+	f->sentfd = f->rejfd = f->ckpt.dirfd = -1;
+	buf_init(&f->lines, cfg->batch_bytes + SPOOLFMT_LINE_MAX);
 	f->batch = otlp_batch_new();
 	f->probe = otlp_batch_new();
 	if ((f->dirfd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1 ||
-	    (f->sentfd = flusher_subdir(f->dirfd, FLUSHER_SENT_DIR)) == -1 ||
-	    (f->rejfd = flusher_subdir(f->dirfd, FLUSHER_REJECTED_DIR)) == -1) {
+	    (f->sentfd = flusher_subdir(f->dirfd, SPOOLFMT_SENT_DIR)) == -1 ||
+	    (f->rejfd = flusher_subdir(f->dirfd, SPOOLFMT_REJECTED_DIR)) == -1) {
 		snprintf(err, errlen, "%s: %s", cfg->spool_dir, strerror(errno));
 		goto fail;
 	}
 	snprintf(state, sizeof(state), "%s/%s", cfg->spool_dir,
-	    FLUSHER_STATE_DIR);
+	    SPOOLFMT_STATE_DIR);
 	if (ckpt_load(&f->ckpt, state, err, errlen) == 0)
 		return f;
 fail:
-	f->ckpt.dirfd = -1;
 	flusher_free(f);
 	return NULL;
 }
@@ -100,10 +120,10 @@ flusher_free(struct flusher *f)
 {
 	if (f == NULL)
 		return;
-	if (f->ckpt.dirfd > 0 && ckpt_save(&f->ckpt) == -1)
+	if (f->ckpt.dirfd != -1 && ckpt_save(&f->ckpt) == -1)
 		log_warn("%s: saving shipped offsets", __func__);
 	for (size_t i = 0; i < f->nsegs; i++)
-		segment_close(&f->segs[i].seg);
+		spoolread_close(&f->segs[i].seg);
 	free(f->segs);
 	ckpt_cleanup(&f->ckpt);
 	otlp_batch_free(f->batch);
@@ -141,7 +161,7 @@ static void
 flusher_forget(struct flusher *f, size_t i)
 {
 	ckpt_remove(&f->ckpt, f->segs[i].seg.name);
-	segment_close(&f->segs[i].seg);
+	spoolread_close(&f->segs[i].seg);
 	memmove(&f->segs[i], &f->segs[i + 1],
 	    (f->nsegs - i - 1) * sizeof(*f->segs));
 	f->nsegs--;
@@ -157,7 +177,7 @@ flusher_add(struct flusher *f, const char *name)
 		f->segs = xrealloc(f->segs, f->capsegs * sizeof(*f->segs));
 	}
 	s = &f->segs[f->nsegs];
-	if (segment_open(f->dirfd, name, &s->seg) == -1) {
+	if (spoolread_open(f->dirfd, name, &s->seg) == -1) {
 		if (errno != ENOENT)
 			log_warn("%s: %s", __func__, name);
 		return;
@@ -194,7 +214,7 @@ flusher_scan(struct flusher *f)
 	char **names;
 	size_t n;
 
-	if (segment_list(f->dirfd, &names, &n) == -1) {
+	if (spoolread_list(f->dirfd, &names, &n) == -1) {
 		log_warn("%s: %s", __func__, f->cfg.spool_dir);
 		return -1;
 	}
@@ -207,10 +227,10 @@ flusher_scan(struct flusher *f)
 		else
 			flusher_add(f, names[i]);
 	}
-	segment_list_free(names, n);
+	spoolread_list_free(names, n);
 	for (size_t i = f->nsegs; i-- > 0;)
 		if (!f->segs[i].listed ||
-		    segment_refresh(&f->segs[i].seg) == -1)
+		    spoolread_refresh(&f->segs[i].seg) == -1)
 			flusher_forget(f, i);
 	if (f->nsegs > 1)
 		qsort(f->segs, f->nsegs, sizeof(*f->segs), flusher_name_cmp);
@@ -256,7 +276,7 @@ flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
 	rc = 0;
 out:
 	if (rc == -1)
-		log_warn("%s: %s/%s", __func__, FLUSHER_REJECTED_DIR, name);
+		log_warn("%s: %s/%s", __func__, SPOOLFMT_REJECTED_DIR, name);
 	if (fd != -1)
 		close(fd);
 	return rc;
@@ -268,7 +288,7 @@ flusher_dir_bytes(int dirfd, char ***names, size_t *n)
 	long long total = 0;
 	struct stat st;
 
-	if (segment_list(dirfd, names, n) == -1)
+	if (spoolread_list(dirfd, names, n) == -1)
 		return -1;
 	for (size_t i = 0; i < *n; i++)
 		if (fstatat(dirfd, (*names)[i], &st, 0) == 0)
@@ -292,9 +312,9 @@ flusher_prune_sent(struct flusher *f)
 		    unlinkat(f->sentfd, names[i], 0) == -1)
 			continue;
 		total -= st.st_size;
-		log_debug("pruned %s/%s", FLUSHER_SENT_DIR, names[i]);
+		log_debug("pruned %s/%s", SPOOLFMT_SENT_DIR, names[i]);
 	}
-	segment_list_free(names, n);
+	spoolread_list_free(names, n);
 }
 
 /* A complete segment shipped to its end (a torn tail counted and left
@@ -308,7 +328,7 @@ flusher_retire(struct flusher *f)
 		struct flusher_seg *s = &f->segs[i];
 
 		if (!s->seg.complete || (s->offset < s->seg.size &&
-		    !segment_torn_tail(&s->seg, s->offset)))
+		    !spoolread_torn_tail(&s->seg, s->offset)))
 			continue;
 		if (s->offset < s->seg.size) {
 			f->st.torn_lines++;
@@ -317,7 +337,7 @@ flusher_retire(struct flusher *f)
 		}
 		if (renameat(f->dirfd, s->seg.name, f->sentfd, s->seg.name) == -1) {
 			log_warn("%s: moving %s to %s/", __func__, s->seg.name,
-			    FLUSHER_SENT_DIR);
+			    SPOOLFMT_SENT_DIR);
 			continue;
 		}
 		flusher_forget(f, i);
@@ -337,8 +357,8 @@ flusher_retire(struct flusher *f)
 /* The whole lines from `from` that cover at least `want` bytes (fewer at
  * the end of the segment): how many, and where the last of them ends. */
 static uint64_t
-flusher_oldest_lines(const struct segment *seg, off_t from, off_t want,
-    off_t *end)
+flusher_oldest_lines(const struct spoolread_segment *seg, off_t from,
+    off_t want, off_t *end)
 {
 	char chunk[65536];
 	off_t at = from;
@@ -402,7 +422,7 @@ flusher_enforce_cap(struct flusher *f)
 			    f->cfg.max_bytes, (unsigned long long)n,
 			    (long long)(end - s->offset), s->seg.name);
 		if (s->seg.complete && (end == s->seg.size ||
-		    segment_torn_tail(&s->seg, end))) {
+		    spoolread_torn_tail(&s->seg, end))) {
 			if (unlinkat(f->dirfd, s->seg.name, 0) == -1)
 				log_warn("%s: %s", __func__, s->seg.name);
 			f->st.backlog_bytes -= s->seg.size - end;
@@ -448,64 +468,75 @@ flusher_cover(struct flusher *f, const char *name, off_t end)
 	f->covers[f->ncovers++].end = end;
 }
 
-/* Take one line into the batch. Returns 1 taken, 2 set aside as not
- * OTLP/JSON, 0 when it would pass the span limit, -1 on a disk error. */
-static int
+/* Set aside a line that is not OTLP/JSON spans, saying why. */
+static enum flusher_take
+flusher_take_aside(struct flusher *f, const char *seg, const char *line,
+    size_t len, const char *err)
+{
+	char why[OTLP_ERR_MAX + 32];
+
+	f->st.bad_lines++;
+	log_warnx("%s: a line that is not OTLP/JSON set aside in %s/: %s",
+	    seg, SPOOLFMT_REJECTED_DIR, err);
+	snprintf(why, sizeof(why), "not OTLP/JSON: %s", err);
+	return flusher_set_aside(f, seg, line, len, why) == -1 ?
+	    FLUSHER_TAKE_ERROR : FLUSHER_TAKE_ASIDE;
+}
+
+/* Offer one line (with its '\n') to the batch. A line of spans whose
+ * spans would pass the span limit is left for the next batch (and parsed
+ * again then). */
+static enum flusher_take
 flusher_take_line(struct flusher *f, const char *seg, const char *line,
     size_t len)
 {
-	char err[OTLP_ERR_MAX], why[OTLP_ERR_MAX + 32];
+	char err[OTLP_ERR_MAX];
 	size_t n = 0;
 
+	if (spoolfmt_line_kind(line, len - 1) != SPOOLFMT_KIND_SPANS)
+		return flusher_take_aside(f, seg, line, len,
+		    "line: not a spans line (no resourceSpans first)");
 	otlp_batch_reset(f->probe);
 	if (otlp_batch_add_line(f->probe, line, len - 1, &n, err,
-	    sizeof(err)) == -1) {
-		f->st.bad_lines++;
-		log_warnx("%s: a line that is not OTLP/JSON set aside in %s/: %s",
-		    seg, FLUSHER_REJECTED_DIR, err);
-		snprintf(why, sizeof(why), "not OTLP/JSON: %s", err);
-		return flusher_set_aside(f, seg, line, len, why) == -1 ? -1 : 2;
-	}
+	    sizeof(err)) == -1)
+		return flusher_take_aside(f, seg, line, len, err);
 	if (f->pending_spans > 0 && f->pending_spans + n > f->cfg.batch_spans)
-		return 0;		/* parsed again for the next batch */
+		return FLUSHER_TAKE_FULL;
 	otlp_batch_move(f->batch, f->probe);
 	f->pending_spans += n;
-	return 1;
+	return FLUSHER_TAKE_KEPT;
 }
 
 /* Take whole lines of one segment into the batch, within the budget;
- * lines set aside as not OTLP/JSON are consumed but not kept in the
- * batch's text. Returns 1 when the batch is full, 0 to go on, -1 on a
- * disk error. A segment that cannot be read is logged and skipped. */
-static int
+ * lines set aside are consumed but not kept in the batch's text. A
+ * segment that cannot be read is logged and skipped. */
+static enum flusher_fill
 flusher_fill_from(struct flusher *f, struct flusher_seg *s, size_t *budget)
 {
 	size_t start = f->lines.len, pos, keep, len, consumed;
+	enum flusher_take r = FLUSHER_TAKE_KEPT;
 	off_t from = s->offset;
 	ssize_t got;
 	char *nl;
-	int r = 0;
 
-	if ((got = segment_read_lines(&s->seg, from, *budget, &f->lines)) <= 0) {
+	if ((got = spoolread_lines(&s->seg, from, *budget, &f->lines)) <= 0) {
 		if (got == -1)
 			log_warn("%s: reading %s", __func__, s->seg.name);
-		return 0;
+		return FLUSHER_FILL_MORE;
 	}
 	for (pos = keep = start; pos < start + (size_t)got; pos += len) {
 		nl = memchr(f->lines.data + pos, '\n', start + (size_t)got - pos);
 		len = (size_t)(nl - (f->lines.data + pos)) + 1;
 		/* One line may pass the budget, but only in an empty batch. */
 		if (keep > 0 && keep + len > f->cfg.batch_bytes) {
-			r = 0;
+			r = FLUSHER_TAKE_FULL;
 			break;
 		}
 		r = flusher_take_line(f, s->seg.name, f->lines.data + pos, len);
-		if (r == 1) {
+		if (r == FLUSHER_TAKE_KEPT) {
 			memmove(f->lines.data + keep, f->lines.data + pos, len);
 			keep += len;
-		} else if (r == 2)
-			r = 1;		/* set aside: consumed, not kept */
-		else
+		} else if (r != FLUSHER_TAKE_ASIDE)
 			break;
 	}
 	consumed = pos - start;
@@ -514,9 +545,11 @@ flusher_fill_from(struct flusher *f, struct flusher_seg *s, size_t *budget)
 	if (consumed > 0)
 		flusher_cover(f, s->seg.name, from + (off_t)consumed);
 	*budget = consumed < *budget ? *budget - consumed : 0;
-	if (r == -1)
-		return -1;
-	return r == 0 || *budget == 0 || f->pending_spans >= f->cfg.batch_spans;
+	if (r == FLUSHER_TAKE_ERROR)
+		return FLUSHER_FILL_ERROR;
+	return r == FLUSHER_TAKE_FULL || *budget == 0 ||
+	    f->pending_spans >= f->cfg.batch_spans ?
+	    FLUSHER_FILL_FULL : FLUSHER_FILL_MORE;
 }
 
 static int
@@ -538,30 +571,29 @@ flusher_commit(struct flusher *f)
 	return 0;
 }
 
-/* Make the next batch from the oldest unshipped lines. Returns 1 when a
- * batch waits to be sent, 0 when there is nothing to send, -1 on error. */
-static int
+/* Make the next batch from the oldest unshipped lines. */
+static enum flusher_batch
 flusher_fill(struct flusher *f)
 {
+	enum flusher_fill r = FLUSHER_FILL_MORE;
 	size_t budget = f->cfg.batch_bytes;
-	int r = 0;
 
 	otlp_batch_reset(f->batch);
 	flusher_drop_pending(f);
 	f->pending_spans = 0;
-	for (size_t i = 0; i < f->nsegs && r == 0; i++)
+	for (size_t i = 0; i < f->nsegs && r == FLUSHER_FILL_MORE; i++)
 		r = flusher_fill_from(f, &f->segs[i], &budget);
-	if (r == -1)
-		return -1;
+	if (r == FLUSHER_FILL_ERROR)
+		return FLUSHER_BATCH_ERROR;
 	if (f->pending_spans == 0) {	/* at most lines set aside */
 		if (f->ncovers > 0 && flusher_commit(f) == -1)
-			return -1;
-		return 0;
+			return FLUSHER_BATCH_ERROR;
+		return FLUSHER_BATCH_NONE;
 	}
 	f->packed = otlp_batch_pack(f->batch, &f->packed_len);
 	f->pending = 1;
 	f->attempt = 0;
-	return 1;
+	return FLUSHER_BATCH_READY;
 }
 
 /* ---- Sending ----------------------------------------------------------- */
@@ -626,7 +658,7 @@ flusher_send(struct flusher *f, long *delay_ms)
 	/* Refused for good: keep the lines for a person, never resend. */
 	flusher_collector_up(f);
 	log_warnx("collector refused a batch of %zu spans (%s); its lines are "
-	    "in %s/%s", f->pending_spans, res.msg, FLUSHER_REJECTED_DIR,
+	    "in %s/%s", f->pending_spans, res.msg, SPOOLFMT_REJECTED_DIR,
 	    f->covers[0].name);
 	if (flusher_set_aside(f, f->covers[0].name, f->lines.data, f->lines.len,
 	    res.msg) == -1) {
@@ -647,11 +679,13 @@ flusher_step(struct flusher *f, long *delay_ms)
 	flusher_log_backlog(f);
 	if (!f->pending) {
 		switch (flusher_fill(f)) {
-		case -1:
+		case FLUSHER_BATCH_ERROR:
 			return FLUSHER_ERROR;
-		case 0:
+		case FLUSHER_BATCH_NONE:
 			flusher_retire(f);
 			return FLUSHER_IDLE;
+		case FLUSHER_BATCH_READY:
+			break;
 		}
 	}
 	return flusher_send(f, delay_ms);

@@ -43,16 +43,19 @@ enum flusher_step {
 
 struct flusher;
 
-/* Open SPOOL_DIR with its sent/ and rejected/ and the shipped offsets.
- * ex must outlive the flusher. Returns NULL with the reason in err. */
+/* Open SPOOL_DIR with its sent/ and rejected/ and the shipped offsets
+ * (names from spoolfmt.h). ex must outlive the flusher. Returns NULL with
+ * the reason in err. Free with flusher_free. */
 struct flusher *flusher_new(const struct flusher_config *cfg,
     struct exporter *ex, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Save what was shipped and release everything. NULL is ignored. */
 void flusher_free(struct flusher *f);
 /* Do one step: enforce the caps, make a batch unless one is waiting, send
- * it once. With FLUSHER_RETRY, *delay_ms says how long to wait. */
+ * it once. With FLUSHER_RETRY, *delay_ms says how long to wait; a local
+ * failure is FLUSHER_ERROR (logged). */
 enum flusher_step flusher_step(struct flusher *f, long *delay_ms);
+/* The counters so far; owned by f, valid until flusher_free. */
 const struct flusher_stats *flusher_stats(const struct flusher *f);
 
 #endif

@@ -1,14 +1,15 @@
 /* otlp.c - OTLP/JSON TracesData lines to protobuf ExportTraceServiceRequest
- * batches and back. The conversion walks the protobuf-c descriptors (as the
- * protobuf JSON mapping is defined over descriptors), with the OTLP rules on
- * top: hex trace/span ids, and the fields the spool writer always writes.
- * Messages built from JSON live in the batch's arena; unpacked ones are
- * freed with protobuf_c_message_free_unpacked. json-c: every object parsed
- * or built here is put before the function that made it returns. */
+ * batches, and the collector's answer. The conversion walks the protobuf-c
+ * descriptors (as the protobuf JSON mapping is defined over descriptors),
+ * with the OTLP rule on top: hex trace/span ids. Messages built from JSON
+ * live in the batch's arena; unpacked ones are freed with
+ * protobuf_c_message_free_unpacked. json-c: every object parsed or built
+ * here is put before the function that made it returns. */
 #include "otlp.h"
 #include "hex.h"
-#include "span.h"
-#include "tracectx.h"
+#include "jsonval.h"
+#include "spoolfmt.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -28,21 +29,16 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest
     ExportRequest;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse
     ExportResponse;
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess
-    PartialSuccess;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
 
 #define COLLECTOR(name)	opentelemetry__proto__collector__trace__v1__##name
 #define REQUEST_DESC	(&COLLECTOR(export_trace_service_request__descriptor))
 #define RESPONSE_DESC	(&COLLECTOR(export_trace_service_response__descriptor))
-#define PARTIAL_DESC	(&COLLECTOR(export_trace_partial_success__descriptor))
 #define TRACE_PACKAGE	"opentelemetry.proto.trace.v1"
 
 #define ARENA_CHUNK	(64 * 1024)	/* bytes per arena chunk, at least */
 #define PATH_MAX_LEN	192		/* field path kept for error messages */
 #define NAME_MAX_LEN	64		/* a field's lowerCamelCase name */
-#define JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
-    JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* Memory for messages built from JSON: freed all at once, or rolled back
  * to a mark when a line turns out to be bad. Handed out zeroed. */
@@ -82,35 +78,10 @@ static const struct {
 	const char	*field;
 	size_t		 len;
 	int		 optional;	/* may be empty (a root's parent) */
-} hex_fields[] = {
+} otlp_hex_fields[] = {
 	{ "trace_id", 16, 0 },
 	{ "span_id", 8, 0 },
 	{ "parent_span_id", 8, 1 },
-};
-
-/* Fields written even when zero or empty, as the spool writer does. */
-static const struct {
-	const char	*message;
-	const char	*field;
-} always_fields[] = {
-	{ "opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
-	    "resource_spans" },
-	{ "opentelemetry.proto.trace.v1.ResourceSpans", "scope_spans" },
-	{ "opentelemetry.proto.trace.v1.ScopeSpans", "spans" },
-	{ "opentelemetry.proto.trace.v1.Span", "name" },
-	{ "opentelemetry.proto.trace.v1.Span", "kind" },
-	{ "opentelemetry.proto.trace.v1.Span", "start_time_unix_nano" },
-	{ "opentelemetry.proto.trace.v1.Span", "end_time_unix_nano" },
-	{ "opentelemetry.proto.trace.v1.Span", "attributes" },
-	{ "opentelemetry.proto.trace.v1.Span.Event", "time_unix_nano" },
-	{ "opentelemetry.proto.trace.v1.Span.Event", "name" },
-	{ "opentelemetry.proto.trace.v1.Span.Event", "attributes" },
-	{ "opentelemetry.proto.trace.v1.Status", "code" },
-	{ "opentelemetry.proto.resource.v1.Resource", "attributes" },
-	{ "opentelemetry.proto.common.v1.InstrumentationScope", "name" },
-	{ "opentelemetry.proto.common.v1.KeyValue", "key" },
-	{ "opentelemetry.proto.common.v1.ArrayValue", "values" },
-	{ "opentelemetry.proto.common.v1.KeyValueList", "values" },
 };
 
 static const char b64_std[] =
@@ -246,7 +217,7 @@ path_pop(struct conv *c, size_t old)
 
 /* The hex rule for a bytes field, or -1 when it is plain base64. */
 static int
-hex_rule(const ProtobufCMessageDescriptor *desc,
+otlp_hex_rule(const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f)
 {
 	size_t i;
@@ -254,23 +225,10 @@ hex_rule(const ProtobufCMessageDescriptor *desc,
 	if (f->type != PROTOBUF_C_TYPE_BYTES ||
 	    strcmp(desc->package_name, TRACE_PACKAGE) != 0)
 		return -1;
-	for (i = 0; i < sizeof(hex_fields) / sizeof(hex_fields[0]); i++)
-		if (strcmp(f->name, hex_fields[i].field) == 0)
+	for (i = 0; i < sizeof(otlp_hex_fields) / sizeof(otlp_hex_fields[0]); i++)
+		if (strcmp(f->name, otlp_hex_fields[i].field) == 0)
 			return (int)i;
 	return -1;
-}
-
-static int
-always_written(const ProtobufCMessageDescriptor *desc,
-    const ProtobufCFieldDescriptor *f)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(always_fields) / sizeof(always_fields[0]); i++)
-		if (strcmp(desc->name, always_fields[i].message) == 0 &&
-		    strcmp(f->name, always_fields[i].field) == 0)
-			return 1;
-	return 0;
 }
 
 /* The field a JSON key names: lowerCamelCase or the proto name. */
@@ -299,25 +257,95 @@ numeric(const char *s)
 	return s[0] != '\0' && strspn(s, "0123456789.eE+-") == strlen(s);
 }
 
-/* A decimal string, or exponent notation naming an integer (read as a
- * double); plain decimal is read exactly. */
+/* Digits at s, at most n of them. */
+static size_t
+otlp_digits(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/* Whether all n bytes at s are a JSON number, -?(0|[1-9][0-9]*)
+ * (.[0-9]+)?([eE][+-]?[0-9]+)?: what json-c alone would not insist on,
+ * and the form a 64-bit integer's string takes. */
+static int
+otlp_json_number(const char *s, size_t n)
+{
+	const char *e = s + n;
+	size_t d;
+
+	s += s < e && *s == '-';
+	if ((d = otlp_digits(s, (size_t)(e - s))) == 0 || (*s == '0' && d > 1))
+		return 0;
+	s += d;
+	if (s < e && *s == '.') {
+		s++;
+		if ((d = otlp_digits(s, (size_t)(e - s))) == 0)
+			return 0;
+		s += d;
+	}
+	if (s < e && (*s == 'e' || *s == 'E')) {
+		s++;
+		s += s < e && (*s == '+' || *s == '-');
+		if ((d = otlp_digits(s, (size_t)(e - s))) == 0)
+			return 0;
+		s += d;
+	}
+	return s == e;
+}
+
+/* m * 10^e exactly, or -1 when it is not an integer or passes 64 bits. */
+static int
+otlp_scale10(uint64_t m, long e, uint64_t *out)
+{
+	for (; e > 0 && m != 0; e--) {
+		if (m > UINT64_MAX / 10)
+			return -1;
+		m *= 10;
+	}
+	for (; e < 0 && m != 0; e++) {
+		if (m % 10 != 0)
+			return -1;
+		m /= 10;
+	}
+	*out = m;
+	return 0;
+}
+
+/* A decimal string, or exponent notation naming an integer ("1.5e3"),
+ * read exactly (a double would round "170.000000000000001" to 170). */
 static int
 str_to_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	double d;
+	uint64_t m = 0;
+	long scale = 0, zeros = 0, e;
+	int frac = 0;
 
-	if (s[0] < '0' || s[0] > '9' || !numeric(s))
+	if (s[0] < '0' || s[0] > '9' || !otlp_json_number(s, strlen(s)))
 		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (*end == '\0')
-		return errno == 0 ? 0 : -1;
-	d = strtod(s, &end);
-	if (*end != '\0' || !(d < 18446744073709551616.0))
-		return -1;
-	*out = (uint64_t)d;
-	return (double)*out == d ? 0 : -1;
+	for (; *s != '\0' && *s != 'e' && *s != 'E'; s++) {
+		if (*s == '.') {
+			frac = 1;
+			continue;
+		}
+		scale -= frac;
+		if (*s == '0') {	/* kept aside: 1.000 is 1 */
+			zeros++;
+			continue;
+		}
+		if (otlp_scale10(m, zeros, &m) == -1 ||
+		    m > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		zeros = 0;
+		m = m * 10 + (uint64_t)(*s - '0');
+	}
+	e = *s != '\0' ? strtol(s + 1, NULL, 10) : 0;
+	if (e > 100000 || e < -100000)	/* past any 64-bit value's scale */
+		e = e > 0 ? 100000 : -100000;
+	return otlp_scale10(m, zeros + scale + e, out);
 }
 
 /* j as an unsigned integer no larger than max: a number or a string. */
@@ -438,55 +466,6 @@ json_to_double(struct conv *c, json_object *j, double *out)
 	}
 }
 
-/* Whether s is strict UTF-8 (no overlong forms, surrogates or code
- * points past U+10FFFF): protobuf parsers reject a whole request for one
- * bad string, and json-c lets some of these through. */
-static int
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n, k;
-	unsigned char lo, hi;
-	uint64_t w;
-
-	while (i < len) {
-		/* Most text is ASCII: skip it eight bytes at a time. */
-		while (len - i >= 8) {
-			memcpy(&w, s + i, sizeof(w));
-			if (w & UINT64_C(0x8080808080808080))
-				break;
-			i += 8;
-		}
-		if (i >= len)
-			break;
-		lo = 0x80, hi = 0xbf;
-		if (s[i] < 0x80)
-			n = 1;
-		else if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			n = 2;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef)
-			n = 3;
-		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-			n = 4;
-		else
-			return 0;
-		if (s[i] == 0xe0)
-			lo = 0xa0;
-		else if (s[i] == 0xed)
-			hi = 0x9f;
-		else if (s[i] == 0xf0)
-			lo = 0x90;
-		else if (s[i] == 0xf4)
-			hi = 0x8f;
-		if (n > len - i || (n > 1 && (s[i + 1] < lo || s[i + 1] > hi)))
-			return 0;
-		for (k = 2; k < n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-				return 0;
-		i += n;
-	}
-	return 1;
-}
-
 /* A JSON string copied into the arena: strict UTF-8, no NUL inside
  * (protobuf-c strings are C strings). */
 static int
@@ -500,7 +479,7 @@ json_to_str(struct conv *c, json_object *j, char **out, size_t *len)
 	*len = (size_t)json_object_get_string_len(j);
 	if (strlen(s) != *len)
 		return conv_fail(c, "string contains NUL");
-	if (!utf8_valid((const unsigned char *)s, *len))
+	if (!utf8_valid(s, *len))
 		return conv_fail(c, "invalid UTF-8");
 	*out = arena_strndup(c->arena, s, *len);
 	return 0;
@@ -561,15 +540,15 @@ json_to_bytes(struct conv *c, json_object *j, int rule,
 			return conv_fail(c, "not base64");
 		return 0;
 	}
-	if (len == 0 && hex_fields[rule].optional) {
+	if (len == 0 && otlp_hex_fields[rule].optional) {
 		out->len = 0;
 		return 0;
 	}
-	if (len != 2 * hex_fields[rule].len ||
-	    hex_decode(s, hex_fields[rule].len, out->data) == -1)
+	if (len != 2 * otlp_hex_fields[rule].len ||
+	    hex_decode(s, otlp_hex_fields[rule].len, out->data) == -1)
 		return conv_fail(c, "want %zu hex digits, got \"%.40s\"",
-		    2 * hex_fields[rule].len, s);
-	out->len = hex_fields[rule].len;
+		    2 * otlp_hex_fields[rule].len, s);
+	out->len = otlp_hex_fields[rule].len;
 	return 0;
 }
 
@@ -660,7 +639,7 @@ value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	case PROTOBUF_C_TYPE_STRING:
 		return json_to_str(c, j, dst, &len);
 	case PROTOBUF_C_TYPE_BYTES:
-		return json_to_bytes(c, j, hex_rule(desc, f), dst);
+		return json_to_bytes(c, j, otlp_hex_rule(desc, f), dst);
 	case PROTOBUF_C_TYPE_MESSAGE:
 		return msg_from_json(c, f->descriptor, j, dst);
 	default:
@@ -745,10 +724,10 @@ check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	int r;
 
 	for (i = 0; i < desc->n_fields; i++) {
-		if ((r = hex_rule(desc, &desc->fields[i])) == -1)
+		if ((r = otlp_hex_rule(desc, &desc->fields[i])) == -1)
 			continue;
 		bd = (const void *)((const char *)msg + desc->fields[i].offset);
-		if (bd->len == 0 && !hex_fields[r].optional) {
+		if (bd->len == 0 && !otlp_hex_fields[r].optional) {
 			camel(desc->fields[i].name, name);
 			return conv_fail(c, "%s missing", name);
 		}
@@ -794,38 +773,87 @@ msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	return check_ids(c, desc, msg);
 }
 
-/* Parse the line into a JSON object: strict JSON, valid UTF-8, nothing
- * but white space after it. Caller puts. */
-static json_object *
-parse_line(const char *line, size_t len, char *err, size_t errlen)
+/* Whether the number token at i (up to the next byte that cannot be in
+ * one) is a JSON number; *end is set past it. */
+static int
+otlp_number_ok(const char *line, size_t len, size_t i, size_t *end)
 {
-	struct json_tokener *tok;
-	json_object *j = NULL;
-	enum json_tokener_error e;
+	size_t j = i;
 
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-	    line[len - 1] == '\r' || line[len - 1] == '\n'))
-		len--;
-	if (len > OTLP_LINE_MAX) {
+	while (j < len && ((line[j] >= '0' && line[j] <= '9') ||
+	    strchr(".eE+-", line[j]) != NULL) && line[j] != '\0')
+		j++;
+	*end = j;
+	return otlp_json_number(line + i, j - i);
+}
+
+/* Where the first thing JSON forbids but json-c lets through is, or len:
+ * a raw control character (none in strings, only \t \n \r between
+ * tokens), a string that is not strict UTF-8 (json-c takes code points
+ * past U+10FFFF), or a number not in JSON's form ("007", "1."). */
+static size_t
+otlp_lax_at(const char *line, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)line;
+	int in = 0, esc = 0;
+	size_t i, k, end;
+
+	for (i = 0; i < len; i++) {
+		if (u[i] < 0x20 && (in || (u[i] != '\t' && u[i] != '\n' &&
+		    u[i] != '\r')))
+			return i;
+		if (in && u[i] >= 0x80) {
+			if ((k = utf8_seqlen(u + i, len - i)) == 0)
+				return i;
+			i += k - 1;
+		} else if (in) {
+			if (esc)
+				esc = 0;
+			else if (u[i] == '\\')
+				esc = 1;
+			else if (u[i] == '"')
+				in = 0;
+		} else if (u[i] == '"')
+			in = 1;
+		else if (u[i] == '-' || (u[i] >= '0' && u[i] <= '9')) {
+			if (!otlp_number_ok(line, len, i, &end))
+				return i;
+			i = end - 1;
+		}
+	}
+	return len;
+}
+
+/* Parse the line into *out (caller puts): exactly one JSON value
+ * (jsonval.h), nothing but white space after it. Returns 0, or -1 with
+ * the reason in err. */
+static int
+otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
+    size_t errlen)
+{
+	char why[JSONVAL_ERR_MAX];
+	size_t at = 0;
+
+	if (len > SPOOLFMT_LINE_MAX) {
 		snprintf(err, errlen, "line: longer than %d bytes",
-		    OTLP_LINE_MAX);
-		return NULL;
+		    SPOOLFMT_LINE_MAX);
+		return -1;
 	}
-	tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	j = json_tokener_parse_ex(tok, line, (int)len);
-	e = json_tokener_get_error(tok);
-	if (j == NULL || json_tokener_get_parse_end(tok) != len) {
+	if ((at = otlp_lax_at(line, len)) < len) {
 		snprintf(err, errlen, "line: not JSON (%s at byte %zu)",
-		    j == NULL && e == json_tokener_continue ? "cut short" :
-		    j == NULL ? json_tokener_error_desc(e) : "trailing data",
-		    json_tokener_get_parse_end(tok));
-		json_object_put(j);
-		j = NULL;
+		    (unsigned char)line[at] < 0x20 ? "control character" :
+		    (unsigned char)line[at] >= 0x80 ? "invalid UTF-8" :
+		    "malformed number", at);
+		return -1;
 	}
-	json_tokener_free(tok);
-	return j;
+	if (jsonval_parse(line, len, SPOOLFMT_DEPTH_MAX, out, why,
+	    sizeof(why), &at) == -1) {
+		/* Stopped at the end: a torn line, whatever json-c calls it. */
+		snprintf(err, errlen, "line: not JSON (%s at byte %zu)",
+		    at >= len ? "cut short" : why, at);
+		return -1;
+	}
+	return 0;
 }
 
 static size_t
@@ -883,11 +911,11 @@ otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
 	struct arena_mark mark = arena_mark(&b->arena);
 	ProtobufCMessage *m = NULL;
 	ExportRequest *r;
-	json_object *j;
+	json_object *j = NULL;
 	size_t n;
 	int rc = -1;
 
-	if ((j = parse_line(line, len, err, errlen)) == NULL)
+	if (otlp_parse_line(line, len, &j, err, errlen) == -1)
 		return -1;
 	if (msg_from_json(&c, REQUEST_DESC, j, &m) == -1) {
 		arena_rollback(&b->arena, mark);
@@ -957,166 +985,6 @@ otlp_batch_move(struct otlp_batch *dst, struct otlp_batch *src)
 	src->nspans = 0;
 }
 
-static json_object *
-bytes_json(const ProtobufCBinaryData *bd, int hex)
-{
-	json_object *j;
-	char *s = xmalloc(bd->len * 2 + 4);
-	size_t i, o = 0;
-	uint32_t acc;
-
-	if (hex)
-		hex_encode(bd->data, bd->len, s);
-	else {
-		for (i = 0; i < bd->len; i += 3) {
-			acc = (uint32_t)bd->data[i] << 16;
-			if (i + 1 < bd->len)
-				acc |= (uint32_t)bd->data[i + 1] << 8;
-			if (i + 2 < bd->len)
-				acc |= bd->data[i + 2];
-			s[o++] = b64_std[acc >> 18 & 63];
-			s[o++] = b64_std[acc >> 12 & 63];
-			s[o++] = i + 1 < bd->len ? b64_std[acc >> 6 & 63] : '=';
-			s[o++] = i + 2 < bd->len ? b64_std[acc & 63] : '=';
-		}
-		s[o] = '\0';
-	}
-	j = json_object_new_string(s);
-	free(s);
-	return j;
-}
-
-static json_object *msg_json(const ProtobufCMessage *);
-
-/* One value of field f (member or repeated element at p) as JSON. */
-static json_object *
-value_json(const ProtobufCMessageDescriptor *desc,
-    const ProtobufCFieldDescriptor *f, const void *p)
-{
-	char num[24];
-
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_BOOL:
-		return json_object_new_boolean(*(const protobuf_c_boolean *)p);
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_ENUM:
-		return json_object_new_int(*(const int32_t *)p);
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return json_object_new_int64(*(const uint32_t *)p);
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		snprintf(num, sizeof(num), "%" PRId64, *(const int64_t *)p);
-		return json_object_new_string(num);
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		snprintf(num, sizeof(num), "%" PRIu64, *(const uint64_t *)p);
-		return json_object_new_string(num);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return span_json_double(*(const float *)p);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return span_json_double(*(const double *)p);
-	case PROTOBUF_C_TYPE_STRING:
-		return json_object_new_string(*(char *const *)p != NULL ?
-		    *(char *const *)p : "");
-	case PROTOBUF_C_TYPE_BYTES:
-		return bytes_json(p, hex_rule(desc, f) != -1);
-	default:
-		return msg_json(*(ProtobufCMessage *const *)p);
-	}
-}
-
-/* Whether field f of msg is at its zero value (proto3 omits those). */
-static int
-field_is_zero(const ProtobufCFieldDescriptor *f, const void *msg)
-{
-	const unsigned char *p = (const unsigned char *)msg + f->offset;
-	size_t i, size = elem_size(f);
-
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return *(const size_t *)((const char *)msg +
-		    f->quantifier_offset) == 0;
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return *(const uint32_t *)((const char *)msg +
-		    f->quantifier_offset) != f->id;
-	if (f->type == PROTOBUF_C_TYPE_STRING)
-		return *(char *const *)p == NULL || **(char *const *)p == '\0';
-	if (f->type == PROTOBUF_C_TYPE_BYTES)
-		return ((const ProtobufCBinaryData *)p)->len == 0;
-	for (i = 0; i < size; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
-}
-
-static json_object *
-field_json(const ProtobufCMessageDescriptor *desc,
-    const ProtobufCFieldDescriptor *f, const void *msg)
-{
-	const unsigned char *p = (const unsigned char *)msg + f->offset;
-	size_t i, n, size = elem_size(f);
-	json_object *arr;
-
-	if (f->label != PROTOBUF_C_LABEL_REPEATED)
-		return value_json(desc, f, p);
-	n = *(const size_t *)((const char *)msg + f->quantifier_offset);
-	arr = json_object_new_array_ext((int)n);
-	p = *(const unsigned char *const *)p;
-	for (i = 0; i < n; i++)
-		json_object_array_add(arr, value_json(desc, f, p + i * size));
-	return arr;
-}
-
-/* A message as OTLP/JSON: set fields, plus those the spool always writes
- * (a message field absent on the wire stays absent). */
-static json_object *
-msg_json(const ProtobufCMessage *m)
-{
-	const ProtobufCMessageDescriptor *desc = m->descriptor;
-	const ProtobufCFieldDescriptor *f;
-	json_object *o = json_object_new_object();
-	char name[NAME_MAX_LEN];
-	unsigned i;
-
-	for (i = 0; i < desc->n_fields; i++) {
-		f = &desc->fields[i];
-		if (field_is_zero(f, m) && (!always_written(desc, f) ||
-		    (f->type == PROTOBUF_C_TYPE_MESSAGE &&
-		    f->label != PROTOBUF_C_LABEL_REPEATED)))
-			continue;
-		camel(f->name, name);
-		json_object_object_add(o, name, field_json(desc, f, m));
-	}
-	return o;
-}
-
-char *
-otlp_request_to_json(const uint8_t *pb, size_t len, size_t *nspans,
-    char *err, size_t errlen)
-{
-	ExportRequest *r;
-	json_object *j;
-	char *out;
-
-	r = (ExportRequest *)protobuf_c_message_unpack(REQUEST_DESC, NULL, len,
-	    pb);
-	if (r == NULL) {
-		snprintf(err, errlen,
-		    "not a protobuf ExportTraceServiceRequest");
-		return NULL;
-	}
-	j = msg_json(&r->base);
-	out = xstrdup(json_object_to_json_string_ext(j, JSON_FLAGS));
-	if (nspans != NULL)
-		*nspans = count_spans(r->resource_spans, r->n_resource_spans);
-	json_object_put(j);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return out;
-}
-
 int
 otlp_parse_response(const uint8_t *pb, size_t len, int64_t *rejected,
     char *msg, size_t msglen)
@@ -1141,23 +1009,4 @@ otlp_parse_response(const uint8_t *pb, size_t len, int64_t *rejected,
 	}
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return 0;
-}
-
-uint8_t *
-otlp_response_pack(int64_t rejected, const char *msg, size_t *len)
-{
-	ExportResponse r;
-	PartialSuccess ps;
-	uint8_t *out;
-
-	RESPONSE_DESC->message_init(&r.base);
-	PARTIAL_DESC->message_init(&ps.base);
-	if (rejected != 0 || (msg != NULL && msg[0] != '\0')) {
-		ps.rejected_spans = rejected;
-		ps.error_message = (char *)(uintptr_t)(msg != NULL ? msg : "");
-		r.partial_success = &ps;
-	}
-	out = xmalloc(protobuf_c_message_get_packed_size(&r.base) + 1);
-	*len = protobuf_c_message_pack(&r.base, out);
-	return out;
 }

@@ -4,6 +4,7 @@
  * json-c objects built here are put before each function returns. */
 #define _GNU_SOURCE	/* renameat2 */
 #include "spool.h"
+#include "spoolfmt.h"
 #include "hex.h"
 #include "buf.h"
 #include "fileio.h"
@@ -24,10 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef RC_VERSION
-#define RC_VERSION "0"
-#endif
-
 #define SPOOL_SDK_NAME		"recipe-chat"
 #define SPOOL_NAME_TRIES	8	/* name collisions before giving up */
 #define SPOOL_JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
@@ -38,20 +35,20 @@ struct spool {
 	int		 dirfd;
 	char		*dir;
 	char		*prefix;	/* the line up to the spans array */
+	size_t		 prefixlen;
 	pid_t		 pid;		/* the process that opened it */
 	int		 fd;		/* active segment, locked; or -1 */
 	off_t		 size;		/* bytes in the active segment */
 	unsigned int	 seq;
 	char		 tag[9];	/* random: tells apart writers that
 					 * share a pid (containers) */
-	char		 name[64];	/* active segment file name */
+	char		 name[SPOOLFMT_NAME_MAX];	/* active segment */
 };
-
-static const char line_suffix[] = "]}]}]}\n";
 
 /* Append {"key":key,"value":{kind:val}} to arr; takes val. */
 static void
-kv_add(json_object *arr, const char *key, const char *kind, json_object *val)
+spool_kv_add(json_object *arr, const char *key, const char *kind,
+    json_object *val)
 {
 	json_object *kv = json_object_new_object();
 	json_object *v = json_object_new_object();
@@ -63,34 +60,34 @@ kv_add(json_object *arr, const char *key, const char *kind, json_object *val)
 }
 
 static void
-kv_str(json_object *arr, const char *key, const char *val)
+spool_kv_str(json_object *arr, const char *key, const char *val)
 {
-	kv_add(arr, key, "stringValue", json_object_new_string(val));
+	spool_kv_add(arr, key, "stringValue", json_object_new_string(val));
 }
 
 static json_object *
-resource_json(const struct spool_resource *res)
+spool_resource_json(const struct spool_resource *res)
 {
 	json_object *r = json_object_new_object();
 	json_object *a = json_object_new_array();
 	char pid[24];
 
-	kv_str(a, "service.name",
+	spool_kv_str(a, "service.name",
 	    res->service_name != NULL ? res->service_name : SPOOL_SDK_NAME);
 	if (res->project_name != NULL)
-		kv_str(a, "openinference.project.name", res->project_name);
-	kv_str(a, "telemetry.sdk.name", SPOOL_SDK_NAME);
-	kv_str(a, "telemetry.sdk.language", "c");
-	kv_str(a, "telemetry.sdk.version", RC_VERSION);
+		spool_kv_str(a, "openinference.project.name", res->project_name);
+	spool_kv_str(a, "telemetry.sdk.name", SPOOL_SDK_NAME);
+	spool_kv_str(a, "telemetry.sdk.language", "c");
+	spool_kv_str(a, "telemetry.sdk.version", RC_VERSION);
 	/* OTLP/JSON writes 64-bit integers as decimal strings. */
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	kv_add(a, "process.pid", "intValue", json_object_new_string(pid));
+	spool_kv_add(a, "process.pid", "intValue", json_object_new_string(pid));
 	json_object_object_add(r, "attributes", a);
 	return r;
 }
 
 static json_object *
-scope_json(const struct spool_resource *res)
+spool_scope_json(const struct spool_resource *res)
 {
 	json_object *sc = json_object_new_object();
 
@@ -102,27 +99,30 @@ scope_json(const struct spool_resource *res)
 	return sc;
 }
 
-/* The text every line starts with, built once. Caller frees. */
+/* The text every line starts with, built once: the envelope up to the
+ * spans array (spoolfmt.h). Caller frees. */
 static char *
-line_prefix(const struct spool_resource *res)
+spool_line_prefix(const struct spool_resource *res, size_t *len)
 {
-	json_object *r = resource_json(res), *sc = scope_json(res);
+	json_object *r = spool_resource_json(res), *sc = spool_scope_json(res);
+	const char *rt, *st;
 	struct buf b;
 
-	buf_init(&b, SPOOL_LINE_MAX);
-	if (buf_printf(&b, "{\"resourceSpans\":[{\"resource\":%s,"
-	    "\"scopeSpans\":[{\"scope\":%s,\"spans\":[",
-	    json_object_to_json_string_ext(r, SPOOL_JSON_FLAGS),
-	    json_object_to_json_string_ext(sc, SPOOL_JSON_FLAGS)) == -1)
+	buf_init(&b, SPOOLFMT_LINE_MAX);
+	rt = json_object_to_json_string_ext(r, SPOOL_JSON_FLAGS);
+	st = json_object_to_json_string_ext(sc, SPOOL_JSON_FLAGS);
+	if (spoolfmt_begin(&b) == -1 ||
+	    spoolfmt_group_begin(&b, 1, rt, strlen(rt), st, strlen(st)) == -1)
 		fatalx("%s: resource too large", __func__);
 	json_object_put(r);
 	json_object_put(sc);
+	*len = b.len;
 	return buf_take(&b);
 }
 
 /* mkdir -p for the last component only: the parent must exist. */
 static int
-open_dir(const char *dir, char *err, size_t errlen)
+spool_open_dir(const char *dir, char *err, size_t errlen)
 {
 	int fd;
 
@@ -160,13 +160,14 @@ spool_open(const char *dir, const struct spool_resource *res, char *err,
 		snprintf(err, errlen, "spool: no directory given");
 		return NULL;
 	}
-	if ((dirfd = open_dir(dir, err, errlen)) == -1)
+	if ((dirfd = spool_open_dir(dir, err, errlen)) == -1)
 		return NULL;
 	sp = xcalloc(1, sizeof(*sp));
 	pthread_mutex_init(&sp->mu, NULL);
 	sp->dirfd = dirfd;
 	sp->dir = xstrdup(dir);
-	sp->prefix = line_prefix(res != NULL ? res : &none);
+	sp->prefix = spool_line_prefix(res != NULL ? res : &none,
+	    &sp->prefixlen);
 	sp->pid = getpid();
 	spool_make_tag(sp);
 	sp->fd = -1;
@@ -175,7 +176,7 @@ spool_open(const char *dir, const struct spool_resource *res, char *err,
 
 /* Give the locked temporary file its segment name, durably. */
 static int
-publish(struct spool *sp, const char *tmp)
+spool_publish(struct spool *sp, const char *tmp)
 {
 	if (renameat2(sp->dirfd, tmp, sp->dirfd, sp->name,
 	    RENAME_NOREPLACE) == -1) {
@@ -191,18 +192,20 @@ publish(struct spool *sp, const char *tmp)
 /* Create and lock a new segment. It is locked under a hidden name first,
  * so a reader never finds a live segment it can lock. */
 static int
-segment_open(struct spool *sp)
+spool_segment_open(struct spool *sp)
 {
-	char tmp[sizeof(sp->name) + 1];
+	char tmp[sizeof(sp->name) + 1] = "";
 	struct timespec ts;
 	int fd = -1, tries, saved;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++) {
-		snprintf(sp->name, sizeof(sp->name),
-		    "spans-%lld-%ld-%s-%u.jsonl",
+		if (spoolfmt_segment_name(sp->name, sizeof(sp->name),
 		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-		    (long)sp->pid, sp->tag, sp->seq++);
+		    (long)sp->pid, sp->tag, sp->seq++) == -1) {
+			errno = ENAMETOOLONG;
+			break;
+		}
 		snprintf(tmp, sizeof(tmp), ".%s", sp->name);
 		fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_APPEND | O_CLOEXEC, 0640);
@@ -213,7 +216,7 @@ segment_open(struct spool *sp)
 		log_warn("%s: create %s/%s", __func__, sp->dir, tmp);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX) == -1 || publish(sp, tmp) == -1) {
+	if (flock(fd, LOCK_EX) == -1 || spool_publish(sp, tmp) == -1) {
 		saved = errno;
 		log_warn("%s: lock or rename %s/%s", __func__, sp->dir, tmp);
 		unlinkat(sp->dirfd, tmp, 0);
@@ -228,7 +231,7 @@ segment_open(struct spool *sp)
 
 /* Sync and close the active segment; closing drops its lock. */
 static void
-segment_close(struct spool *sp)
+spool_segment_close(struct spool *sp)
 {
 	if (sp->fd == -1)
 		return;
@@ -242,11 +245,11 @@ segment_close(struct spool *sp)
  * stays; if even that fails the segment is given up (readers skip a torn
  * last line of a segment they can lock). */
 static int
-write_line(struct spool *sp, const char *line, size_t len)
+spool_write_line(struct spool *sp, const char *line, size_t len)
 {
 	int saved;
 
-	if (sp->fd == -1 && segment_open(sp) == -1)
+	if (sp->fd == -1 && spool_segment_open(sp) == -1)
 		return -1;
 	if (fileio_write_all(sp->fd, line, len) == -1) {
 		saved = errno;
@@ -254,19 +257,19 @@ write_line(struct spool *sp, const char *line, size_t len)
 		if (ftruncate(sp->fd, sp->size) == -1) {
 			log_warn("%s: ftruncate %s/%s", __func__, sp->dir,
 			    sp->name);
-			segment_close(sp);
+			spool_segment_close(sp);
 		}
 		errno = saved;
 		return -1;
 	}
 	sp->size += (off_t)len;
 	if (sp->size > SPOOL_SEGMENT_BYTES)
-		segment_close(sp);
+		spool_segment_close(sp);
 	return 0;
 }
 
 static int
-build_line(const struct spool *sp, const struct span *const *spans,
+spool_build_line(const struct spool *sp, const struct span *const *spans,
     size_t n, struct buf *b)
 {
 	json_object *o;
@@ -274,7 +277,7 @@ build_line(const struct spool *sp, const struct span *const *spans,
 	size_t i;
 	int rc = 0;
 
-	if (buf_append(b, sp->prefix, strlen(sp->prefix)) == -1)
+	if (buf_append(b, sp->prefix, sp->prefixlen) == -1)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		o = span_to_otlp_json(spans[i]);
@@ -284,7 +287,7 @@ build_line(const struct spool *sp, const struct span *const *spans,
 			rc = -1;
 		json_object_put(o);
 	}
-	if (rc == 0 && buf_append(b, line_suffix, strlen(line_suffix)) == -1)
+	if (rc == 0 && (spoolfmt_group_end(b) == -1 || spoolfmt_end(b) == -1))
 		rc = -1;
 	return rc;
 }
@@ -311,15 +314,15 @@ spool_append(struct spool *sp, const struct span *const *spans, size_t n)
 		errno = EINVAL;
 		return -1;
 	}
-	buf_init(&b, SPOOL_LINE_MAX);
-	if (build_line(sp, spans, n, &b) == -1) {
+	buf_init(&b, SPOOLFMT_LINE_MAX);
+	if (spool_build_line(sp, spans, n, &b) == -1) {
 		log_warnx("%s: line over %d bytes, %zu spans not written",
-		    __func__, SPOOL_LINE_MAX, n);
+		    __func__, SPOOLFMT_LINE_MAX, n);
 		errno = EMSGSIZE;
 		goto out;
 	}
 	pthread_mutex_lock(&sp->mu);
-	rc = write_line(sp, b.data, b.len);
+	rc = spool_write_line(sp, b.data, b.len);
 	pthread_mutex_unlock(&sp->mu);
 out:
 	saved = errno;
@@ -334,7 +337,7 @@ spool_close(struct spool *sp)
 	if (sp == NULL)
 		return;
 	pthread_mutex_lock(&sp->mu);
-	segment_close(sp);
+	spool_segment_close(sp);
 	pthread_mutex_unlock(&sp->mu);
 	pthread_mutex_destroy(&sp->mu);
 	close(sp->dirfd);

@@ -9,8 +9,6 @@
 
 /* A segment past this size is synced, unlocked and replaced by a new one. */
 #define SPOOL_SEGMENT_BYTES	(16 * 1024 * 1024)
-/* The longest line spool_append writes (EMSGSIZE past it). */
-#define SPOOL_LINE_MAX		(32 * 1024 * 1024)
 
 struct spool_resource {
 	const char	*service_name;	/* resource service.name */
@@ -27,7 +25,8 @@ struct spool;
  * reason in err on failure. Close with spool_close. */
 struct spool *spool_open(const char *dir, const struct spool_resource *res,
     char *err, size_t errlen) __attribute__((warn_unused_result));
-/* Append the n spans as one line: one TracesData with one ResourceSpans
+/* Append the n spans as one line (at most SPOOLFMT_LINE_MAX, EMSGSIZE past
+ * it): one TracesData with one ResourceSpans
  * and one ScopeSpans. The line is written with one write(2) under a lock,
  * or not at all (a failed write is cut back). Returns 0, or -1 with
  * errno set and the reason logged. Thread-safe. */

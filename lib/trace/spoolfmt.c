@@ -31,20 +31,39 @@ spoolfmt_is_segment(const char *name)
 	    strchr(name, '/') == NULL;
 }
 
+/* Past JSON white space from i (no '\n': a line has none). */
+static size_t
+spoolfmt_ws(const char *line, size_t len, size_t i)
+{
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Whether the text at i is the JSON string key followed by ':'. */
+static int
+spoolfmt_key_is(const char *line, size_t len, size_t i, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (len - i < n + 2 || line[i] != '"' ||
+	    memcmp(line + i + 1, key, n) != 0 || line[i + 1 + n] != '"')
+		return 0;
+	i = spoolfmt_ws(line, len, i + n + 2);
+	return i < len && line[i] == ':';
+}
+
 enum spoolfmt_kind
 spoolfmt_line_kind(const char *line, size_t len)
 {
-	static const char spans[] = "\"resourceSpans\"";
-	size_t i = 0;
+	size_t i = spoolfmt_ws(line, len, 0);
 
-	while (i < len && strchr(" \t\r", line[i]) != NULL)
-		i++;
 	if (i >= len || line[i++] != '{')
 		return SPOOLFMT_KIND_NONE;
-	while (i < len && strchr(" \t\r", line[i]) != NULL)
-		i++;
-	if (len - i >= sizeof(spans) - 1 &&
-	    memcmp(line + i, spans, sizeof(spans) - 1) == 0)
+	i = spoolfmt_ws(line, len, i);
+	/* The OTLP/JSON mapping allows the proto field name too. */
+	if (spoolfmt_key_is(line, len, i, "resourceSpans") ||
+	    spoolfmt_key_is(line, len, i, "resource_spans"))
 		return SPOOLFMT_KIND_SPANS;
 	return SPOOLFMT_KIND_NONE;
 }

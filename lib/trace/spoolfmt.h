@@ -14,6 +14,10 @@
  * set them aside. */
 #define SPOOLFMT_LINE_MAX	(32 * 1024 * 1024)
 
+/* The deepest nesting of objects and arrays in a line that readers take
+ * (the writers' lines nest about 12 deep). */
+#define SPOOLFMT_DEPTH_MAX	64
+
 /* SPOOL_DIR's layout. Segments being written or waiting to be shipped sit
  * in SPOOL_DIR itself; the flusher moves shipped ones to SENT_DIR, keeps
  * what the collector refused in REJECTED_DIR and its shipped offsets in
@@ -26,7 +30,10 @@
 /* Room for a segment name and its NUL. */
 #define SPOOLFMT_NAME_MAX	96
 
-/* What a line holds, told by its first key. */
+/* What a line holds, told by its first key: writers put the key that
+ * names the kind first. A line whose first key names no kind is not a
+ * spool line (readers set it aside). Feedback records will be the next
+ * kind. */
 enum spoolfmt_kind {
 	SPOOLFMT_KIND_NONE = -1,	/* not a line of any known kind */
 	SPOOLFMT_KIND_SPANS = 0,	/* an OTLP/JSON TracesData */
@@ -38,11 +45,14 @@ enum spoolfmt_kind {
  * chars). Returns 0, or -1 when out is too small. */
 int spoolfmt_segment_name(char *out, size_t outlen, long long ms, long pid,
     const char *tag, unsigned int seq) __attribute__((warn_unused_result));
-/* 1 when name is a segment's file name (not hidden, no '/'), else 0. */
+/* 1 when name is a segment's file name (not hidden, no '/'), else 0.
+ * Cannot fail. */
 int spoolfmt_is_segment(const char *name);
 
-/* The kind of a line (without its '\n'), from its first key alone; the
- * rest is not checked here. */
+/* The kind of a line (without its '\n'), from its first key alone
+ * ("resourceSpans", or its proto name "resource_spans", then ':'); the
+ * rest is not checked here. Cannot fail: SPOOLFMT_KIND_NONE for anything
+ * else. */
 enum spoolfmt_kind spoolfmt_line_kind(const char *line, size_t len);
 
 /*
@@ -53,15 +63,19 @@ enum spoolfmt_kind spoolfmt_line_kind(const char *line, size_t len);
  * Call spoolfmt_begin, then for each group spoolfmt_group_begin, the spans
  * (comma separated, appended by the caller), spoolfmt_group_end, and
  * finally spoolfmt_end. Each returns 0, or -1 when b's limit is reached
- * (b then holds a partial line that must not be written).
+ * (b then holds a partial line that must not be written). b is the
+ * caller's.
  */
 int spoolfmt_begin(struct buf *b) __attribute__((warn_unused_result));
-/* resource and scope are JSON object texts of rlen and slen bytes; NULL
- * writes {}. first is 1 for the first group of the line. */
+/* Open a group: resource and scope are JSON object texts of rlen and slen
+ * bytes (copied); NULL writes {}. first is 1 for the first group of the
+ * line. Returns 0, or -1 at b's limit. */
 int spoolfmt_group_begin(struct buf *b, int first, const char *resource,
     size_t rlen, const char *scope, size_t slen)
 	__attribute__((warn_unused_result));
+/* Close a group's spans array. Returns 0, or -1 at b's limit. */
 int spoolfmt_group_end(struct buf *b) __attribute__((warn_unused_result));
+/* Close the line, '\n' included. Returns 0, or -1 at b's limit. */
 int spoolfmt_end(struct buf *b) __attribute__((warn_unused_result));
 
 #endif

@@ -6,6 +6,9 @@
 #include <limits.h>
 #include <string.h>
 
+#include "hex.h"
+#include "utf8.h"
+
 /* A decoded key; longer than any key the scanner looks for. */
 #define SCAN_KEY_MAX	48
 
@@ -89,6 +92,37 @@ items(struct cur *c, char close, int *n)
 	return ch == -1 ? -1 : 1;
 }
 
+/* A JSON string's contents as RFC 8259 and the flusher's json-c want
+ * them: strict UTF-8, no raw control characters, only the escapes JSON
+ * defines. */
+static int
+spanscan_string_ok(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (u[i] < 0x20)
+			return 0;
+		if (u[i] >= 0x80) {
+			if ((k = utf8_seqlen(u + i, n - i)) == 0)
+				return 0;
+			i += k;
+		} else if (u[i] != '\\')
+			i++;
+		else if (i + 1 < n && strchr("\"\\/bfnrt", s[i + 1]) != NULL &&
+		    s[i + 1] != '\0')
+			i += 2;
+		else if (i + 5 < n && s[i + 1] == 'u' &&
+		    hex_digit(s[i + 2]) >= 0 && hex_digit(s[i + 3]) >= 0 &&
+		    hex_digit(s[i + 4]) >= 0 && hex_digit(s[i + 5]) >= 0)
+			i += 6;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 /* At a '"': the contents up to the closing quote, one not preceded by an
  * odd run of backslashes. */
 static int
@@ -105,6 +139,8 @@ scan_string(struct cur *c, struct spanscan_str *out)
 			break;
 		q++;
 	}
+	if (!spanscan_string_ok(s, (size_t)(q - s)))
+		return -1;
 	if (out != NULL) {
 		out->ptr = s;
 		out->len = (size_t)(q - s);
@@ -565,7 +601,7 @@ events(struct cur *c, struct spanscan_span *s)
 }
 
 static int
-span_attributes(struct cur *c, struct spanscan_span *s)
+spanscan_span_attributes(struct cur *c, struct spanscan_span *s)
 {
 	const struct want w[] = {
 		{ "openinference.span.kind", &s->oi_kind, NULL, NULL },
@@ -586,7 +622,7 @@ span_attributes(struct cur *c, struct spanscan_span *s)
 }
 
 static int
-span_member(struct cur *c, const struct spanscan_str *k,
+spanscan_span_member(struct cur *c, const struct spanscan_str *k,
     struct spanscan_span *s)
 {
 	if (kis(k, "traceId", "trace_id"))
@@ -606,7 +642,7 @@ span_member(struct cur *c, const struct spanscan_str *k,
 	if (kis(k, "status", NULL))
 		return status(c, s);
 	if (kis(k, "attributes", NULL))
-		return span_attributes(c, s);
+		return spanscan_span_attributes(c, s);
 	if (kis(k, "events", NULL))
 		return events(c, s);
 	return skip_value(c);
@@ -615,7 +651,7 @@ span_member(struct cur *c, const struct spanscan_str *k,
 /* One span, handed to the callback once complete. Stopping by the
  * callback is reported as -1 with x->stopped set. */
 static int
-span(struct cur *c, struct ctx *x)
+spanscan_one_span(struct cur *c, struct ctx *x)
 {
 	struct spanscan_span s;
 	struct spanscan_str k;
@@ -629,7 +665,8 @@ span(struct cur *c, struct ctx *x)
 		return -1;
 	start = c->p - 1;
 	while ((r = items(c, '}', &n)) == 1)
-		if (key(c, kb, &k) == -1 || span_member(c, &k, &s) == -1)
+		if (key(c, kb, &k) == -1 ||
+		    spanscan_span_member(c, &k, &s) == -1)
 			return -1;
 	if (r == -1 || x->count == INT_MAX)
 		return -1;
@@ -735,7 +772,7 @@ scope_spans(struct cur *c, struct ctx *x)
 		    &la)) != 0 && (r == -1 || scope(&la, x) == -1))
 			r = -1;
 		else
-			r = array_of(c, x, span);
+			r = array_of(c, x, spanscan_one_span);
 		if (r == -1)
 			return -1;
 	}
@@ -848,7 +885,7 @@ spanscan_line(const char *line, size_t len, spanscan_fn fn, void *arg)
 /* Encode cp as UTF-8 into u; NUL, and with one_line the control
  * characters (C0, DEL, C1), become U+FFFD or a space. Returns the length. */
 static size_t
-utf8_put(uint32_t cp, char *u, int one_line)
+spanscan_utf8_put(uint32_t cp, char *u, int one_line)
 {
 	if (one_line && (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)))
 		cp = ' ';
@@ -988,8 +1025,8 @@ spanscan_unescape(struct spanscan_str s, char *out, size_t outlen,
 		p += n;
 		if (p == e || o == outlen - 1)
 			break;
-		n = utf8_put(*p == '\\' ? escape(&p, e) : raw_char(&p, e), u,
-		    one_line);
+		n = spanscan_utf8_put(*p == '\\' ? escape(&p, e) :
+		    raw_char(&p, e), u, one_line);
 		if (n > outlen - 1 - o)
 			break;
 		memcpy(out + o, u, n);

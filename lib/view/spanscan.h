@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spoolfmt.h"
+
 struct spanscan_str {		/* a JSON string's raw contents (still
 				 * escaped), or ptr NULL when absent */
 	const char	*ptr;
@@ -47,13 +49,14 @@ typedef int (*spanscan_fn)(const struct spanscan_span *s, void *arg);
  * number of spans handed to fn so far. fn may be NULL (count and check).
  * A field the scanner reads that has the wrong JSON type is an error; a
  * null one counts as absent. */
-#define SPANSCAN_MAX_DEPTH	64
+#define SPANSCAN_MAX_DEPTH	SPOOLFMT_DEPTH_MAX
 int spanscan_line(const char *line, size_t len, spanscan_fn fn, void *arg);
 
 /* Decode a raw JSON string slice (escapes, \uXXXX with surrogate pairs)
  * into out as UTF-8, at most outlen - 1 bytes, cut on a character
  * boundary, NUL-terminated; control characters become spaces when
- * one_line is set. Returns the number of bytes written. */
+ * one_line is set. Returns the number of bytes written into out (the
+ * caller's); cannot fail. */
 size_t spanscan_unescape(struct spanscan_str s, char *out, size_t outlen,
     int one_line);
 /* Compare a slice with a plain C string (no escapes in either): 1 when

@@ -1,4 +1,5 @@
-/* spoolwalk.c - a viewer's reading of the spool (see spoolwalk.h). */
+/* spoolwalk.c - a viewer's reading of the spool (see spoolwalk.h); the
+ * layout comes from spoolfmt.h, the segment listing from spoolread.h. */
 #include "spoolwalk.h"
 
 #include <sys/mman.h>
@@ -11,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "segment.h"
+#include "spoolfmt.h"
+#include "spoolread.h"
 #include "xalloc.h"
 
 struct spoolwalk_file {
@@ -39,7 +41,7 @@ spoolwalk_open(const char *dir, char *err, size_t errlen)
 		free(w);
 		return NULL;
 	}
-	w->sentfd = openat(w->dirfd, "sent", O_RDONLY | O_DIRECTORY |
+	w->sentfd = openat(w->dirfd, SPOOLFMT_SENT_DIR, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC);
 	return w;
 }
@@ -143,7 +145,7 @@ spoolwalk_list(struct spoolwalk *w, size_t *n)
 
 	*n = 0;
 	for (int d = 0; d < 2; d++) {
-		if (fds[d] == -1 || segment_list(fds[d], &names, &k) == -1)
+		if (fds[d] == -1 || spoolread_list(fds[d], &names, &k) == -1)
 			continue;
 		e = xrealloc(e, (*n + k + 1) * sizeof(*e));
 		for (size_t i = 0; i < k; i++)
@@ -167,8 +169,8 @@ spoolwalk_visit(struct spoolwalk *w, spoolwalk_fn fn, void *arg, int skip)
 	int fd, rc = 0;
 
 	if (w->sentfd == -1)	/* the flusher may have made it since */
-		w->sentfd = openat(w->dirfd, "sent", O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC);
+		w->sentfd = openat(w->dirfd, SPOOLFMT_SENT_DIR, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; i < w->n; i++)
 		w->files[i].missed++;
 	e = spoolwalk_list(w, &n);

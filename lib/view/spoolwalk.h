@@ -21,22 +21,25 @@ typedef int (*spoolwalk_fn)(const char *line, size_t len, void *arg);
 
 struct spoolwalk;
 
-/* Open the spool at dir (sent/ may be missing). Returns NULL with the
- * reason in err. Free with spoolwalk_free. */
+/* Open the spool at dir (SPOOLFMT_SENT_DIR may be missing). Returns NULL
+ * with the reason in err. Free with spoolwalk_free. */
 struct spoolwalk *spoolwalk_open(const char *dir, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Close the spool and free w. NULL is ignored. */
 void spoolwalk_free(struct spoolwalk *w);
 /* Hand every whole line now in the spool to fn and remember where each
  * file ends. Returns 0, or -1 if fn stopped the walk. */
 int spoolwalk_read_all(struct spoolwalk *w, spoolwalk_fn fn, void *arg);
-/* Skip what is there now: later polls hand out only new lines. */
+/* Skip what is there now: later polls hand out only new lines. Cannot
+ * fail (an unreadable file is looked at again on the next poll). */
 void spoolwalk_skip_all(struct spoolwalk *w);
 /* Hand lines added since the last call to fn: new files from their
  * start, known files from where they were. Returns 0 or -1 as above. */
 int spoolwalk_poll(struct spoolwalk *w, spoolwalk_fn fn, void *arg);
 /* Bytes at the ends of files that are not (yet) whole lines: a line being
- * written, or torn by a writer that died. */
+ * written, or torn by a writer that died. Cannot fail. */
 uint64_t spoolwalk_partial_bytes(const struct spoolwalk *w);
+/* The counters so far; owned by w, valid until spoolwalk_free. */
 const struct spoolwalk_stats *spoolwalk_stats(const struct spoolwalk *w);
 
 #endif

@@ -1,6 +1,7 @@
-/* segment.c - reading spool segments: list, completeness, whole lines. */
+/* spoolread.c - the flusher's reader of spool segments: list,
+ * completeness, whole lines (see spoolread.h). */
 #define _GNU_SOURCE	/* memrchr */
-#include "segment.h"
+#include "spoolread.h"
 
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,27 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "spoolfmt.h"
 #include "xalloc.h"
 
-#define SEGMENT_READ_CHUNK	(256 * 1024)
-
-int
-segment_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	return strncmp(name, "spans-", 6) == 0 && len > 12 &&
-	    strcmp(name + len - 6, ".jsonl") == 0 && strchr(name, '/') == NULL;
-}
+#define SPOOLREAD_CHUNK	(256 * 1024)
 
 static int
-segment_cmp(const void *a, const void *b)
+spoolread_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int
-segment_list(int dirfd, char ***names, size_t *n)
+spoolread_list(int dirfd, char ***names, size_t *n)
 {
 	struct dirent *de;
 	size_t cap = 16;
@@ -51,7 +44,7 @@ segment_list(int dirfd, char ***names, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 
-		if (!segment_name_valid(de->d_name))
+		if (!spoolfmt_is_segment(de->d_name))
 			continue;
 		/* Only regular files: a directory of that name is not ours. */
 		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
@@ -63,12 +56,12 @@ segment_list(int dirfd, char ***names, size_t *n)
 		(*names)[(*n)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(*names, *n, sizeof(**names), segment_cmp);
+	qsort(*names, *n, sizeof(**names), spoolread_cmp);
 	return 0;
 }
 
 void
-segment_list_free(char **names, size_t n)
+spoolread_list_free(char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -76,7 +69,7 @@ segment_list_free(char **names, size_t n)
 }
 
 int
-segment_open(int dirfd, const char *name, struct segment *seg)
+spoolread_open(int dirfd, const char *name, struct spoolread_segment *seg)
 {
 	memset(seg, 0, sizeof(*seg));
 	seg->fd = -1;
@@ -88,9 +81,9 @@ segment_open(int dirfd, const char *name, struct segment *seg)
 	seg->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (seg->fd == -1)
 		return -1;
-	if (segment_refresh(seg) == -1) {
+	if (spoolread_refresh(seg) == -1) {
 		int saved = errno;
-		segment_close(seg);
+		spoolread_close(seg);
 		errno = saved;
 		return -1;
 	}
@@ -98,7 +91,7 @@ segment_open(int dirfd, const char *name, struct segment *seg)
 }
 
 void
-segment_close(struct segment *seg)
+spoolread_close(struct spoolread_segment *seg)
 {
 	if (seg->fd != -1)
 		close(seg->fd);	/* drops our lock, if held */
@@ -107,7 +100,7 @@ segment_close(struct segment *seg)
 }
 
 int
-segment_refresh(struct segment *seg)
+spoolread_refresh(struct spoolread_segment *seg)
 {
 	struct stat st;
 
@@ -124,11 +117,11 @@ segment_refresh(struct segment *seg)
 }
 
 ssize_t
-segment_read_lines(const struct segment *seg, off_t offset, size_t max,
+spoolread_lines(const struct spoolread_segment *seg, off_t offset, size_t max,
     struct buf *out)
 {
 	size_t start = out->len, taken;
-	char chunk[SEGMENT_READ_CHUNK];
+	char chunk[SPOOLREAD_CHUNK];
 	char *nl;
 	ssize_t r = 0;
 	off_t at = offset;
@@ -168,9 +161,9 @@ segment_read_lines(const struct segment *seg, off_t offset, size_t max,
 }
 
 int
-segment_torn_tail(const struct segment *seg, off_t offset)
+spoolread_torn_tail(const struct spoolread_segment *seg, off_t offset)
 {
-	char chunk[SEGMENT_READ_CHUNK];
+	char chunk[SPOOLREAD_CHUNK];
 	ssize_t r;
 
 	if (!seg->complete || offset >= seg->size)

@@ -1,4 +1,4 @@
-/* test_segment.c - the reading side of spool segments: names, listing,
+/* test_spoolread.c - the flusher's reader of spool segments: listing,
  * completeness by the writer's flock, whole lines, torn tails. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "segment.h"
+#include "spoolread.h"
 #include "testutil.h"
 
 #define SEG_A	"spans-1700000000000-41-0.jsonl"
@@ -38,7 +38,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	if (testutil_mkdtemp(fx->dir, sizeof(fx->dir),
-	    "test_segment") == NULL ||
+	    "test_spoolread") == NULL ||
 	    (fx->dirfd = open(fx->dir, O_RDONLY | O_DIRECTORY)) == -1) {
 		free(fx);
 		return -1;
@@ -92,43 +92,11 @@ writer_lock(const struct fx *fx, const char *name)
 }
 
 static void
-open_seg(const struct fx *fx, const char *name, struct segment *seg)
+open_seg(const struct fx *fx, const char *name, struct spoolread_segment *seg)
 {
-	assert_int_equal(segment_open(fx->dirfd, name, seg), 0);
+	assert_int_equal(spoolread_open(fx->dirfd, name, seg), 0);
 	assert_true(seg->fd != -1);
 	assert_string_equal(seg->name, name);
-}
-
-static void
-test_name_valid(void **state)
-{
-	static const struct {
-		const char	*name;
-		int		 valid;
-	} cases[] = {
-		{ SEG_A, 1 },
-		{ "spans-1-2-3.jsonl", 1 },
-		{ "spans-x.jsonl", 1 },
-		{ "." SEG_A, 0 },		/* hidden: still being created */
-		{ "spans-.jsonl", 0 },
-		{ "spans-1-2-3.json", 0 },
-		{ "spans-1-2-3.jsonl.tmp", 0 },
-		{ "spans-1-2-3.jsonl.reason", 0 },
-		{ "spans-1-2-3.JSONL", 0 },
-		{ "span-1-2-3.jsonl", 0 },
-		{ "xspans-1-2-3.jsonl", 0 },
-		{ "spans-1/2-3.jsonl", 0 },
-		{ "sent/spans-1-2-3.jsonl", 0 },
-		{ "spans-../x.jsonl", 0 },
-		{ "offsets", 0 },
-		{ "", 0 },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (segment_name_valid(cases[i].name) != cases[i].valid)
-			fail_msg("segment_name_valid(\"%s\") != %d",
-			    cases[i].name, cases[i].valid);
 }
 
 static void
@@ -138,9 +106,9 @@ test_list_sorted(void **state)
 	char **names = NULL;
 	size_t n = 99;
 
-	assert_int_equal(segment_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
 	assert_int_equal(n, 0);
-	segment_list_free(names, n);
+	spoolread_list_free(names, n);
 
 	/* Created newest first, so directory order is not the answer. */
 	put_file(fx, SEG_C, "");
@@ -155,17 +123,17 @@ test_list_sorted(void **state)
 	assert_int_equal(mkdirat(fx->dirfd, ".flusher", 0750), 0);
 	put_file(fx, "sent/spans-1500000000000-1-0.jsonl", LINE10);
 
-	assert_int_equal(segment_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(names[0], SEG_A);
 	assert_string_equal(names[1], SEG_B);
 	assert_string_equal(names[2], SEG_C);
-	segment_list_free(names, n);
+	spoolread_list_free(names, n);
 
 	/* A second listing through the same descriptor sees the same. */
-	assert_int_equal(segment_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
 	assert_int_equal(n, 3);
-	segment_list_free(names, n);
+	spoolread_list_free(names, n);
 }
 
 /* A directory that happens to have a segment's name is no segment: a
@@ -179,10 +147,10 @@ test_list_skips_directory(void **state)
 
 	put_file(fx, SEG_B, LINE10);
 	assert_int_equal(mkdirat(fx->dirfd, SEG_A, 0750), 0);
-	assert_int_equal(segment_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
 	if (n > 0)
 		snprintf(first, sizeof(first), "%s", names[0]);
-	segment_list_free(names, n);
+	spoolread_list_free(names, n);
 	assert_int_equal(n, 1);
 	assert_string_equal(first, SEG_B);
 }
@@ -195,7 +163,7 @@ test_list_bad_dirfd(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_int_equal(segment_list(-1, &names, &n), -1);
+	assert_int_equal(spoolread_list(-1, &names, &n), -1);
 	assert_int_equal(errno, EBADF);
 }
 
@@ -203,20 +171,20 @@ static void
 test_open_missing(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 
 	errno = 0;
-	assert_int_equal(segment_open(fx->dirfd, SEG_A, &seg), -1);
+	assert_int_equal(spoolread_open(fx->dirfd, SEG_A, &seg), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(seg.fd, -1);
-	segment_close(&seg);		/* harmless on a failed open */
+	spoolread_close(&seg);		/* harmless on a failed open */
 }
 
 static void
 test_complete_after_writer_unlocks(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	int wfd, third;
 
 	put_file(fx, SEG_A, LINE10);
@@ -226,12 +194,12 @@ test_complete_after_writer_unlocks(void **state)
 	assert_int_equal(seg.size, 10);
 
 	add_text(fx, SEG_A, LINE10);
-	assert_int_equal(segment_refresh(&seg), 0);
+	assert_int_equal(spoolread_refresh(&seg), 0);
 	assert_int_equal(seg.complete, 0);
 	assert_int_equal(seg.size, 20);
 
 	close(wfd);			/* the writer is done with it */
-	assert_int_equal(segment_refresh(&seg), 0);
+	assert_int_equal(spoolread_refresh(&seg), 0);
 	assert_int_equal(seg.complete, 1);
 	assert_int_equal(seg.size, 20);
 
@@ -240,10 +208,10 @@ test_complete_after_writer_unlocks(void **state)
 	assert_true(third != -1);
 	assert_int_equal(flock(third, LOCK_EX | LOCK_NB), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
-	assert_int_equal(segment_refresh(&seg), 0);
+	assert_int_equal(spoolread_refresh(&seg), 0);
 	assert_int_equal(seg.complete, 1);
 
-	segment_close(&seg);
+	spoolread_close(&seg);
 	assert_int_equal(seg.fd, -1);
 	assert_int_equal(seg.complete, 0);
 	assert_int_equal(flock(third, LOCK_EX | LOCK_NB), 0);
@@ -254,29 +222,29 @@ static void
 test_complete_at_open(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 
 	put_file(fx, SEG_A, LINE10 LINE10 LINE10);
 	open_seg(fx, SEG_A, &seg);
 	assert_int_equal(seg.complete, 1);
 	assert_int_equal(seg.size, 30);
-	segment_close(&seg);
+	spoolread_close(&seg);
 }
 
 /* Read into a fresh buffer with the given limit. */
 static ssize_t
-read_lines(const struct segment *seg, off_t off, size_t max, size_t limit,
+read_lines(const struct spoolread_segment *seg, off_t off, size_t max, size_t limit,
     struct buf *out)
 {
 	buf_init(out, limit);
-	return segment_read_lines(seg, off, max, out);
+	return spoolread_lines(seg, off, max, out);
 }
 
 static void
 test_read_whole_lines_only(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	struct buf b;
 	int wfd;
 
@@ -298,7 +266,7 @@ test_read_whole_lines_only(void **state)
 	assert_int_equal(read_lines(&seg, 9, 1000, 4096, &b), 8);
 	assert_string_equal(b.data, "partial\n");
 	buf_cleanup(&b);
-	segment_close(&seg);
+	spoolread_close(&seg);
 	close(wfd);
 }
 
@@ -306,7 +274,7 @@ static void
 test_read_budget(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	struct buf b;
 
 	put_file(fx, SEG_A, "0-------\n" "1-------\n" "2-------\n"
@@ -339,14 +307,14 @@ test_read_budget(void **state)
 	/* At the end: nothing. */
 	assert_int_equal(read_lines(&seg, 45, 1000, 4096, &b), 0);
 	buf_cleanup(&b);
-	segment_close(&seg);
+	spoolread_close(&seg);
 }
 
 static void
 test_read_long_line(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	char *text = malloc(600 * 1024 + 16);
 	size_t big = 600 * 1024;	/* more than one read chunk */
 	struct buf b;
@@ -367,7 +335,7 @@ test_read_long_line(void **state)
 	assert_int_equal(read_lines(&seg, (off_t)big, 1, 1 << 21, &b), 6);
 	assert_string_equal(b.data, "short\n");
 	buf_cleanup(&b);
-	segment_close(&seg);
+	spoolread_close(&seg);
 	free(text);
 }
 
@@ -375,7 +343,7 @@ static void
 test_read_empty(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	struct buf b;
 
 	put_file(fx, SEG_A, "");
@@ -384,7 +352,7 @@ test_read_empty(void **state)
 	assert_int_equal(read_lines(&seg, 0, 1000, 4096, &b), 0);
 	assert_int_equal(b.len, 0);
 	buf_cleanup(&b);
-	segment_close(&seg);
+	spoolread_close(&seg);
 }
 
 /* Lines go after what the buffer already holds; its content is kept. */
@@ -392,18 +360,18 @@ static void
 test_read_appends(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	struct buf b;
 
 	put_file(fx, SEG_A, "one\ntwo\ntail");
 	open_seg(fx, SEG_A, &seg);
 	buf_init(&b, 4096);
 	assert_int_equal(buf_append(&b, "kept|", 5), 0);
-	assert_int_equal(segment_read_lines(&seg, 0, 1000, &b), 8);
+	assert_int_equal(spoolread_lines(&seg, 0, 1000, &b), 8);
 	assert_int_equal(b.len, 13);
 	assert_string_equal(b.data, "kept|one\ntwo\n");
 	buf_cleanup(&b);
-	segment_close(&seg);
+	spoolread_close(&seg);
 }
 
 /* The buffer never grows past its limit, and whole lines that fit are
@@ -412,7 +380,7 @@ static void
 test_read_buffer_limit(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	struct buf b;
 	ssize_t r;
 	size_t len;
@@ -422,7 +390,7 @@ test_read_buffer_limit(void **state)
 	r = read_lines(&seg, 0, 1000, 25, &b);
 	len = b.len;
 	buf_cleanup(&b);
-	segment_close(&seg);
+	spoolread_close(&seg);
 	assert_true(len <= 25);
 	assert_int_equal(r, 20);
 	assert_int_equal(len, 20);
@@ -431,7 +399,7 @@ test_read_buffer_limit(void **state)
 static void
 test_read_bad_fd(void **state)
 {
-	struct segment seg = { .fd = -1 };
+	struct spoolread_segment seg = { .fd = -1 };
 	struct buf b;
 
 	(void)state;
@@ -445,7 +413,7 @@ static void
 test_torn_tail(void **state)
 {
 	struct fx *fx = *state;
-	struct segment seg;
+	struct spoolread_segment seg;
 	int wfd;
 
 	put_file(fx, SEG_A, "one\ntwo\n");
@@ -453,27 +421,27 @@ test_torn_tail(void **state)
 	put_file(fx, SEG_C, "one\ntwo\nhalf a li");
 
 	open_seg(fx, SEG_A, &seg);	/* ends in '\n' */
-	assert_int_equal(segment_torn_tail(&seg, 0), 0);
-	assert_int_equal(segment_torn_tail(&seg, 4), 0);
-	assert_int_equal(segment_torn_tail(&seg, 8), 0);
-	segment_close(&seg);
+	assert_int_equal(spoolread_torn_tail(&seg, 0), 0);
+	assert_int_equal(spoolread_torn_tail(&seg, 4), 0);
+	assert_int_equal(spoolread_torn_tail(&seg, 8), 0);
+	spoolread_close(&seg);
 
 	open_seg(fx, SEG_B, &seg);	/* complete, with a tail */
 	assert_int_equal(seg.complete, 1);
-	assert_int_equal(segment_torn_tail(&seg, 8), 1);
-	assert_int_equal(segment_torn_tail(&seg, 12), 1);
-	assert_int_equal(segment_torn_tail(&seg, 4), 0);	/* "two\n" first */
-	assert_int_equal(segment_torn_tail(&seg, seg.size), 0);
-	segment_close(&seg);
+	assert_int_equal(spoolread_torn_tail(&seg, 8), 1);
+	assert_int_equal(spoolread_torn_tail(&seg, 12), 1);
+	assert_int_equal(spoolread_torn_tail(&seg, 4), 0);	/* "two\n" first */
+	assert_int_equal(spoolread_torn_tail(&seg, seg.size), 0);
+	spoolread_close(&seg);
 
 	wfd = writer_lock(fx, SEG_C);	/* still being written */
 	open_seg(fx, SEG_C, &seg);
 	assert_int_equal(seg.complete, 0);
-	assert_int_equal(segment_torn_tail(&seg, 8), 0);
+	assert_int_equal(spoolread_torn_tail(&seg, 8), 0);
 	close(wfd);
-	assert_int_equal(segment_refresh(&seg), 0);
-	assert_int_equal(segment_torn_tail(&seg, 8), 1);
-	segment_close(&seg);
+	assert_int_equal(spoolread_refresh(&seg), 0);
+	assert_int_equal(spoolread_torn_tail(&seg, 8), 1);
+	spoolread_close(&seg);
 }
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -482,7 +450,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_valid),
 		T(test_list_sorted),
 		T(test_list_skips_directory),
 		cmocka_unit_test(test_list_bad_dirfd),
