@@ -88,7 +88,7 @@ static const char b64_std[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void *
-arena_alloc(struct arena *a, size_t n)
+otlp_arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_chunk *c = a->head;
 	size_t align = sizeof(max_align_t), size;
@@ -108,16 +108,16 @@ arena_alloc(struct arena *a, size_t n)
 }
 
 static char *
-arena_strndup(struct arena *a, const char *s, size_t len)
+otlp_arena_strndup(struct arena *a, const char *s, size_t len)
 {
-	char *p = arena_alloc(a, len + 1);
+	char *p = otlp_arena_alloc(a, len + 1);
 
 	memcpy(p, s, len);
 	return p;
 }
 
 static struct arena_mark
-arena_mark(const struct arena *a)
+otlp_arena_mark(const struct arena *a)
 {
 	struct arena_mark m = { a->head, a->head != NULL ? a->head->used : 0 };
 
@@ -126,7 +126,7 @@ arena_mark(const struct arena *a)
 
 /* Free what was allocated since m; memory is handed out zeroed again. */
 static void
-arena_rollback(struct arena *a, struct arena_mark m)
+otlp_arena_rollback(struct arena *a, struct arena_mark m)
 {
 	struct arena_chunk *c;
 
@@ -142,16 +142,16 @@ arena_rollback(struct arena *a, struct arena_mark m)
 }
 
 static void
-arena_free(struct arena *a)
+otlp_arena_free(struct arena *a)
 {
 	struct arena_mark none = { NULL, 0 };
 
-	arena_rollback(a, none);
+	otlp_arena_rollback(a, none);
 }
 
 /* "dropped_attributes_count" -> "droppedAttributesCount" */
 static void
-camel(const char *name, char out[NAME_MAX_LEN])
+otlp_camel(const char *name, char out[NAME_MAX_LEN])
 {
 	size_t o = 0;
 	int up = 0;
@@ -169,12 +169,12 @@ camel(const char *name, char out[NAME_MAX_LEN])
 }
 
 static int
-conv_fail(struct conv *c, const char *fmt, ...)
+otlp_conv_fail(struct conv *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* "path: reason" into the caller's error buffer. Returns -1. */
 static int
-conv_fail(struct conv *c, const char *fmt, ...)
+otlp_conv_fail(struct conv *c, const char *fmt, ...)
 {
 	char why[OTLP_ERR_MAX];
 	va_list ap;
@@ -188,12 +188,12 @@ conv_fail(struct conv *c, const char *fmt, ...)
 }
 
 static size_t
-path_push(struct conv *c, const char *fmt, ...)
+otlp_path_push(struct conv *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Append to the field path; returns the length to restore with path_pop. */
 static size_t
-path_push(struct conv *c, const char *fmt, ...)
+otlp_path_push(struct conv *c, const char *fmt, ...)
 {
 	size_t old = c->plen;
 	va_list ap;
@@ -209,7 +209,7 @@ path_push(struct conv *c, const char *fmt, ...)
 }
 
 static void
-path_pop(struct conv *c, size_t old)
+otlp_path_pop(struct conv *c, size_t old)
 {
 	c->plen = old;
 	c->path[old] = '\0';
@@ -225,7 +225,8 @@ otlp_hex_rule(const ProtobufCMessageDescriptor *desc,
 	if (f->type != PROTOBUF_C_TYPE_BYTES ||
 	    strcmp(desc->package_name, TRACE_PACKAGE) != 0)
 		return -1;
-	for (i = 0; i < sizeof(otlp_hex_fields) / sizeof(otlp_hex_fields[0]); i++)
+	for (i =
+	    0; i < sizeof(otlp_hex_fields) / sizeof(otlp_hex_fields[0]); i++)
 		if (strcmp(f->name, otlp_hex_fields[i].field) == 0)
 			return (int)i;
 	return -1;
@@ -233,14 +234,14 @@ otlp_hex_rule(const ProtobufCMessageDescriptor *desc,
 
 /* The field a JSON key names: lowerCamelCase or the proto name. */
 static const ProtobufCFieldDescriptor *
-field_by_key(const ProtobufCMessageDescriptor *desc, const char *key,
+otlp_field_by_key(const ProtobufCMessageDescriptor *desc, const char *key,
     unsigned *index)
 {
 	char name[NAME_MAX_LEN];
 	unsigned i;
 
 	for (i = 0; i < desc->n_fields; i++) {
-		camel(desc->fields[i].name, name);
+		otlp_camel(desc->fields[i].name, name);
 		if (strcmp(key, name) == 0 ||
 		    strcmp(key, desc->fields[i].name) == 0) {
 			*index = i;
@@ -252,7 +253,7 @@ field_by_key(const ProtobufCMessageDescriptor *desc, const char *key,
 
 /* Whether s looks like a JSON number (strtod alone also takes hex, "inf"). */
 static int
-numeric(const char *s)
+otlp_numeric(const char *s)
 {
 	return s[0] != '\0' && strspn(s, "0123456789.eE+-") == strlen(s);
 }
@@ -318,7 +319,7 @@ otlp_scale10(uint64_t m, long e, uint64_t *out)
 /* A decimal string, or exponent notation naming an integer ("1.5e3"),
  * read exactly (a double would round "170.000000000000001" to 170). */
 static int
-str_to_u64(const char *s, uint64_t *out)
+otlp_str_to_u64(const char *s, uint64_t *out)
 {
 	uint64_t m = 0;
 	long scale = 0, zeros = 0, e;
@@ -350,50 +351,51 @@ str_to_u64(const char *s, uint64_t *out)
 
 /* j as an unsigned integer no larger than max: a number or a string. */
 static int
-json_to_uint(struct conv *c, json_object *j, uint64_t max, uint64_t *out)
+otlp_json_to_uint(struct conv *c, json_object *j, uint64_t max, uint64_t *out)
 {
 	double d;
 
 	switch (json_object_get_type(j)) {
 	case json_type_int:
 		if (json_object_get_int64(j) < 0)
-			return conv_fail(c, "negative");
+			return otlp_conv_fail(c, "negative");
 		*out = json_object_get_uint64(j);
 		break;
 	case json_type_double:
 		d = json_object_get_double(j);
 		if (d < 0)
-			return conv_fail(c, "negative");
+			return otlp_conv_fail(c, "negative");
 		if (!(d < 18446744073709551616.0))
-			return conv_fail(c, "out of range");
+			return otlp_conv_fail(c, "out of range");
 		*out = (uint64_t)d;
 		if ((double)*out != d)
-			return conv_fail(c, "not an integer");
+			return otlp_conv_fail(c, "not an integer");
 		break;
 	case json_type_string:
-		if (str_to_u64(json_object_get_string(j), out) == -1)
-			return conv_fail(c, "\"%s\" is not an unsigned integer",
+		if (otlp_str_to_u64(json_object_get_string(j), out) == -1)
+			return otlp_conv_fail(c,
+			    "\"%s\" is not an unsigned integer",
 			    json_object_get_string(j));
 		break;
 	default:
-		return conv_fail(c, "want an integer");
+		return otlp_conv_fail(c, "want an integer");
 	}
 	if (*out > max)
-		return conv_fail(c, "%" PRIu64 " out of range", *out);
+		return otlp_conv_fail(c, "%" PRIu64 " out of range", *out);
 	return 0;
 }
 
 /* A decimal string with an optional '-' as a signed integer. */
 static int
-str_to_i64(struct conv *c, const char *s, int64_t *out)
+otlp_str_to_i64(struct conv *c, const char *s, int64_t *out)
 {
 	uint64_t u;
 	int neg = s[0] == '-';
 
-	if (str_to_u64(s + neg, &u) == -1)
-		return conv_fail(c, "\"%s\" is not an integer", s);
+	if (otlp_str_to_u64(s + neg, &u) == -1)
+		return otlp_conv_fail(c, "\"%s\" is not an integer", s);
 	if (u > (uint64_t)INT64_MAX + (uint64_t)neg)
-		return conv_fail(c, "%s out of range", s);
+		return otlp_conv_fail(c, "%s out of range", s);
 	if (!neg)
 		*out = (int64_t)u;
 	else
@@ -403,7 +405,7 @@ str_to_i64(struct conv *c, const char *s, int64_t *out)
 
 /* j as a signed integer in [min, max]: a number or a string. */
 static int
-json_to_int(struct conv *c, json_object *j, int64_t min, int64_t max,
+otlp_json_to_int(struct conv *c, json_object *j, int64_t min, int64_t max,
     int64_t *out)
 {
 	double d;
@@ -412,31 +414,31 @@ json_to_int(struct conv *c, json_object *j, int64_t min, int64_t max,
 	case json_type_int:
 		*out = json_object_get_int64(j);
 		if (*out == INT64_MAX && json_object_get_uint64(j) > INT64_MAX)
-			return conv_fail(c, "out of range");
+			return otlp_conv_fail(c, "out of range");
 		break;
 	case json_type_double:
 		d = json_object_get_double(j);
 		if (d < -9223372036854775808.0 || !(d < 9223372036854775808.0))
-			return conv_fail(c, "out of range");
+			return otlp_conv_fail(c, "out of range");
 		*out = (int64_t)d;
 		if ((double)*out != d)
-			return conv_fail(c, "not an integer");
+			return otlp_conv_fail(c, "not an integer");
 		break;
 	case json_type_string:
-		if (str_to_i64(c, json_object_get_string(j), out) == -1)
+		if (otlp_str_to_i64(c, json_object_get_string(j), out) == -1)
 			return -1;
 		break;
 	default:
-		return conv_fail(c, "want an integer");
+		return otlp_conv_fail(c, "want an integer");
 	}
 	if (*out < min || *out > max)
-		return conv_fail(c, "%" PRId64 " out of range", *out);
+		return otlp_conv_fail(c, "%" PRId64 " out of range", *out);
 	return 0;
 }
 
 /* A number, or the strings "NaN", "Infinity", "-Infinity" or a number. */
 static int
-json_to_double(struct conv *c, json_object *j, double *out)
+otlp_json_to_double(struct conv *c, json_object *j, double *out)
 {
 	const char *s;
 	char *end;
@@ -456,37 +458,38 @@ json_to_double(struct conv *c, json_object *j, double *out)
 			*out = -INFINITY;
 		else {
 			*out = strtod(s, &end);
-			if (!numeric(s) || *end != '\0' || !isfinite(*out))
-				return conv_fail(c, "\"%s\" is not a number",
+			if (!otlp_numeric(s) || *end != '\0' || !isfinite(*out))
+				return otlp_conv_fail(c,
+				    "\"%s\" is not a number",
 				    s);
 		}
 		return 0;
 	default:
-		return conv_fail(c, "want a number");
+		return otlp_conv_fail(c, "want a number");
 	}
 }
 
 /* A JSON string copied into the arena: strict UTF-8, no NUL inside
  * (protobuf-c strings are C strings). */
 static int
-json_to_str(struct conv *c, json_object *j, char **out, size_t *len)
+otlp_json_to_str(struct conv *c, json_object *j, char **out, size_t *len)
 {
 	const char *s;
 
 	if (!json_object_is_type(j, json_type_string))
-		return conv_fail(c, "want a string");
+		return otlp_conv_fail(c, "want a string");
 	s = json_object_get_string(j);
 	*len = (size_t)json_object_get_string_len(j);
 	if (strlen(s) != *len)
-		return conv_fail(c, "string contains NUL");
+		return otlp_conv_fail(c, "string contains NUL");
 	if (!utf8_valid(s, *len))
-		return conv_fail(c, "invalid UTF-8");
-	*out = arena_strndup(c->arena, s, *len);
+		return otlp_conv_fail(c, "invalid UTF-8");
+	*out = otlp_arena_strndup(c->arena, s, *len);
 	return 0;
 }
 
 static int
-b64_value(int ch)
+otlp_b64_value(int ch)
 {
 	const char *p;
 
@@ -501,7 +504,7 @@ b64_value(int ch)
 
 /* Standard or URL-safe base64, padding optional. out holds len*3/4. */
 static int
-b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
+otlp_b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
 {
 	uint32_t acc = 0;
 	size_t i, n = 0, bits = 0;
@@ -512,7 +515,7 @@ b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
 	if (len % 4 == 1 || strlen(s) - len > 2)
 		return -1;
 	for (i = 0; i < len; i++) {
-		if ((v = b64_value((unsigned char)s[i])) == -1)
+		if ((v = otlp_b64_value((unsigned char)s[i])) == -1)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;
 		bits += 6;
@@ -526,18 +529,18 @@ b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
 }
 
 static int
-json_to_bytes(struct conv *c, json_object *j, int rule,
+otlp_json_to_bytes(struct conv *c, json_object *j, int rule,
     ProtobufCBinaryData *out)
 {
 	char *s;
 	size_t len;
 
-	if (json_to_str(c, j, &s, &len) == -1)
+	if (otlp_json_to_str(c, j, &s, &len) == -1)
 		return -1;
-	out->data = arena_alloc(c->arena, len + 1);
+	out->data = otlp_arena_alloc(c->arena, len + 1);
 	if (rule == -1) {
-		if (b64_decode(s, len, out->data, &out->len) == -1)
-			return conv_fail(c, "not base64");
+		if (otlp_b64_decode(s, len, out->data, &out->len) == -1)
+			return otlp_conv_fail(c, "not base64");
 		return 0;
 	}
 	if (len == 0 && otlp_hex_fields[rule].optional) {
@@ -546,7 +549,7 @@ json_to_bytes(struct conv *c, json_object *j, int rule,
 	}
 	if (len != 2 * otlp_hex_fields[rule].len ||
 	    hex_decode(s, otlp_hex_fields[rule].len, out->data) == -1)
-		return conv_fail(c, "want %zu hex digits, got \"%.40s\"",
+		return otlp_conv_fail(c, "want %zu hex digits, got \"%.40s\"",
 		    2 * otlp_hex_fields[rule].len, s);
 	out->len = otlp_hex_fields[rule].len;
 	return 0;
@@ -554,7 +557,7 @@ json_to_bytes(struct conv *c, json_object *j, int rule,
 
 /* An enum as its number or its name ("SPAN_KIND_SERVER"). */
 static int
-json_to_enum(struct conv *c, const ProtobufCEnumDescriptor *ed,
+otlp_json_to_enum(struct conv *c, const ProtobufCEnumDescriptor *ed,
     json_object *j, int32_t *out)
 {
 	const ProtobufCEnumValue *ev;
@@ -564,25 +567,26 @@ json_to_enum(struct conv *c, const ProtobufCEnumDescriptor *ed,
 		ev = protobuf_c_enum_descriptor_get_value_by_name(ed,
 		    json_object_get_string(j));
 		if (ev == NULL)
-			return conv_fail(c, "unknown %s \"%s\"", ed->short_name,
+			return otlp_conv_fail(c, "unknown %s \"%s\"",
+			    ed->short_name,
 			    json_object_get_string(j));
 		*out = ev->value;
 		return 0;
 	}
 	if (!json_object_is_type(j, json_type_int))
-		return conv_fail(c, "want an integer or a name");
-	if (json_to_int(c, j, INT32_MIN, INT32_MAX, &v) == -1)
+		return otlp_conv_fail(c, "want an integer or a name");
+	if (otlp_json_to_int(c, j, INT32_MIN, INT32_MAX, &v) == -1)
 		return -1;
 	*out = (int32_t)v;
 	return 0;
 }
 
-static int msg_from_json(struct conv *, const ProtobufCMessageDescriptor *,
+static int otlp_msg_from_json(struct conv *, const ProtobufCMessageDescriptor *,
     json_object *, ProtobufCMessage **);
 
 /* Integer field types: the C size and the range JSON may give. */
 static int
-int_field(struct conv *c, ProtobufCType t, json_object *j, void *dst)
+otlp_int_field(struct conv *c, ProtobufCType t, json_object *j, void *dst)
 {
 	uint64_t u;
 	int64_t i;
@@ -591,29 +595,29 @@ int_field(struct conv *c, ProtobufCType t, json_object *j, void *dst)
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		if (json_to_int(c, j, INT32_MIN, INT32_MAX, &i) == -1)
+		if (otlp_json_to_int(c, j, INT32_MIN, INT32_MAX, &i) == -1)
 			return -1;
 		*(int32_t *)dst = (int32_t)i;
 		return 0;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		if (json_to_uint(c, j, UINT32_MAX, &u) == -1)
+		if (otlp_json_to_uint(c, j, UINT32_MAX, &u) == -1)
 			return -1;
 		*(uint32_t *)dst = (uint32_t)u;
 		return 0;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		return json_to_int(c, j, INT64_MIN, INT64_MAX, dst);
+		return otlp_json_to_int(c, j, INT64_MIN, INT64_MAX, dst);
 	default:
-		return json_to_uint(c, j, UINT64_MAX, dst);
+		return otlp_json_to_uint(c, j, UINT64_MAX, dst);
 	}
 }
 
 /* One value of field f of a message desc, into dst (the member, or one
  * element of a repeated member). */
 static int
-value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+otlp_value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f, json_object *j, void *dst)
 {
 	size_t len;
@@ -622,14 +626,14 @@ value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_BOOL:
 		if (!json_object_is_type(j, json_type_boolean))
-			return conv_fail(c, "want true or false");
+			return otlp_conv_fail(c, "want true or false");
 		*(protobuf_c_boolean *)dst = json_object_get_boolean(j);
 		return 0;
 	case PROTOBUF_C_TYPE_ENUM:
-		return json_to_enum(c, f->descriptor, j, dst);
+		return otlp_json_to_enum(c, f->descriptor, j, dst);
 	case PROTOBUF_C_TYPE_FLOAT:
 	case PROTOBUF_C_TYPE_DOUBLE:
-		if (json_to_double(c, j, &d) == -1)
+		if (otlp_json_to_double(c, j, &d) == -1)
 			return -1;
 		if (f->type == PROTOBUF_C_TYPE_FLOAT)
 			*(float *)dst = (float)d;
@@ -637,19 +641,19 @@ value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 			*(double *)dst = d;
 		return 0;
 	case PROTOBUF_C_TYPE_STRING:
-		return json_to_str(c, j, dst, &len);
+		return otlp_json_to_str(c, j, dst, &len);
 	case PROTOBUF_C_TYPE_BYTES:
-		return json_to_bytes(c, j, otlp_hex_rule(desc, f), dst);
+		return otlp_json_to_bytes(c, j, otlp_hex_rule(desc, f), dst);
 	case PROTOBUF_C_TYPE_MESSAGE:
-		return msg_from_json(c, f->descriptor, j, dst);
+		return otlp_msg_from_json(c, f->descriptor, j, dst);
 	default:
-		return int_field(c, f->type, j, dst);
+		return otlp_int_field(c, f->type, j, dst);
 	}
 }
 
 /* Bytes one element of field f takes in the C structure. */
 static size_t
-elem_size(const ProtobufCFieldDescriptor *f)
+otlp_elem_size(const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT64:
@@ -673,22 +677,22 @@ elem_size(const ProtobufCFieldDescriptor *f)
 }
 
 static int
-repeated_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+otlp_repeated_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f, json_object *j, void *msg)
 {
-	size_t n, i, mark, size = elem_size(f);
+	size_t n, i, mark, size = otlp_elem_size(f);
 	unsigned char *v;
 
 	if (!json_object_is_type(j, json_type_array))
-		return conv_fail(c, "want an array");
+		return otlp_conv_fail(c, "want an array");
 	n = json_object_array_length(j);
-	v = arena_alloc(c->arena, n * size);
+	v = otlp_arena_alloc(c->arena, n * size);
 	for (i = 0; i < n; i++) {
-		mark = path_push(c, "[%zu]", i);
-		if (value_from_json(c, desc, f,
+		mark = otlp_path_push(c, "[%zu]", i);
+		if (otlp_value_from_json(c, desc, f,
 		    json_object_array_get_idx(j, i), v + i * size) == -1)
 			return -1;
-		path_pop(c, mark);
+		otlp_path_pop(c, mark);
 	}
 	*(size_t *)((char *)msg + f->quantifier_offset) = n;
 	*(void **)((char *)msg + f->offset) = v;
@@ -697,25 +701,25 @@ repeated_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 
 /* Set field f of msg from j. seen tracks fields and oneofs already set. */
 static int
-field_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+otlp_field_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f, json_object *j, void *msg)
 {
 	uint32_t *oneof_case;
 
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return repeated_from_json(c, desc, f, j, msg);
+		return otlp_repeated_from_json(c, desc, f, j, msg);
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		oneof_case = (uint32_t *)((char *)msg + f->quantifier_offset);
 		if (*oneof_case != 0)
-			return conv_fail(c, "more than one value");
+			return otlp_conv_fail(c, "more than one value");
 		*oneof_case = f->id;
 	}
-	return value_from_json(c, desc, f, j, (char *)msg + f->offset);
+	return otlp_value_from_json(c, desc, f, j, (char *)msg + f->offset);
 }
 
 /* A set hex field must have its length; a span or link must have ids. */
 static int
-check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
+otlp_check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const void *msg)
 {
 	const ProtobufCBinaryData *bd;
@@ -728,8 +732,8 @@ check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
 			continue;
 		bd = (const void *)((const char *)msg + desc->fields[i].offset);
 		if (bd->len == 0 && !otlp_hex_fields[r].optional) {
-			camel(desc->fields[i].name, name);
-			return conv_fail(c, "%s missing", name);
+			otlp_camel(desc->fields[i].name, name);
+			return otlp_conv_fail(c, "%s missing", name);
 		}
 	}
 	return 0;
@@ -738,7 +742,7 @@ check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
 /* A new message of type desc in the arena, from the JSON object j.
  * Unknown keys are ignored; null means "not set". */
 static int
-msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
+otlp_msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
     json_object *j, ProtobufCMessage **out)
 {
 	const ProtobufCFieldDescriptor *f;
@@ -751,26 +755,27 @@ msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	size_t mark;
 
 	if (!json_object_is_type(j, json_type_object))
-		return conv_fail(c, "want an object");
-	msg = arena_alloc(c->arena, desc->sizeof_message);
+		return otlp_conv_fail(c, "want an object");
+	msg = otlp_arena_alloc(c->arena, desc->sizeof_message);
 	desc->message_init(msg);
 	end = json_object_iter_end(j);
 	for (it = json_object_iter_begin(j); !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it)) {
 		key = json_object_iter_peek_name(&it);
 		val = json_object_iter_peek_value(&it);
-		if ((f = field_by_key(desc, key, &idx)) == NULL || val == NULL)
+		if ((f = otlp_field_by_key(desc, key, &idx)) == NULL ||
+		    val == NULL)
 			continue;
-		mark = path_push(c, "%s%s", c->plen > 0 ? "." : "", key);
+		mark = otlp_path_push(c, "%s%s", c->plen > 0 ? "." : "", key);
 		if (seen & (UINT64_C(1) << idx))
-			return conv_fail(c, "field given twice");
+			return otlp_conv_fail(c, "field given twice");
 		seen |= UINT64_C(1) << idx;
-		if (field_from_json(c, desc, f, val, msg) == -1)
+		if (otlp_field_from_json(c, desc, f, val, msg) == -1)
 			return -1;
-		path_pop(c, mark);
+		otlp_path_pop(c, mark);
 	}
 	*out = msg;
-	return check_ids(c, desc, msg);
+	return otlp_check_ids(c, desc, msg);
 }
 
 /* Whether the number token at i (up to the next byte that cannot be in
@@ -857,7 +862,7 @@ otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
 }
 
 static size_t
-count_spans(ResourceSpans *const *rs, size_t n)
+otlp_count_spans(ResourceSpans *const *rs, size_t n)
 {
 	size_t i, k, total = 0;
 
@@ -881,13 +886,13 @@ otlp_batch_free(struct otlp_batch *b)
 {
 	if (b == NULL)
 		return;
-	arena_free(&b->arena);
+	otlp_arena_free(&b->arena);
 	free(b->req.resource_spans);
 	free(b);
 }
 
 static void
-append(struct otlp_batch *b, ResourceSpans **rs, size_t n)
+otlp_append(struct otlp_batch *b, ResourceSpans **rs, size_t n)
 {
 	if (n == 0)
 		return;
@@ -908,7 +913,7 @@ otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
     size_t *nspans, char *err, size_t errlen)
 {
 	struct conv c = { .arena = &b->arena, .err = err, .errlen = errlen };
-	struct arena_mark mark = arena_mark(&b->arena);
+	struct arena_mark mark = otlp_arena_mark(&b->arena);
 	ProtobufCMessage *m = NULL;
 	ExportRequest *r;
 	json_object *j = NULL;
@@ -917,13 +922,13 @@ otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
 
 	if (otlp_parse_line(line, len, &j, err, errlen) == -1)
 		return -1;
-	if (msg_from_json(&c, REQUEST_DESC, j, &m) == -1) {
-		arena_rollback(&b->arena, mark);
+	if (otlp_msg_from_json(&c, REQUEST_DESC, j, &m) == -1) {
+		otlp_arena_rollback(&b->arena, mark);
 		goto out;
 	}
 	r = (ExportRequest *)m;
-	append(b, r->resource_spans, r->n_resource_spans);
-	n = count_spans(r->resource_spans, r->n_resource_spans);
+	otlp_append(b, r->resource_spans, r->n_resource_spans);
+	n = otlp_count_spans(r->resource_spans, r->n_resource_spans);
 	b->nspans += n;
 	if (nspans != NULL)
 		*nspans += n;
@@ -964,7 +969,7 @@ otlp_batch_pack(const struct otlp_batch *b, size_t *len)
 void
 otlp_batch_reset(struct otlp_batch *b)
 {
-	arena_free(&b->arena);
+	otlp_arena_free(&b->arena);
 	b->req.n_resource_spans = 0;
 	b->nspans = 0;
 }
@@ -979,7 +984,7 @@ otlp_batch_move(struct otlp_batch *dst, struct otlp_batch *src)
 	*tail = dst->arena.head;
 	dst->arena.head = src->arena.head;
 	src->arena.head = NULL;
-	append(dst, src->req.resource_spans, src->req.n_resource_spans);
+	otlp_append(dst, src->req.resource_spans, src->req.n_resource_spans);
 	dst->nspans += src->nspans;
 	src->req.n_resource_spans = 0;
 	src->nspans = 0;

@@ -41,10 +41,10 @@ static const char *const kind_names[] = { "SPAN_KIND_UNSPECIFIED",
 static const char *const code_names[] = { "STATUS_CODE_UNSET",
 	"STATUS_CODE_OK", "STATUS_CODE_ERROR", NULL };
 
-static int skip_value(struct cur *);
+static int spanscan_skip_value(struct cur *);
 
 static void
-ws(struct cur *c)
+spanscan_ws(struct cur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
 	    *c->p == '\n' || *c->p == '\r'))
@@ -53,16 +53,16 @@ ws(struct cur *c)
 
 /* The next non-blank byte, or -1 at the end. */
 static int
-peek(struct cur *c)
+spanscan_peek(struct cur *c)
 {
-	ws(c);
+	spanscan_ws(c);
 	return c->p < c->end ? (unsigned char)*c->p : -1;
 }
 
 static int
-enter(struct cur *c, char open)
+spanscan_enter(struct cur *c, char open)
 {
-	if (peek(c) != open || c->depth >= SPANSCAN_MAX_DEPTH)
+	if (spanscan_peek(c) != open || c->depth >= SPANSCAN_MAX_DEPTH)
 		return -1;
 	c->p++;
 	c->depth++;
@@ -72,9 +72,9 @@ enter(struct cur *c, char open)
 /* Before each item of an object or array: 1 when an item follows, 0 at
  * the closing bracket (consumed), -1 on anything else. */
 static int
-items(struct cur *c, char close, int *n)
+spanscan_items(struct cur *c, char close, int *n)
 {
-	int ch = peek(c);
+	int ch = spanscan_peek(c);
 
 	if (ch == close) {
 		c->p++;
@@ -85,7 +85,7 @@ items(struct cur *c, char close, int *n)
 		if (ch != ',')
 			return -1;
 		c->p++;
-		if (peek(c) == close)	/* trailing comma */
+		if (spanscan_peek(c) == close)	/* trailing comma */
 			return -1;
 	}
 	(*n)++;
@@ -126,7 +126,7 @@ spanscan_string_ok(const char *s, size_t n)
 /* At a '"': the contents up to the closing quote, one not preceded by an
  * odd run of backslashes. */
 static int
-scan_string(struct cur *c, struct spanscan_str *out)
+spanscan_string(struct cur *c, struct spanscan_str *out)
 {
 	const char *s = c->p + 1, *q = s, *b;
 
@@ -150,7 +150,7 @@ scan_string(struct cur *c, struct spanscan_str *out)
 }
 
 static int
-digits(struct cur *c)
+spanscan_digits(struct cur *c)
 {
 	const char *p = c->p;
 
@@ -161,7 +161,7 @@ digits(struct cur *c)
 
 /* A JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int
-scan_number(struct cur *c, struct spanscan_str *out)
+spanscan_number(struct cur *c, struct spanscan_str *out)
 {
 	const char *s = c->p;
 
@@ -169,15 +169,15 @@ scan_number(struct cur *c, struct spanscan_str *out)
 		c->p++;
 	if (c->p < c->end && *c->p == '0')
 		c->p++;
-	else if (digits(c) == -1)
+	else if (spanscan_digits(c) == -1)
 		return -1;
-	if (c->p < c->end && *c->p == '.' && (c->p++, digits(c) == -1))
+	if (c->p < c->end && *c->p == '.' && (c->p++, spanscan_digits(c) == -1))
 		return -1;
 	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
 		c->p++;
 		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
 			c->p++;
-		if (digits(c) == -1)
+		if (spanscan_digits(c) == -1)
 			return -1;
 	}
 	if (out != NULL) {
@@ -188,7 +188,7 @@ scan_number(struct cur *c, struct spanscan_str *out)
 }
 
 static int
-literal(struct cur *c, const char *word)
+spanscan_literal(struct cur *c, const char *word)
 {
 	size_t n = strlen(word);
 
@@ -201,11 +201,11 @@ literal(struct cur *c, const char *word)
 /* At a key: the key, decoded into buf (SCAN_KEY_MAX) when it has escapes,
  * and the ':' after it. buf NULL: the key is only skipped. */
 static int
-key(struct cur *c, char *buf, struct spanscan_str *k)
+spanscan_key(struct cur *c, char *buf, struct spanscan_str *k)
 {
 	struct spanscan_str raw;
 
-	if (peek(c) != '"' || scan_string(c, &raw) == -1 || peek(c) != ':')
+	if (spanscan_peek(c) != '"' || spanscan_string(c, &raw) == -1 || spanscan_peek(c) != ':')
 		return -1;
 	c->p++;
 	if (buf == NULL)
@@ -219,50 +219,50 @@ key(struct cur *c, char *buf, struct spanscan_str *k)
 }
 
 static int
-skip_container(struct cur *c, char open, char close)
+spanscan_skip_container(struct cur *c, char open, char close)
 {
 	int n = 0, r;
 
-	if (enter(c, open) == -1)
+	if (spanscan_enter(c, open) == -1)
 		return -1;
-	while ((r = items(c, close, &n)) == 1)
-		if ((close == '}' && key(c, NULL, NULL) == -1) ||
-		    skip_value(c) == -1)
+	while ((r = spanscan_items(c, close, &n)) == 1)
+		if ((close == '}' && spanscan_key(c, NULL, NULL) == -1) ||
+		    spanscan_skip_value(c) == -1)
 			return -1;
 	return r;
 }
 
 static int
-skip_value(struct cur *c)
+spanscan_skip_value(struct cur *c)
 {
-	switch (peek(c)) {
+	switch (spanscan_peek(c)) {
 	case '"':
-		return scan_string(c, NULL);
+		return spanscan_string(c, NULL);
 	case '{':
-		return skip_container(c, '{', '}');
+		return spanscan_skip_container(c, '{', '}');
 	case '[':
-		return skip_container(c, '[', ']');
+		return spanscan_skip_container(c, '[', ']');
 	case 't':
-		return literal(c, "true");
+		return spanscan_literal(c, "true");
 	case 'f':
-		return literal(c, "false");
+		return spanscan_literal(c, "false");
 	case 'n':
-		return literal(c, "null");
+		return spanscan_literal(c, "null");
 	default:
-		return scan_number(c, NULL);
+		return spanscan_number(c, NULL);
 	}
 }
 
 /* At a value: 1 (and consumed) when it is null, else 0. */
 static int
-null(struct cur *c)
+spanscan_null(struct cur *c)
 {
-	return peek(c) == 'n' && literal(c, "null") == 0;
+	return spanscan_peek(c) == 'n' && spanscan_literal(c, "null") == 0;
 }
 
 /* Whether key k is camel or snake (snake may be NULL). */
 static int
-kis(const struct spanscan_str *k, const char *camel, const char *snake)
+spanscan_kis(const struct spanscan_str *k, const char *camel, const char *snake)
 {
 	return spanscan_eq(*k, camel) || (snake != NULL &&
 	    spanscan_eq(*k, snake));
@@ -270,18 +270,18 @@ kis(const struct spanscan_str *k, const char *camel, const char *snake)
 
 /* A string value; null leaves *out as it is. */
 static int
-read_str(struct cur *c, struct spanscan_str *out)
+spanscan_read_str(struct cur *c, struct spanscan_str *out)
 {
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (peek(c) != '"')
+	if (spanscan_peek(c) != '"')
 		return -1;
-	return scan_string(c, out);
+	return spanscan_string(c, out);
 }
 
 /* Multiply m by 10^e exactly, or fail (overflow, or not an integer). */
 static int
-scale10(uint64_t *m, long e)
+spanscan_scale10(uint64_t *m, long e)
 {
 	for (; e > 0 && *m != 0; e--) {
 		if (*m > UINT64_MAX / 10)
@@ -297,7 +297,7 @@ scale10(uint64_t *m, long e)
 }
 
 static long
-exponent(struct cur *c)
+spanscan_exponent(struct cur *c)
 {
 	long e = 0;
 	int neg = 0;
@@ -317,14 +317,14 @@ exponent(struct cur *c)
  * sign and magnitude; -1 when t is not such a number, not integral, or
  * past 64 bits. */
 static int
-int_text(struct spanscan_str t, int *neg, uint64_t *mag)
+spanscan_int_text(struct spanscan_str t, int *neg, uint64_t *mag)
 {
 	struct cur c = { t.ptr, t.ptr + t.len, 0 };
 	uint64_t m = 0;
 	long scale = 0, zeros = 0;
 	int frac = 0;
 
-	if (scan_number(&c, NULL) == -1 || c.p != c.end)
+	if (spanscan_number(&c, NULL) == -1 || c.p != c.end)
 		return -1;
 	c.p = t.ptr;
 	if ((*neg = *c.p == '-'))
@@ -339,42 +339,42 @@ int_text(struct spanscan_str t, int *neg, uint64_t *mag)
 			zeros++;
 			continue;
 		}
-		if (scale10(&m, zeros) == -1 ||
+		if (spanscan_scale10(&m, zeros) == -1 ||
 		    m > (UINT64_MAX - (uint64_t)(*c.p - '0')) / 10)
 			return -1;
 		zeros = 0;
 		m = m * 10 + (uint64_t)(*c.p - '0');
 	}
 	*mag = m;
-	return scale10(mag, zeros + scale + exponent(&c));
+	return spanscan_scale10(mag, zeros + scale + spanscan_exponent(&c));
 }
 
 /* An integer as a JSON number or a decimal string; null leaves *present
  * at 0. */
 static int
-read_int(struct cur *c, int *neg, uint64_t *mag, int *present)
+spanscan_read_int(struct cur *c, int *neg, uint64_t *mag, int *present)
 {
 	struct spanscan_str t;
 
 	*present = 0;
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (peek(c) == '"') {
-		if (scan_string(c, &t) == -1)
+	if (spanscan_peek(c) == '"') {
+		if (spanscan_string(c, &t) == -1)
 			return -1;
-	} else if (scan_number(c, &t) == -1)
+	} else if (spanscan_number(c, &t) == -1)
 		return -1;
 	*present = 1;
-	return int_text(t, neg, mag);
+	return spanscan_int_text(t, neg, mag);
 }
 
 static int
-read_u64(struct cur *c, uint64_t *v)
+spanscan_read_u64(struct cur *c, uint64_t *v)
 {
 	uint64_t m;
 	int neg, present;
 
-	if (read_int(c, &neg, &m, &present) == -1 || (present && neg &&
+	if (spanscan_read_int(c, &neg, &m, &present) == -1 || (present && neg &&
 	    m != 0))
 		return -1;
 	if (present)
@@ -383,12 +383,12 @@ read_u64(struct cur *c, uint64_t *v)
 }
 
 static int
-read_i64(struct cur *c, int64_t *v, int64_t lo, int64_t hi)
+spanscan_read_i64(struct cur *c, int64_t *v, int64_t lo, int64_t hi)
 {
 	uint64_t m;
 	int neg, present;
 
-	if (read_int(c, &neg, &m, &present) == -1)
+	if (spanscan_read_int(c, &neg, &m, &present) == -1)
 		return -1;
 	if (!present)
 		return 0;
@@ -400,20 +400,20 @@ read_i64(struct cur *c, int64_t *v, int64_t lo, int64_t hi)
 
 /* An enum as an integer or by its name in names. */
 static int
-read_enum(struct cur *c, const char *const *names, int *v)
+spanscan_read_enum(struct cur *c, const char *const *names, int *v)
 {
 	struct spanscan_str t;
 	int64_t i;
 	int n;
 
-	if (peek(c) != '"') {
+	if (spanscan_peek(c) != '"') {
 		i = *v;
-		if (read_i64(c, &i, INT_MIN, INT_MAX) == -1)
+		if (spanscan_read_i64(c, &i, INT_MIN, INT_MAX) == -1)
 			return -1;
 		*v = (int)i;
 		return 0;
 	}
-	if (scan_string(c, &t) == -1)
+	if (spanscan_string(c, &t) == -1)
 		return -1;
 	for (n = 0; names[n] != NULL; n++)
 		if (spanscan_eq(t, names[n])) {
@@ -425,26 +425,29 @@ read_enum(struct cur *c, const char *const *names, int *v)
 
 /* An AnyValue of an attribute in w: stringValue or intValue. */
 static int
-any_value(struct cur *c, const struct want *w)
+spanscan_any_value(struct cur *c, const struct want *w)
 {
 	struct spanscan_str k;
 	char kb[SCAN_KEY_MAX];
 	int n = 0, r, got = 0;
 
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (w->str != NULL && kis(&k, "stringValue", "string_value"))
-			r = read_str(c, w->str);
-		else if (w->num != NULL && kis(&k, "intValue", "int_value"))
-			r = (got = !null(c)) ? read_i64(c, w->num, INT64_MIN,
+		if (w->str != NULL && spanscan_kis(&k, "stringValue",
+		    "string_value"))
+			r = spanscan_read_str(c, w->str);
+		else if (w->num != NULL && spanscan_kis(&k, "intValue",
+		    "int_value"))
+			r = (got = !spanscan_null(c)) ? spanscan_read_i64(c,
+			    w->num, INT64_MIN,
 			    INT64_MAX) : 0;
 		else
-			r = skip_value(c);
+			r = spanscan_skip_value(c);
 		if (r == -1)
 			return -1;
 	}
@@ -454,7 +457,7 @@ any_value(struct cur *c, const struct want *w)
 }
 
 static const struct want *
-find_want(struct spanscan_str k, const struct want *w, size_t nw)
+spanscan_find_want(struct spanscan_str k, const struct want *w, size_t nw)
 {
 	size_t i;
 
@@ -467,7 +470,7 @@ find_want(struct spanscan_str k, const struct want *w, size_t nw)
 /* One KeyValue. A value before its key is skipped, then read again once
  * the key says it is wanted. */
 static int
-key_value(struct cur *c, const struct want *w, size_t nw)
+spanscan_key_value(struct cur *c, const struct want *w, size_t nw)
 {
 	const struct want *hit = NULL;
 	struct spanscan_str k, name = { NULL, 0 };
@@ -475,71 +478,72 @@ key_value(struct cur *c, const struct want *w, size_t nw)
 	char kb[SCAN_KEY_MAX], nb[SCAN_KEY_MAX];
 	int n = 0, r;
 
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (kis(&k, "key", NULL)) {
-			if (read_str(c, &name) == -1)
+		if (spanscan_kis(&k, "key", NULL)) {
+			if (spanscan_read_str(c, &name) == -1)
 				return -1;
 			if (name.ptr != NULL && memchr(name.ptr, '\\',
 			    name.len) != NULL)
 				name.len = spanscan_unescape(name, nb,
 				    sizeof(nb), 0), name.ptr = nb;
-			hit = name.ptr != NULL ? find_want(name, w, nw) : NULL;
+			hit = name.ptr != NULL ? spanscan_find_want(name, w,
+			    nw) : NULL;
 			continue;
 		}
-		if (kis(&k, "value", NULL) && name.ptr == NULL)
+		if (spanscan_kis(&k, "value", NULL) && name.ptr == NULL)
 			later = *c;
-		if (kis(&k, "value", NULL) && hit != NULL)
-			r = any_value(c, hit);
+		if (spanscan_kis(&k, "value", NULL) && hit != NULL)
+			r = spanscan_any_value(c, hit);
 		else
-			r = skip_value(c);
+			r = spanscan_skip_value(c);
 		if (r == -1)
 			return -1;
 	}
 	if (r == 0 && hit != NULL && later.p != NULL)
-		r = any_value(&later, hit);
+		r = spanscan_any_value(&later, hit);
 	return r;
 }
 
 /* An attributes array, keeping the attributes in w. */
 static int
-attributes(struct cur *c, const struct want *w, size_t nw)
+spanscan_attributes(struct cur *c, const struct want *w, size_t nw)
 {
 	int n = 0, r;
 
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (enter(c, '[') == -1)
+	if (spanscan_enter(c, '[') == -1)
 		return -1;
-	while ((r = items(c, ']', &n)) == 1)
-		if (key_value(c, w, nw) == -1)
+	while ((r = spanscan_items(c, ']', &n)) == 1)
+		if (spanscan_key_value(c, w, nw) == -1)
 			return -1;
 	return r;
 }
 
 static int
-status(struct cur *c, struct spanscan_span *s)
+spanscan_status(struct cur *c, struct spanscan_span *s)
 {
 	struct spanscan_str k;
 	char kb[SCAN_KEY_MAX];
 	int n = 0, r;
 
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (kis(&k, "code", NULL))
-			r = read_enum(c, code_names, &s->status_code);
-		else if (kis(&k, "message", NULL))
-			r = read_str(c, &s->status_message);
+		if (spanscan_kis(&k, "code", NULL))
+			r = spanscan_read_enum(c, code_names, &s->status_code);
+		else if (spanscan_kis(&k, "message", NULL))
+			r = spanscan_read_str(c, &s->status_message);
 		else
-			r = skip_value(c);
+			r = spanscan_skip_value(c);
 		if (r == -1)
 			return -1;
 	}
@@ -549,7 +553,7 @@ status(struct cur *c, struct spanscan_span *s)
 /* One event; the first one named "exception" fills the span's
  * exception fields (*taken then set). */
 static int
-event(struct cur *c, struct spanscan_span *s, int *taken)
+spanscan_event(struct cur *c, struct spanscan_span *s, int *taken)
 {
 	struct spanscan_str k, name = { NULL, 0 }, type = { NULL, 0 },
 	    msg = { NULL, 0 };
@@ -560,17 +564,17 @@ event(struct cur *c, struct spanscan_span *s, int *taken)
 	char kb[SCAN_KEY_MAX], nb[SCAN_KEY_MAX];
 	int n = 0, r;
 
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (kis(&k, "name", NULL))
-			r = read_str(c, &name);
-		else if (kis(&k, "attributes", NULL))
-			r = attributes(c, w, 2);
+		if (spanscan_kis(&k, "name", NULL))
+			r = spanscan_read_str(c, &name);
+		else if (spanscan_kis(&k, "attributes", NULL))
+			r = spanscan_attributes(c, w, 2);
 		else
-			r = skip_value(c);
+			r = spanscan_skip_value(c);
 		if (r == -1)
 			return -1;
 	}
@@ -586,16 +590,16 @@ event(struct cur *c, struct spanscan_span *s, int *taken)
 }
 
 static int
-events(struct cur *c, struct spanscan_span *s)
+spanscan_events(struct cur *c, struct spanscan_span *s)
 {
 	int n = 0, r, taken = 0;
 
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (enter(c, '[') == -1)
+	if (spanscan_enter(c, '[') == -1)
 		return -1;
-	while ((r = items(c, ']', &n)) == 1)
-		if (event(c, s, &taken) == -1)
+	while ((r = spanscan_items(c, ']', &n)) == 1)
+		if (spanscan_event(c, s, &taken) == -1)
 			return -1;
 	return r;
 }
@@ -618,34 +622,34 @@ spanscan_span_attributes(struct cur *c, struct spanscan_span *s)
 		    &s->have_tokens },
 	};
 
-	return attributes(c, w, sizeof(w) / sizeof(w[0]));
+	return spanscan_attributes(c, w, sizeof(w) / sizeof(w[0]));
 }
 
 static int
 spanscan_span_member(struct cur *c, const struct spanscan_str *k,
     struct spanscan_span *s)
 {
-	if (kis(k, "traceId", "trace_id"))
-		return read_str(c, &s->trace_id);
-	if (kis(k, "spanId", "span_id"))
-		return read_str(c, &s->span_id);
-	if (kis(k, "parentSpanId", "parent_span_id"))
-		return read_str(c, &s->parent_span_id);
-	if (kis(k, "name", NULL))
-		return read_str(c, &s->name);
-	if (kis(k, "kind", NULL))
-		return read_enum(c, kind_names, &s->kind);
-	if (kis(k, "startTimeUnixNano", "start_time_unix_nano"))
-		return read_u64(c, &s->start_ns);
-	if (kis(k, "endTimeUnixNano", "end_time_unix_nano"))
-		return read_u64(c, &s->end_ns);
-	if (kis(k, "status", NULL))
-		return status(c, s);
-	if (kis(k, "attributes", NULL))
+	if (spanscan_kis(k, "traceId", "trace_id"))
+		return spanscan_read_str(c, &s->trace_id);
+	if (spanscan_kis(k, "spanId", "span_id"))
+		return spanscan_read_str(c, &s->span_id);
+	if (spanscan_kis(k, "parentSpanId", "parent_span_id"))
+		return spanscan_read_str(c, &s->parent_span_id);
+	if (spanscan_kis(k, "name", NULL))
+		return spanscan_read_str(c, &s->name);
+	if (spanscan_kis(k, "kind", NULL))
+		return spanscan_read_enum(c, kind_names, &s->kind);
+	if (spanscan_kis(k, "startTimeUnixNano", "start_time_unix_nano"))
+		return spanscan_read_u64(c, &s->start_ns);
+	if (spanscan_kis(k, "endTimeUnixNano", "end_time_unix_nano"))
+		return spanscan_read_u64(c, &s->end_ns);
+	if (spanscan_kis(k, "status", NULL))
+		return spanscan_status(c, s);
+	if (spanscan_kis(k, "attributes", NULL))
 		return spanscan_span_attributes(c, s);
-	if (kis(k, "events", NULL))
-		return events(c, s);
-	return skip_value(c);
+	if (spanscan_kis(k, "events", NULL))
+		return spanscan_events(c, s);
+	return spanscan_skip_value(c);
 }
 
 /* One span, handed to the callback once complete. Stopping by the
@@ -661,11 +665,11 @@ spanscan_one_span(struct cur *c, struct ctx *x)
 
 	memset(&s, 0, sizeof(s));
 	s.tokens_prompt = s.tokens_completion = s.tokens_total = -1;
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
 	start = c->p - 1;
-	while ((r = items(c, '}', &n)) == 1)
-		if (key(c, kb, &k) == -1 ||
+	while ((r = spanscan_items(c, '}', &n)) == 1)
+		if (spanscan_key(c, kb, &k) == -1 ||
 		    spanscan_span_member(c, &k, &s) == -1)
 			return -1;
 	if (r == -1 || x->count == INT_MAX)
@@ -685,15 +689,16 @@ spanscan_one_span(struct cur *c, struct ctx *x)
 
 /* An array of objects, each read by fn; null is an empty array. */
 static int
-array_of(struct cur *c, struct ctx *x, int (*fn)(struct cur *, struct ctx *))
+spanscan_array_of(struct cur *c, struct ctx *x, int (*fn)(struct cur *,
+    struct ctx *))
 {
 	int n = 0, r;
 
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (enter(c, '[') == -1)
+	if (spanscan_enter(c, '[') == -1)
 		return -1;
-	while ((r = items(c, ']', &n)) == 1)
+	while ((r = spanscan_items(c, ']', &n)) == 1)
 		if (fn(c, x) == -1)
 			return -1;
 	return r;
@@ -703,7 +708,7 @@ array_of(struct cur *c, struct ctx *x, int (*fn)(struct cur *, struct ctx *))
  * 1 with *la at its value, 0 when absent, -1 when the rest is not
  * well-formed. */
 static int
-look_ahead(const struct cur *c, const char *camel, const char *snake,
+spanscan_look_ahead(const struct cur *c, const char *camel, const char *snake,
     struct cur *la)
 {
 	struct spanscan_str k;
@@ -711,14 +716,14 @@ look_ahead(const struct cur *c, const char *camel, const char *snake,
 	int n = 1, r;
 
 	*la = *c;
-	if (skip_value(la) == -1)
+	if (spanscan_skip_value(la) == -1)
 		return -1;
-	while ((r = items(la, '}', &n)) == 1) {
-		if (key(la, kb, &k) == -1)
+	while ((r = spanscan_items(la, '}', &n)) == 1) {
+		if (spanscan_key(la, kb, &k) == -1)
 			return -1;
-		if (kis(&k, camel, snake))
+		if (spanscan_kis(&k, camel, snake))
 			return 1;
-		if (skip_value(la) == -1)
+		if (spanscan_skip_value(la) == -1)
 			return -1;
 	}
 	return r;
@@ -726,16 +731,16 @@ look_ahead(const struct cur *c, const char *camel, const char *snake,
 
 /* An object or null, kept as raw text (ptr NULL for null). */
 static int
-raw_object(struct cur *c, struct spanscan_str *raw)
+spanscan_raw_object(struct cur *c, struct spanscan_str *raw)
 {
 	const char *start;
 
 	raw->ptr = NULL;
 	raw->len = 0;
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
 	start = c->p;
-	if (peek(c) != '{' || skip_value(c) == -1)
+	if (spanscan_peek(c) != '{' || spanscan_skip_value(c) == -1)
 		return -1;
 	raw->ptr = start;
 	raw->len = (size_t)(c->p - start);
@@ -743,14 +748,14 @@ raw_object(struct cur *c, struct spanscan_str *raw)
 }
 
 static int
-scope(struct cur *c, struct ctx *x)
+spanscan_scope(struct cur *c, struct ctx *x)
 {
 	x->have_scope = 1;
-	return raw_object(c, &x->raw_scope);
+	return spanscan_raw_object(c, &x->raw_scope);
 }
 
 static int
-scope_spans(struct cur *c, struct ctx *x)
+spanscan_scope_spans(struct cur *c, struct ctx *x)
 {
 	struct spanscan_str k;
 	struct cur la;
@@ -759,20 +764,21 @@ scope_spans(struct cur *c, struct ctx *x)
 
 	x->have_scope = 0;
 	x->raw_scope.ptr = NULL;
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (kis(&k, "scope", NULL))
-			r = scope(c, x);
-		else if (!kis(&k, "spans", NULL))
-			r = skip_value(c);
-		else if (!x->have_scope && (r = look_ahead(c, "scope", NULL,
-		    &la)) != 0 && (r == -1 || scope(&la, x) == -1))
+		if (spanscan_kis(&k, "scope", NULL))
+			r = spanscan_scope(c, x);
+		else if (!spanscan_kis(&k, "spans", NULL))
+			r = spanscan_skip_value(c);
+		else if (!x->have_scope && (r = spanscan_look_ahead(c, "scope",
+		    NULL,
+		    &la)) != 0 && (r == -1 || spanscan_scope(&la, x) == -1))
 			r = -1;
 		else
-			r = array_of(c, x, spanscan_one_span);
+			r = spanscan_array_of(c, x, spanscan_one_span);
 		if (r == -1)
 			return -1;
 	}
@@ -781,7 +787,7 @@ scope_spans(struct cur *c, struct ctx *x)
 
 /* The resource: its raw text and its service.name. */
 static int
-resource(struct cur *c, struct ctx *x)
+spanscan_resource(struct cur *c, struct ctx *x)
 {
 	const struct want w[] = {
 		{ "service.name", &x->service_name, NULL, NULL },
@@ -793,16 +799,17 @@ resource(struct cur *c, struct ctx *x)
 
 	x->have_resource = 1;
 	x->raw_resource.ptr = x->service_name.ptr = NULL;
-	if (null(c))
+	if (spanscan_null(c))
 		return 0;
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
 	start = c->p - 1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if ((kis(&k, "attributes", NULL) ? attributes(c, w, 1) :
-		    skip_value(c)) == -1)
+		if ((spanscan_kis(&k, "attributes", NULL) ?
+		    spanscan_attributes(c, w, 1) :
+		    spanscan_skip_value(c)) == -1)
 			return -1;
 	}
 	x->raw_resource.ptr = start;
@@ -811,7 +818,7 @@ resource(struct cur *c, struct ctx *x)
 }
 
 static int
-resource_spans(struct cur *c, struct ctx *x)
+spanscan_resource_spans(struct cur *c, struct ctx *x)
 {
 	struct spanscan_str k;
 	struct cur la;
@@ -820,20 +827,22 @@ resource_spans(struct cur *c, struct ctx *x)
 
 	x->have_resource = 0;
 	x->raw_resource.ptr = x->service_name.ptr = NULL;
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (kis(&k, "resource", NULL))
-			r = resource(c, x);
-		else if (!kis(&k, "scopeSpans", "scope_spans"))
-			r = skip_value(c);
-		else if (!x->have_resource && (r = look_ahead(c, "resource",
-		    NULL, &la)) != 0 && (r == -1 || resource(&la, x) == -1))
+		if (spanscan_kis(&k, "resource", NULL))
+			r = spanscan_resource(c, x);
+		else if (!spanscan_kis(&k, "scopeSpans", "scope_spans"))
+			r = spanscan_skip_value(c);
+		else if (!x->have_resource && (r = spanscan_look_ahead(c,
+		    "resource",
+		    NULL, &la)) != 0 && (r == -1 || spanscan_resource(&la,
+		    x) == -1))
 			r = -1;
 		else
-			r = array_of(c, x, scope_spans);
+			r = spanscan_array_of(c, x, spanscan_scope_spans);
 		if (r == -1)
 			return -1;
 	}
@@ -841,21 +850,21 @@ resource_spans(struct cur *c, struct ctx *x)
 }
 
 static int
-traces_data(struct cur *c, struct ctx *x)
+spanscan_traces_data(struct cur *c, struct ctx *x)
 {
 	struct spanscan_str k;
 	char kb[SCAN_KEY_MAX];
 	int n = 0, r;
 
-	if (enter(c, '{') == -1)
+	if (spanscan_enter(c, '{') == -1)
 		return -1;
-	while ((r = items(c, '}', &n)) == 1) {
-		if (key(c, kb, &k) == -1)
+	while ((r = spanscan_items(c, '}', &n)) == 1) {
+		if (spanscan_key(c, kb, &k) == -1)
 			return -1;
-		if (kis(&k, "resourceSpans", "resource_spans"))
-			r = array_of(c, x, resource_spans);
+		if (spanscan_kis(&k, "resourceSpans", "resource_spans"))
+			r = spanscan_array_of(c, x, spanscan_resource_spans);
 		else
-			r = skip_value(c);
+			r = spanscan_skip_value(c);
 		if (r == -1)
 			return -1;
 	}
@@ -876,9 +885,9 @@ spanscan_line(const char *line, size_t len, spanscan_fn fn, void *arg)
 	memset(&x, 0, sizeof(x));
 	x.fn = fn;
 	x.arg = arg;
-	if (traces_data(&c, &x) == -1)
+	if (spanscan_traces_data(&c, &x) == -1)
 		return x.stopped ? x.count : -1;
-	ws(&c);
+	spanscan_ws(&c);
 	return c.p == c.end ? x.count : -1;
 }
 
@@ -914,7 +923,7 @@ spanscan_utf8_put(uint32_t cp, char *u, int one_line)
 }
 
 static int
-hex4(const char *p, const char *e, uint32_t *v)
+spanscan_hex4(const char *p, const char *e, uint32_t *v)
 {
 	int i, d;
 
@@ -935,7 +944,7 @@ hex4(const char *p, const char *e, uint32_t *v)
 /* At a backslash: the code point it stands for, consumed. A lone
  * surrogate or a bad escape is U+FFFD. */
 static uint32_t
-escape(const char **pp, const char *e)
+spanscan_escape(const char **pp, const char *e)
 {
 	const char *p = *pp;
 	uint32_t hi, lo;
@@ -954,13 +963,13 @@ escape(const char **pp, const char *e)
 	case 'u': break;
 	default: return 0xfffd;
 	}
-	if (hex4(p + 2, e, &hi) == -1)
+	if (spanscan_hex4(p + 2, e, &hi) == -1)
 		return 0xfffd;
 	*pp = p + 6;
 	if (hi < 0xd800 || hi > 0xdfff)
 		return hi;
 	if (hi > 0xdbff || e - *pp < 6 || (*pp)[0] != '\\' ||
-	    (*pp)[1] != 'u' || hex4(*pp + 2, e, &lo) == -1 ||
+	    (*pp)[1] != 'u' || spanscan_hex4(*pp + 2, e, &lo) == -1 ||
 	    lo < 0xdc00 || lo > 0xdfff)
 		return 0xfffd;
 	*pp += 6;
@@ -969,7 +978,7 @@ escape(const char **pp, const char *e)
 
 /* One raw UTF-8 character, consumed; an invalid byte is U+FFFD. */
 static uint32_t
-raw_char(const char **pp, const char *e)
+spanscan_raw_char(const char **pp, const char *e)
 {
 	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	const unsigned char *p = (const unsigned char *)*pp;
@@ -1001,7 +1010,7 @@ raw_char(const char **pp, const char *e)
 }
 
 static int
-plain(char ch)
+spanscan_plain(char ch)
 {
 	return ch >= 0x20 && ch < 0x7f && ch != '\\';
 }
@@ -1018,15 +1027,16 @@ spanscan_unescape(struct spanscan_str s, char *out, size_t outlen,
 		return 0;
 	while (p < e) {
 		/* Look no further than the room left: values can be long. */
-		for (n = 0; p + n < e && n < outlen - 1 - o && plain(p[n]); n++)
+		for (n = 0; p + n < e && n < outlen - 1 - o &&
+		    spanscan_plain(p[n]); n++)
 			;
 		memcpy(out + o, p, n);
 		o += n;
 		p += n;
 		if (p == e || o == outlen - 1)
 			break;
-		n = spanscan_utf8_put(*p == '\\' ? escape(&p, e) :
-		    raw_char(&p, e), u, one_line);
+		n = spanscan_utf8_put(*p == '\\' ? spanscan_escape(&p, e) :
+		    spanscan_raw_char(&p, e), u, one_line);
 		if (n > outlen - 1 - o)
 			break;
 		memcpy(out + o, u, n);
