@@ -30,6 +30,14 @@ static const struct jv_case jv_cases[] = {
 	{ "{\"a\":1}\0{", 9, -1, "NUL byte" },
 	{ "\"\xff\"", 3, -1, "" },
 	{ "", 0, -1, "" },
+	/* RFC 8259 forbids these, json-c alone lets them through. */
+	{ "[007]", 5, -1, "malformed number" },
+	{ "[1.]", 4, -1, "malformed number" },
+	{ "[-]", 3, -1, "malformed number" },
+	{ "[\"a\tb\"]", 7, -1, "control character" },
+	{ "[\"\xf4\x90\x80\x80\"]", 8, -1, "invalid utf-8" },
+	{ "[\"-1.5e+3 in a string 007\"]", 27, 0, NULL },
+	{ "[-0.5e-3,\n0,\t10]", 16, 0, NULL },
 	{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
 	    80, -1, "" },		/* deeper than 32 */
 };
@@ -83,12 +91,31 @@ test_value_and_offset(void **state)
 	    NULL), -1);
 }
 
+static void
+test_number_valid(void **state)
+{
+	static const char *const good[] = { "0", "-0", "12", "1.5", "1e9",
+	    "1E+9", "-2.25e-7" };
+	static const char *const bad[] = { "", "-", "01", "1.", ".5", "1e",
+	    "+1", "1e+", "0x1", "1.2.3" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!jsonval_number_valid(good[i], strlen(good[i])))
+			fail_msg("%s refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (jsonval_number_valid(bad[i], strlen(bad[i])))
+			fail_msg("%s accepted", bad[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_value_and_offset),
+		cmocka_unit_test(test_number_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

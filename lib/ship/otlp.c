@@ -258,46 +258,6 @@ otlp_numeric(const char *s)
 	return s[0] != '\0' && strspn(s, "0123456789.eE+-") == strlen(s);
 }
 
-/* Digits at s, at most n of them. */
-static size_t
-otlp_digits(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++;
-	return i;
-}
-
-/* Whether all n bytes at s are a JSON number, -?(0|[1-9][0-9]*)
- * (.[0-9]+)?([eE][+-]?[0-9]+)?: what json-c alone would not insist on,
- * and the form a 64-bit integer's string takes. */
-static int
-otlp_json_number(const char *s, size_t n)
-{
-	const char *e = s + n;
-	size_t d;
-
-	s += s < e && *s == '-';
-	if ((d = otlp_digits(s, (size_t)(e - s))) == 0 || (*s == '0' && d > 1))
-		return 0;
-	s += d;
-	if (s < e && *s == '.') {
-		s++;
-		if ((d = otlp_digits(s, (size_t)(e - s))) == 0)
-			return 0;
-		s += d;
-	}
-	if (s < e && (*s == 'e' || *s == 'E')) {
-		s++;
-		s += s < e && (*s == '+' || *s == '-');
-		if ((d = otlp_digits(s, (size_t)(e - s))) == 0)
-			return 0;
-		s += d;
-	}
-	return s == e;
-}
-
 /* m * 10^e exactly, or -1 when it is not an integer or passes 64 bits. */
 static int
 otlp_scale10(uint64_t m, long e, uint64_t *out)
@@ -325,7 +285,7 @@ otlp_str_to_u64(const char *s, uint64_t *out)
 	long scale = 0, zeros = 0, e;
 	int frac = 0;
 
-	if (s[0] < '0' || s[0] > '9' || !otlp_json_number(s, strlen(s)))
+	if (s[0] < '0' || s[0] > '9' || !jsonval_number_valid(s, strlen(s)))
 		return -1;
 	for (; *s != '\0' && *s != 'e' && *s != 'E'; s++) {
 		if (*s == '.') {
@@ -778,57 +738,6 @@ otlp_msg_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	return otlp_check_ids(c, desc, msg);
 }
 
-/* Whether the number token at i (up to the next byte that cannot be in
- * one) is a JSON number; *end is set past it. */
-static int
-otlp_number_ok(const char *line, size_t len, size_t i, size_t *end)
-{
-	size_t j = i;
-
-	while (j < len && ((line[j] >= '0' && line[j] <= '9') ||
-	    strchr(".eE+-", line[j]) != NULL) && line[j] != '\0')
-		j++;
-	*end = j;
-	return otlp_json_number(line + i, j - i);
-}
-
-/* Where the first thing JSON forbids but json-c lets through is, or len:
- * a raw control character (none in strings, only \t \n \r between
- * tokens), a string that is not strict UTF-8 (json-c takes code points
- * past U+10FFFF), or a number not in JSON's form ("007", "1."). */
-static size_t
-otlp_lax_at(const char *line, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)line;
-	int in = 0, esc = 0;
-	size_t i, k, end;
-
-	for (i = 0; i < len; i++) {
-		if (u[i] < 0x20 && (in || (u[i] != '\t' && u[i] != '\n' &&
-		    u[i] != '\r')))
-			return i;
-		if (in && u[i] >= 0x80) {
-			if ((k = utf8_seqlen(u + i, len - i)) == 0)
-				return i;
-			i += k - 1;
-		} else if (in) {
-			if (esc)
-				esc = 0;
-			else if (u[i] == '\\')
-				esc = 1;
-			else if (u[i] == '"')
-				in = 0;
-		} else if (u[i] == '"')
-			in = 1;
-		else if (u[i] == '-' || (u[i] >= '0' && u[i] <= '9')) {
-			if (!otlp_number_ok(line, len, i, &end))
-				return i;
-			i = end - 1;
-		}
-	}
-	return len;
-}
-
 /* Parse the line into *out (caller puts): exactly one JSON value
  * (jsonval.h), nothing but white space after it. Returns 0, or -1 with
  * the reason in err. */
@@ -842,13 +751,6 @@ otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
 	if (len > SPOOLFMT_LINE_MAX) {
 		snprintf(err, errlen, "line: longer than %d bytes",
 		    SPOOLFMT_LINE_MAX);
-		return -1;
-	}
-	if ((at = otlp_lax_at(line, len)) < len) {
-		snprintf(err, errlen, "line: not JSON (%s at byte %zu)",
-		    (unsigned char)line[at] < 0x20 ? "control character" :
-		    (unsigned char)line[at] >= 0x80 ? "invalid UTF-8" :
-		    "malformed number", at);
 		return -1;
 	}
 	if (jsonval_parse(line, len, SPOOLFMT_DEPTH_MAX, out, why,

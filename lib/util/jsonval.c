@@ -1,6 +1,7 @@
 /* jsonval.c - exactly one JSON value from outside text. The caller owns
  * (and puts) the returned object. */
 #include "jsonval.h"
+#include "utf8.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -17,13 +18,104 @@ jsonval_fail(char *err, size_t errlen, size_t *at, size_t pos,
 	return -1;
 }
 
+static size_t
+jsonval_digits(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+int
+jsonval_number_valid(const char *s, size_t n)
+{
+	const char *e = s + n;
+	size_t d;
+
+	s += s < e && *s == '-';
+	if ((d = jsonval_digits(s, (size_t)(e - s))) == 0 ||
+	    (*s == '0' && d > 1))
+		return 0;
+	s += d;
+	if (s < e && *s == '.') {
+		s++;
+		if ((d = jsonval_digits(s, (size_t)(e - s))) == 0)
+			return 0;
+		s += d;
+	}
+	if (s < e && (*s == 'e' || *s == 'E')) {
+		s++;
+		s += s < e && (*s == '+' || *s == '-');
+		if ((d = jsonval_digits(s, (size_t)(e - s))) == 0)
+			return 0;
+		s += d;
+	}
+	return s == e;
+}
+
+/* The number token at i ends at the first byte that cannot be in one. */
+static size_t
+jsonval_number_end(const char *text, size_t len, size_t i)
+{
+	while (i < len && ((text[i] >= '0' && text[i] <= '9') ||
+	    strchr(".eE+-", text[i]) != NULL))
+		i++;
+	return i;
+}
+
+/* Where the first thing JSON forbids but json-c lets through is, or len:
+ * a raw control character (none in strings, only \t \n \r between
+ * tokens), a string that is not strict UTF-8 (json-c takes code points
+ * past U+10FFFF), or a number not in JSON's form. *why names it. */
+static size_t
+jsonval_lax_at(const char *text, size_t len, const char **why)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	int in = 0, esc = 0;
+	size_t i, k, end;
+
+	for (i = 0; i < len; i++) {
+		if (u[i] < 0x20 && (in || (u[i] != '\t' && u[i] != '\n' &&
+		    u[i] != '\r'))) {
+			*why = "control character";
+			return i;
+		}
+		if (in && u[i] >= 0x80) {
+			if ((k = utf8_seqlen(u + i, len - i)) == 0) {
+				*why = "invalid utf-8";
+				return i;
+			}
+			i += k - 1;
+		} else if (in) {
+			if (esc)
+				esc = 0;
+			else if (u[i] == '\\')
+				esc = 1;
+			else if (u[i] == '"')
+				in = 0;
+		} else if (u[i] == '"')
+			in = 1;
+		else if (u[i] == '-' || (u[i] >= '0' && u[i] <= '9')) {
+			end = jsonval_number_end(text, len, i);
+			if (!jsonval_number_valid(text + i, end - i)) {
+				*why = "malformed number";
+				return i;
+			}
+			i = end - 1;
+		}
+	}
+	return len;
+}
+
 int
 jsonval_parse(const char *text, size_t len, int depth, json_object **out,
     char *err, size_t errlen, size_t *at)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error e;
-	const char *nul;
+	const char *nul, *why = NULL;
 	json_object *j;
 	size_t end;
 
@@ -34,6 +126,8 @@ jsonval_parse(const char *text, size_t len, int depth, json_object **out,
 	if ((nul = memchr(text, '\0', len)) != NULL)
 		return jsonval_fail(err, errlen, at, (size_t)(nul - text),
 		    "NUL byte");
+	if ((end = jsonval_lax_at(text, len, &why)) < len)
+		return jsonval_fail(err, errlen, at, end, why);
 	if ((tok = json_tokener_new_ex(depth > 0 ? depth :
 	    JSONVAL_DEPTH_DEFAULT)) == NULL)
 		abort();

@@ -12,11 +12,17 @@
 #define JSONVAL_DEPTH_DEFAULT	32
 #define JSONVAL_ERR_MAX		128
 
+/* 1 when all n bytes at s are one JSON number (RFC 8259:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), else 0. */
+int jsonval_number_valid(const char *s, size_t n);
+
 /* Parse len bytes of text. depth limits nesting (0: the default). Returns
- * 0 with *out the value (NULL for a literal null; caller puts), or -1 with
+ * What RFC 8259 forbids but json-c lets through is refused first: raw
+ * control characters, strings that are not strict UTF-8, numbers such as
+ * "007" or "1.". Returns 0 with *out the value (NULL for a literal null; caller puts), or -1 with
  * *out NULL and a short reason in err ("NUL byte", "too large", "cut
- * short", the tokener's description, or "trailing data after the JSON
- * value"), with the byte offset where it stopped in *at when at is not
+ * short", "control character", "invalid utf-8", "malformed number", the
+ * tokener's description, or "trailing data after the JSON value"), with the byte offset where it stopped in *at when at is not
  * NULL. */
 int jsonval_parse(const char *text, size_t len, int depth,
     json_object **out, char *err, size_t errlen, size_t *at)
