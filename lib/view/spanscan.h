@@ -42,6 +42,9 @@ struct spanscan_span {
 /* Called for each span of a line; return 0 to go on, -1 to stop. */
 typedef int (*spanscan_fn)(const struct spanscan_span *s, void *arg);
 
+/* Nesting deeper than this is an error, as in the flusher's reader. */
+#define SPANSCAN_MAX_DEPTH	SPOOLFMT_DEPTH_MAX
+
 /* Walk one line (without its '\n'). Returns the number of spans seen, or
  * -1 when the line is not a well-formed TracesData object (torn, cut,
  * not JSON): fn may already have seen some spans of it. Nested depth is
@@ -49,7 +52,6 @@ typedef int (*spanscan_fn)(const struct spanscan_span *s, void *arg);
  * number of spans handed to fn so far. fn may be NULL (count and check).
  * A field the scanner reads that has the wrong JSON type is an error; a
  * null one counts as absent. */
-#define SPANSCAN_MAX_DEPTH	SPOOLFMT_DEPTH_MAX
 int spanscan_line(const char *line, size_t len, spanscan_fn fn, void *arg);
 
 /* Decode a raw JSON string slice (escapes, \uXXXX with surrogate pairs)
