@@ -97,7 +97,7 @@ check "the 503s were retried" sh -c "[ \$(curl -s '$RECV_URL/stats' | jq .reques
 stop_receiver; start_receiver; reset_received
 receiver_mode silence
 d=$(spool silent 600)
-env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" OTEL_EXPORTER_OTLP_TIMEOUT=300 \
+env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" OTEL_EXPORTER_OTLP_TIMEOUT=3000 \
     LOG_LEVEL=info "$FLUSHER" >>"$T/silent.log" 2>&1 &
 pid=$!
 check "a silent collector is a timeout, retried" wait_for 30 grep -q "collector unavailable" "$T/silent.log"
