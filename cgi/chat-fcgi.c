@@ -24,6 +24,7 @@
 static struct {
 	const char	*listen;
 	long long	 workers, threads, backlog, stop_timeout_s, max_body;
+	long long	 spool_max_bytes;
 	const char	*spool_dir, *project, *service, *log_level;
 	int		 trust_traceparent;
 	struct llm_config llm;
@@ -48,6 +49,10 @@ static const struct config_entry chatd_config[] = {
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
 	    &chatd.spool_dir, "where spans are appended (OTLP/JSON lines)",
 	    NULL },
+	{ "SPOOL_MAX_BYTES", "1073741824", CONFIG_INT, 1 << 20,
+	    (long long)1 << 50, &chatd.spool_max_bytes,
+	    "spool size past which the oldest finished segments are removed "
+	    "(with the flusher's)", NULL },
 	{ "PHOENIX_PROJECT_NAME", "recipe-chatbot", CONFIG_STR, 0, 0,
 	    &chatd.project, "resource openinference.project.name", NULL },
 	{ "OTEL_SERVICE_NAME", "recipe-chatbot", CONFIG_STR, 0, 0,
@@ -113,8 +118,9 @@ chatd_handle(FCGX_Request *req, void *tctx)
 {
 	const char *uri = fcgiio_param(req, "DOCUMENT_URI");
 	const char *method = fcgiio_param(req, "REQUEST_METHOD");
-	static const char ok[] = "{\"status\":\"ok\"}";
-	char *body;
+	struct spool_stats st;
+	char *body, ok[256];
+	int n;
 
 	if (uri != NULL && strcmp(uri, "/chat") == 0) {
 		chatd_chat(req, tctx);
@@ -123,8 +129,14 @@ chatd_handle(FCGX_Request *req, void *tctx)
 	if (uri != NULL && strcmp(uri, "/healthz") == 0) {
 		if (method != NULL && (strcmp(method, "GET") == 0 ||
 		    strcmp(method, "HEAD") == 0)) {
+			/* This worker's spool drops (each worker has its own). */
+			spool_get_stats(chatd.turn.spool, &st);
+			n = snprintf(ok, sizeof(ok), "{\"status\":\"ok\","
+			    "\"spool\":{\"dropped_turns\":%llu,\"dropped_spans\":"
+			    "%llu,\"capped_segments\":%llu}}", st.dropped_turns,
+			    st.dropped_spans, st.capped_segments);
 			fcgiio_respond(req, 200, "application/json", NULL, ok,
-			    sizeof(ok) - 1);
+			    (size_t)n);
 			return;
 		}
 		body = chat_error_json("method not allowed: use GET");
@@ -159,6 +171,7 @@ chatd_worker_init(void *arg)
 		log_warnx("spool %s: %s", chatd.spool_dir, err);
 		return -1;
 	}
+	spool_set_max_bytes(chatd.turn.spool, chatd.spool_max_bytes);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* span-flusher.c - ships the span spool to Phoenix or any OTLP collector
  * (OTLP/HTTP protobuf), at least once; see lib/ship/flusher.c. Its statics
  * take the prefix flushd_. */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,8 +19,15 @@
 
 static struct {
 	const char	*spool_dir, *log_level;
-	long long	 max_bytes, keep_sent_bytes, interval_ms;
+	long long	 max_bytes, keep_sent_bytes, rejected_max_bytes;
+	long long	 interval_ms;
 } flushd;
+
+/* Exit statuses, besides 0 (all shipped) and 2 (usage). */
+#define FLUSHD_EXIT_UNAVAILABLE	1	/* --once: the collector is down */
+#define FLUSHD_EXIT_LOCKED	3	/* another flusher ships this spool */
+#define FLUSHD_EXIT_SETTINGS	4	/* --once: the collector refuses our
+					 * settings (401, 404, ...) */
 
 static const struct config_entry flushd_config[] = {
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
@@ -29,6 +38,9 @@ static const struct config_entry flushd_config[] = {
 	{ "SPOOL_KEEP_SENT_BYTES", "268435456", CONFIG_INT, 0,
 	    (long long)1 << 50, &flushd.keep_sent_bytes,
 	    "shipped segments kept in SPOOL_DIR/sent/", NULL },
+	{ "SPOOL_REJECTED_MAX_BYTES", "67108864", CONFIG_INT, 0,
+	    (long long)1 << 50, &flushd.rejected_max_bytes,
+	    "what the collector refused, kept in SPOOL_DIR/rejected/", NULL },
 	{ "FLUSH_INTERVAL_MS", "100", CONFIG_INT, 10, 60000,
 	    &flushd.interval_ms,
 	    "how often an idle flusher looks for new spans", NULL },
@@ -49,10 +61,14 @@ flushd_on_signal(int sig)
 static void
 flushd_usage(FILE *fp)
 {
-	fprintf(fp, "usage: span-flusher [--once] [--help]\n\n"
+	fprintf(fp, "usage: span-flusher [--once] [--redrive] [--help]\n\n"
 	    "Ships the spans in SPOOL_DIR to an OTLP/HTTP collector (Phoenix)\n"
-	    "as protobuf, at least once. --once ships what is there and exits\n"
-	    "(0 when all was shipped, 1 when the collector was unavailable).\n"
+	    "as protobuf, at least once; one flusher per spool. --once ships\n"
+	    "what is there and exits: 0 when all was shipped, 1 when the\n"
+	    "collector was unavailable, 3 at once when another flusher ships\n"
+	    "the spool, 4 when the collector refuses our settings. Without\n"
+	    "--once a second flusher waits for the first. --redrive first\n"
+	    "queues what the collector refused (rejected/) again.\n"
 	    "\nEnvironment:\n");
 	config_usage(fp, flushd_config, FLUSHD_NCONFIG);
 	exporter_usage(fp);
@@ -109,7 +125,8 @@ flushd_run(struct flusher *f, int once)
 		if (r == FLUSHER_SENT)
 			continue;
 		if (once)
-			return r == FLUSHER_IDLE ? 0 : 1;
+			return r == FLUSHER_IDLE ? 0 : r == FLUSHER_CONFIG ?
+			    FLUSHD_EXIT_SETTINGS : FLUSHD_EXIT_UNAVAILABLE;
 		if (r == FLUSHER_IDLE)
 			flushd_nap(flushd.interval_ms);
 		else
@@ -118,11 +135,47 @@ flushd_run(struct flusher *f, int once)
 	return 0;
 }
 
+/* Raise the soft descriptor limit to the hard one: a spool full of
+ * segments must not starve the HTTP client of sockets. */
+static void
+flushd_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE");
+}
+
+/* Open the spool under its lock: --once gives way to a running flusher,
+ * a daemon waits for it (and a signal ends the wait). */
+static struct flusher *
+flushd_open(struct flusher_config *fc, struct exporter *ex, int once)
+{
+	struct flusher *f;
+	char err[512];
+
+	fc->lock_wait = !once;
+	if ((f = flusher_new(fc, ex, err, sizeof(err))) != NULL)
+		return f;
+	if (errno == EWOULDBLOCK) {
+		log_warnx("%s; exiting with status %d", err,
+		    FLUSHD_EXIT_LOCKED);
+		exit(FLUSHD_EXIT_LOCKED);
+	}
+	if (errno == EINTR && flushd_stop)
+		exit(0);
+	fatalx("spool %s", err);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "once", no_argument, NULL, 'o' },
+		{ "redrive", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,12 +185,14 @@ main(int argc, char *argv[])
 	struct exporter_config ecfg;
 	struct exporter *ex;
 	struct flusher *f;
-	int ch, once = 0, rc;
-	char err[512], desc[1024];
+	int ch, once = 0, redrive = 0, rc;
+	char desc[1024];
 
-	while ((ch = getopt_long(argc, argv, "oh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "orh", opts, NULL)) != -1) {
 		if (ch == 'o')
 			once = 1;
+		else if (ch == 'r')
+			redrive = 1;
 		else if (ch == 'h') {
 			flushd_usage(stdout);
 			return 0;
@@ -148,6 +203,7 @@ main(int argc, char *argv[])
 	}
 	log_init("span-flusher", LOG_LVL_INFO);
 	flushd_load_config(&ecfg);
+	flushd_raise_nofile();
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -156,8 +212,11 @@ main(int argc, char *argv[])
 	fc.spool_dir = flushd.spool_dir;
 	fc.max_bytes = flushd.max_bytes;
 	fc.keep_sent_bytes = flushd.keep_sent_bytes;
-	if ((f = flusher_new(&fc, ex, err, sizeof(err))) == NULL)
-		fatalx("spool %s", err);
+	fc.rejected_max_bytes = flushd.rejected_max_bytes;
+	f = flushd_open(&fc, ex, once);
+	if (redrive && flusher_redrive(f) == -1)
+		fatalx("--redrive: %s/rejected could not all be queued again",
+		    flushd.spool_dir);
 	exporter_config_describe(&ecfg, desc, sizeof(desc));
 	log_info("shipping %s to %s", flushd.spool_dir, desc);
 	rc = flushd_run(f, once);

@@ -57,7 +57,7 @@ eq "a model timeout is 504" 504 "$(chat "$(user MOCK_DELAY=4000)")"
 check "504 has a detail" jq -e '.detail | test("timed out")' "$T/resp"
 
 eq "the service still answers after errors" 200 "$(chat "$(user 'still there?')")"
-eq "GET /healthz is 200" '{"status":"ok"}' "$(curl -sS "$BASE/healthz")"
+eq "GET /healthz is 200" 'ok 0' "$(curl -sS "$BASE/healthz" | jq -r '"\(.status) \(.spool.dropped_turns)"')"
 eq "unknown paths are 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/nope")"
 eq "POST to the page is refused" 403 "$(curl -s -o /dev/null -w '%{http_code}' -d x "$BASE/")"
 eq "dot files are not served" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/.git/config")"

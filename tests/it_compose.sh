@@ -269,7 +269,7 @@ check "fcgi-healthz: the pool is healthy" wait_for 20 $HEALTHZ "127.0.0.1:$P_APP
 check "fcgi-healthz: the offline model is healthy" wait_for 20 $HEALTHZ "127.0.0.1:$P_OFF"
 BASE=http://127.0.0.1:$P_HTTP
 check "nginx answers /healthz from the pool" wait_for 20 curl -fsS "$BASE/healthz"
-eq "/healthz body" '{"status":"ok"}' "$(curl -sS "$BASE/healthz")"
+eq "/healthz body" 'ok 0' "$(curl -sS "$BASE/healthz" | jq -r '"\(.status) \(.spool.dropped_turns)"')"
 eq "the page is served" "200" "$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/")"
 eq "POST / is refused" "403" \
     "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d x "$BASE/")"

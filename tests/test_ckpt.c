@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -91,6 +92,44 @@ read_record(const struct fx *fx)
 	text[n] = '\0';
 	fclose(fp);
 	return text;
+}
+
+static const char *
+damaged_path(const struct fx *fx)
+{
+	static char p[PATH_LEN];
+
+	snprintf(p, sizeof(p), "%s/" SPOOLFMT_OFFSETS_FILE ".damaged", fx->dir);
+	return p;
+}
+
+static char *
+read_damaged(const struct fx *fx)
+{
+	static char text[4096];
+	FILE *fp = fopen(damaged_path(fx), "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	text[n] = '\0';
+	fclose(fp);
+	return text;
+}
+
+/* Entries in dir, "." and ".." aside. */
+static int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
 }
 
 static void
@@ -227,9 +266,12 @@ test_save_atomic(void **state)
 	assert_int_equal(stat(fx->file, &after), 0);
 	assert_true(after.st_ino != before.st_ino);
 	assert_string_equal(read_record(fx), SEG_A " 77\n");
-	snprintf(tmp, sizeof(tmp), "%s/.offsets.tmp", fx->dir);
+	/* The temp file is this process's own, and gone after. */
+	snprintf(tmp, sizeof(tmp), "%s/.offsets.%ld.tmp", fx->dir,
+	    (long)getpid());
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
+	assert_int_equal(count_entries(fx->dir), 1);
 }
 
 static void
@@ -289,13 +331,25 @@ test_load_damaged(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_record(fx, bad[i]);
 		err[0] = '\0';
-		if (ckpt_load(&c, fx->dir, err, sizeof(err)) != -1)
-			fail_msg("record \"%s\" loaded", bad[i]);
+		/* Loaded as empty (shipping starts over), never a failure
+		 * that a restart would meet again. */
+		if (ckpt_load(&c, fx->dir, err, sizeof(err)) != 0)
+			fail_msg("record \"%s\" stops the flusher: %s", bad[i],
+			    err);
+		assert_int_equal(c.n, 0);
+		assert_int_equal(ckpt_get(&c, SEG_A), 0);
 		if (strstr(err, SPOOLFMT_OFFSETS_FILE) == NULL ||
 		    strstr(err, "damaged") == NULL)
-			fail_msg("record \"%s\": unclear error \"%s\"", bad[i],
+			fail_msg("record \"%s\": unclear reason \"%s\"", bad[i],
 			    err);
+		/* Kept for a person, out of the way. */
+		assert_int_equal(access(fx->file, F_OK), -1);
+		assert_string_equal(read_damaged(fx), bad[i]);
+		ckpt_set(&c, SEG_A, 9);
+		assert_int_equal(ckpt_save(&c), 0);
+		assert_string_equal(read_record(fx), SEG_A " 9\n");
 		ckpt_cleanup(&c);
+		unlink(damaged_path(fx));
 	}
 }
 
@@ -303,14 +357,25 @@ static void
 test_load_unreadable(void **state)
 {
 	struct fx *fx = *state;
-	char err[256] = "";
+	char err[256] = "", keep[PATH_LEN + 8];
 	struct ckpt c;
 
 	/* offsets as a directory: it opens but cannot be read. */
 	assert_int_equal(mkdir(fx->dir, 0750), 0);
 	assert_int_equal(mkdir(fx->file, 0750), 0);
-	assert_int_equal(ckpt_load(&c, fx->dir, err, sizeof(err)), -1);
+	assert_int_equal(ckpt_load(&c, fx->dir, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, SPOOLFMT_OFFSETS_FILE));
+	assert_int_equal(c.n, 0);
+	assert_int_equal(access(damaged_path(fx), F_OK), 0);
+	ckpt_cleanup(&c);
+	/* A record that cannot even be moved aside does stop it. */
+	assert_int_equal(rmdir(damaged_path(fx)), 0);
+	assert_int_equal(mkdir(damaged_path(fx), 0750), 0);
+	snprintf(keep, sizeof(keep), "%s/keep", damaged_path(fx));
+	assert_int_equal(close(open(keep, O_WRONLY | O_CREAT, 0640)), 0);
+	write_record(fx, "x");
+	assert_int_equal(ckpt_load(&c, fx->dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot move it aside"));
 	ckpt_cleanup(&c);
 }
 

@@ -902,15 +902,20 @@ test_send_status_classes(void **state)
 	static const struct { int status; enum exporter_outcome want; } t[] = {
 		{ 200, EXPORTER_OK }, { 202, EXPORTER_OK },
 		{ 204, EXPORTER_OK },
-		{ 429, EXPORTER_RETRY }, { 502, EXPORTER_RETRY },
+		/* Unavailable: the same bytes again, later. */
+		{ 408, EXPORTER_RETRY }, { 429, EXPORTER_RETRY },
+		{ 500, EXPORTER_RETRY }, { 502, EXPORTER_RETRY },
 		{ 503, EXPORTER_RETRY }, { 504, EXPORTER_RETRY },
-		{ 301, EXPORTER_REJECT }, { 400, EXPORTER_REJECT },
-		{ 401, EXPORTER_REJECT }, { 403, EXPORTER_REJECT },
-		{ 404, EXPORTER_REJECT }, { 408, EXPORTER_REJECT },
-		{ 413, EXPORTER_REJECT }, { 415, EXPORTER_REJECT },
-		{ 422, EXPORTER_REJECT }, { 500, EXPORTER_REJECT },
-		{ 501, EXPORTER_REJECT }, { 505, EXPORTER_REJECT },
-		{ 507, EXPORTER_REJECT },
+		{ 507, EXPORTER_RETRY },
+		/* The content refused: only these set lines aside. */
+		{ 400, EXPORTER_REJECT }, { 413, EXPORTER_REJECT },
+		{ 422, EXPORTER_REJECT },
+		/* Our settings: nothing set aside, probe until fixed. */
+		{ 301, EXPORTER_CONFIG }, { 401, EXPORTER_CONFIG },
+		{ 403, EXPORTER_CONFIG }, { 404, EXPORTER_CONFIG },
+		{ 405, EXPORTER_CONFIG }, { 415, EXPORTER_CONFIG },
+		{ 501, EXPORTER_CONFIG }, { 505, EXPORTER_CONFIG },
+		{ 418, EXPORTER_CONFIG },
 	};
 	struct srv *s = *state;
 	const uint8_t pb[] = { 0x0a, 0x01, 0x00 };
@@ -932,6 +937,11 @@ test_send_status_classes(void **state)
 		snprintf(want, sizeof(want), "HTTP %d", t[i].status);
 		if (t[i].want != EXPORTER_OK)
 			assert_string_equal(r.res.msg, want);
+		/* A settings answer names what to check, and only it. */
+		if (t[i].want == EXPORTER_CONFIG)
+			assert_non_null(r.res.check);
+		else
+			assert_null(r.res.check);
 	}
 	assert_int_equal(s->nreq, (int)(sizeof(t) / sizeof(t[0])));
 	run_done(&r);
@@ -968,7 +978,7 @@ test_send_retry_after(void **state)
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.retry_after_ms, EXPORTER_RETRY_AFTER_MAX_MS);
 	/* A REJECT does not carry a Retry-After. */
-	srv_script(s, 500, "Retry-After: 2\r\n", "", 0);
+	srv_script(s, 400, "Retry-After: 2\r\n", "", 0);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.outcome, EXPORTER_REJECT);
 	assert_int_equal(r.res.retry_after_ms, -1);
@@ -1003,7 +1013,7 @@ test_send_reject_excerpt(void **state)
 	assert_memory_equal(r.res.body, body, sizeof(body));
 	srv_script(s, 500, "", "Internal Server Error", 21);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
-	assert_int_equal(r.res.outcome, EXPORTER_REJECT);
+	assert_int_equal(r.res.outcome, EXPORTER_RETRY);
 	assert_string_equal(r.res.msg, "HTTP 500: Internal Server Error");
 	run_done(&r);
 }
@@ -1023,7 +1033,8 @@ test_send_key_never_shown(void **state)
 	    "tenant-s3cret", TEST_KEY);
 	srv_script(s, 401, "", body, (size_t)n);
 	run_send(&r, pb, sizeof(pb));
-	assert_int_equal(r.res.outcome, EXPORTER_REJECT);
+	assert_int_equal(r.res.outcome, EXPORTER_CONFIG);
+	assert_non_null(strstr(r.res.check, "PHOENIX_API_KEY"));
 	assert_string_equal(r.res.msg, "HTTP 401: invalid token '[redacted]' "
 	    "for [redacted]");
 	/* The key alone, straddling the excerpt's cut. */

@@ -218,7 +218,8 @@ setup(void **state)
 	if (mkdir(fx->dir, 0750) == -1)
 		return -1;
 	fx->cfg = (struct flusher_config){ .spool_dir = fx->dir,
-	    .max_bytes = BIG, .keep_sent_bytes = BIG, .batch_spans = 100,
+	    .max_bytes = BIG, .keep_sent_bytes = BIG, .rejected_max_bytes = BIG,
+	    .batch_spans = 100,
 	    .batch_bytes = FLUSHER_BATCH_BYTES };
 	sent_reset();
 	*state = fx;
@@ -328,6 +329,20 @@ writer_lock(const struct fx *fx, const char *name)
 	assert_true(fd != -1);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	return fd;
+}
+
+/* Descriptors this process holds. */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
 }
 
 static int
@@ -458,16 +473,25 @@ test_new_missing_dir(void **state)
 	flusher_free(NULL);
 }
 
+/* A damaged record is moved aside and shipping starts over: it never
+ * stops the flusher (a restart would meet it again). */
 static void
 test_new_damaged_offsets(void **state)
 {
 	struct fx *fx = *state;
-	char err[256] = "";
+	struct flusher *f;
+	char *text;
 
+	add_lines(fx, seg_name(0), 1, 3, 1);
 	assert_int_equal(mkdir(path(fx, NULL, ".flusher"), 0750), 0);
 	append_text(fx, ".flusher/offsets", "garbage\n", 8);
-	assert_null(flusher_new(&fx->cfg, EX, err, sizeof(err)));
-	assert_non_null(strstr(err, "offsets"));
+	f = new_flusher(fx);
+	drain(f, 1);
+	assert_request_ids(0, 1, 3);
+	text = slurp(path(fx, ".flusher", "offsets.damaged"));
+	assert_string_equal(text, "garbage\n");
+	free(text);
+	flusher_free(f);
 }
 
 static void
@@ -680,6 +704,8 @@ lines_text(char *buf, size_t cap, uint64_t first, int n)
 	return len;
 }
 
+/* Every line refused: the batch is halved down to single lines, each set
+ * aside once with its reason, none sent again after. */
 static void
 test_reject(void **state)
 {
@@ -692,21 +718,28 @@ test_reject(void **state)
 	len = lines_text(lines, sizeof(lines), 1, 3);
 	append_text(fx, seg_name(0), lines, len);
 	f = new_flusher(fx);
-	step_with(f, &r_reject, FLUSHER_SENT);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 1-3: halve */
 	assert_request_ids(0, 1, 3);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 1: aside */
+	assert_request_ids(1, 1, 1);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 2-3: halve */
+	assert_request_ids(2, 2, 3);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 2 */
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 3: done */
+	assert_request_ids(4, 3, 3);
 
 	text = slurp(path(fx, "rejected", seg_name(0)));
 	assert_string_equal(text, lines);
 	free(text);
 	text = slurp(reason_path(fx, seg_name(0)));
 	assert_non_null(strstr(text, r_reject.msg));
-	assert_int_equal(count_lines(text), 1);
+	assert_int_equal(count_lines(text), 3);
 	free(text);
 
 	/* Never resent: the double has no answer queued. */
 	step(f, FLUSHER_IDLE);
 	step(f, FLUSHER_IDLE);
-	assert_int_equal(sent.n, 1);
+	assert_int_equal(sent.n, 5);
 	st = flusher_stats(f);
 	assert_int_equal(st->spans_rejected, 3);
 	assert_int_equal(st->spans_sent, 0);
@@ -715,6 +748,170 @@ test_reject(void **state)
 	text = offsets(fx);
 	assert_string_equal(text, "");
 	free(text);
+	flusher_free(f);
+}
+
+/* One refused line among five: the split isolates it, the other four are
+ * shipped, only it is set aside; a 503 meanwhile resends the same part. */
+static void
+test_reject_isolates_line(void **state)
+{
+	struct fx *fx = *state;
+	char want[LINE_LEN], *text;
+	const struct flusher_stats *st;
+	struct flusher *f;
+
+	add_lines(fx, seg_name(0), 1, 5, 1);
+	make_line(want, sizeof(want), 4, 1);
+	f = new_flusher(fx);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 1-5 */
+	step_with(f, &r_ok, FLUSHER_SENT);		/* 1-2 */
+	assert_request_ids(1, 1, 2);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 3-5 */
+	assert_request_ids(2, 3, 5);
+	step_with(f, &r_ok, FLUSHER_SENT);		/* 3 */
+	assert_request_ids(3, 3, 3);
+	step_with(f, &r_retry, FLUSHER_RETRY);		/* 4-5, unavailable */
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 4-5 again */
+	assert_same_request(4, 5);
+	assert_request_ids(5, 4, 5);
+	/* Nothing moves before the whole batch is done. */
+	text = offsets(fx);
+	assert_string_equal(text, "");
+	free(text);
+	step_with(f, &r_reject, FLUSHER_SENT);		/* 4: aside */
+	assert_request_ids(6, 4, 4);
+	step_with(f, &r_ok, FLUSHER_SENT);		/* 5 */
+	assert_request_ids(7, 5, 5);
+	step(f, FLUSHER_IDLE);
+	for (uint64_t id = 1; id <= 5; id++)
+		assert_int_equal(times_sent(id, 1), id == 4 ? 0 : 1);
+	text = slurp(path(fx, "rejected", seg_name(0)));
+	assert_string_equal(text, want);
+	free(text);
+	st = flusher_stats(f);
+	assert_int_equal(st->spans_sent, 4);
+	assert_int_equal(st->spans_rejected, 1);
+	assert_true(exists(path(fx, "sent", seg_name(0))));
+	flusher_free(f);
+}
+
+/* 401 and the like: nothing set aside, probing with a capped backoff,
+ * everything shipped once the collector takes our settings. */
+static void
+test_config_error_keeps_spans(void **state)
+{
+	static const struct reply r_auth = { EXPORTER_CONFIG, 401, -1, 0,
+	    "HTTP 401: unauthorized" };
+	struct fx *fx = *state;
+	struct flusher *f;
+	long delay;
+
+	add_lines(fx, seg_name(0), 1, 3, 1);
+	f = new_flusher(fx);
+	for (int i = 0; i < 12; i++) {
+		delay = step_with(f, &r_auth, FLUSHER_CONFIG);
+		assert_true(delay <= EXPORTER_PROBE_MAX_MS);
+	}
+	for (size_t i = 1; i < sent.n; i++)
+		assert_same_request(0, i);
+	assert_false(exists(path(fx, "rejected", seg_name(0))));
+	assert_int_equal(flusher_stats(f)->spans_rejected, 0);
+	drain(f, 1);
+	for (uint64_t id = 1; id <= 3; id++)
+		assert_int_equal(times_sent(id, 1), 1);
+	assert_true(exists(path(fx, "sent", seg_name(0))));
+	flusher_free(f);
+}
+
+/* rejected/ is kept under its own cap, oldest first with its reason. */
+static void
+test_rejected_cap(void **state)
+{
+	struct fx *fx = *state;
+	struct flusher *f;
+
+	fx->cfg.rejected_max_bytes = (long long)one_span_line_len() + 200;
+	add_lines(fx, seg_name(0), 1, 1, 1);
+	add_lines(fx, seg_name(1), 2, 1, 1);
+	fx->cfg.batch_spans = 1;
+	f = new_flusher(fx);
+	step_with(f, &r_reject, FLUSHER_SENT);
+	step_with(f, &r_reject, FLUSHER_SENT);
+	step(f, FLUSHER_IDLE);
+	assert_false(exists(path(fx, "rejected", seg_name(0))));
+	assert_false(exists(reason_path(fx, seg_name(0))));
+	assert_true(exists(path(fx, "rejected", seg_name(1))));
+	assert_true(exists(reason_path(fx, seg_name(1))));
+	assert_int_equal(flusher_stats(f)->pruned_rejected, 1);
+	flusher_free(f);
+}
+
+/* --redrive: rejected/ goes back into the spool and ships. */
+static void
+test_redrive(void **state)
+{
+	struct fx *fx = *state;
+	struct flusher *f;
+
+	add_lines(fx, seg_name(0), 1, 1, 1);
+	f = new_flusher(fx);
+	step_with(f, &r_reject, FLUSHER_SENT);
+	step(f, FLUSHER_IDLE);
+	assert_int_equal(flusher_redrive(f), 1);
+	assert_int_equal(list_segments(fx->dir, "rejected", NULL), 0);
+	assert_false(exists(reason_path(fx, seg_name(0))));
+	assert_int_equal(list_segments(fx->dir, NULL, NULL), 1);
+	drain(f, 1);
+	assert_int_equal(times_sent(1, 1), 1);
+	assert_int_equal(list_segments(fx->dir, NULL, NULL), 0);
+	assert_int_equal(flusher_redrive(f), 0);
+	flusher_free(f);
+}
+
+/* One flusher per spool: a second one is refused (or would wait). */
+static void
+test_lock(void **state)
+{
+	struct fx *fx = *state;
+	struct flusher *f = new_flusher(fx), *g;
+	char err[256] = "";
+
+	assert_null(g = flusher_new(&fx->cfg, EX, err, sizeof(err)));
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_non_null(strstr(err, "another span-flusher"));
+	flusher_free(f);
+	g = new_flusher(fx);
+	flusher_free(g);
+}
+
+/* A long backlog of finished segments does not hold a descriptor each. */
+static void
+test_many_segments_few_fds(void **state)
+{
+	enum { NSEG = 200 };
+	struct fx *fx = *state;
+	char name[64];
+	struct flusher *f;
+	int before, during;
+
+	for (int i = 0; i < NSEG; i++) {
+		snprintf(name, sizeof(name), "spans-1700000%06d-1-0.jsonl", i);
+		add_lines(fx, name, (uint64_t)i + 1, 1, 1);
+	}
+	fx->cfg.batch_spans = 64;
+	before = open_fds();
+	f = new_flusher(fx);
+	step_with(f, &r_ok, FLUSHER_SENT);
+	during = open_fds();
+	if (during - before >= 48)
+		fail_msg("%d descriptors open", during - before);
+	while (sent.n < 4)
+		step_with(f, &r_ok, FLUSHER_SENT);
+	step(f, FLUSHER_IDLE);
+	for (uint64_t id = 1; id <= NSEG; id++)
+		assert_int_equal(times_sent(id, 1), 1);
+	assert_int_equal(list_segments(fx->dir, "sent", NULL), NSEG);
 	flusher_free(f);
 }
 
@@ -735,6 +932,8 @@ test_reject_after_bad_line(void **state)
 	f = new_flusher(fx);
 	step_with(f, &r_reject, FLUSHER_SENT);
 	assert_request_ids(0, 1, 2);
+	step_with(f, &r_reject, FLUSHER_SENT);	/* each line alone */
+	step_with(f, &r_reject, FLUSHER_SENT);
 	step(f, FLUSHER_IDLE);
 
 	snprintf(want, sizeof(want), "%s%s", bad, good);
@@ -745,7 +944,7 @@ test_reject_after_bad_line(void **state)
 	assert_string_equal(text, want);
 	free(text);
 	text = slurp(reason_path(fx, seg_name(0)));
-	assert_int_equal(count_lines(text), 2);
+	assert_int_equal(count_lines(text), 3);
 	assert_non_null(strstr(text, "not OTLP/JSON"));
 	assert_non_null(strstr(text, r_reject.msg));
 	free(text);
@@ -1171,6 +1370,12 @@ main(void)
 		T(test_retry_resends_same),
 		T(test_reject),
 		T(test_reject_after_bad_line),
+		T(test_reject_isolates_line),
+		T(test_config_error_keeps_spans),
+		T(test_rejected_cap),
+		T(test_redrive),
+		T(test_lock),
+		T(test_many_segments_few_fds),
 		T(test_partial_success),
 		T(test_bad_lines_set_aside),
 		T(test_only_bad_lines),

@@ -497,6 +497,59 @@ test_rotation(void **state)
 	free(big);
 }
 
+/* A hand-made finished segment of size bytes (no writer holds it). */
+static void
+old_segment(const struct fx *fx, const char *name, size_t size)
+{
+	char p[PATH_LEN], *text = malloc(size);
+	int fd;
+
+	assert_non_null(text);
+	memset(text, 'x', size);
+	text[size - 1] = '\n';
+	snprintf(p, sizeof(p), "%s/%s", fx->dir, name);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0640)) != -1);
+	assert_int_equal(write(fd, text, size), (ssize_t)size);
+	close(fd);
+	free(text);
+}
+
+/* With no flusher, SPOOL_MAX_BYTES still holds: the oldest finished
+ * segments go (counted), one in use (locked) stays. */
+static void
+test_max_bytes(void **state)
+{
+	struct fx *fx = *state;
+	struct spool *sp = open_spool(fx);
+	struct spool_stats st;
+	char p[PATH_LEN];
+	int held;
+
+	old_segment(fx, "spans-1000000000000-1-aaaaaaaa-0.jsonl", 400000);
+	old_segment(fx, "spans-1000000000001-1-aaaaaaaa-0.jsonl", 400000);
+	old_segment(fx, "spans-1000000000002-1-aaaaaaaa-0.jsonl", 400000);
+	old_segment(fx, "spans-1000000000003-1-aaaaaaaa-0.jsonl", 400000);
+	snprintf(p, sizeof(p), "%s/spans-1000000000001-1-aaaaaaaa-0.jsonl",
+	    fx->dir);
+	assert_true((held = open(p, O_RDONLY)) != -1);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	spool_set_max_bytes(sp, 1 << 20);
+	assert_int_equal(append_one(sp, 1), 0);
+	spool_get_stats(sp, &st);
+	assert_int_equal(st.capped_segments, 2);
+	assert_int_equal(st.capped_bytes, 800000);
+	assert_int_equal(st.dropped_turns, 0);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/spans-1000000000000-1-aaaaaaaa-0.jsonl",
+	    fx->dir);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/spans-1000000000002-1-aaaaaaaa-0.jsonl",
+	    fx->dir);
+	assert_int_equal(access(p, F_OK), -1);
+	close(held);
+	spool_close(sp);
+}
+
 /* A write cut short by RLIMIT_FSIZE is cut back: no torn line stays. */
 static void
 test_failed_write_leaves_no_torn_line(void **state)
@@ -794,6 +847,7 @@ main(void)
 		T(test_concurrency),
 		T(test_lock_held_while_active),
 		T(test_rotation),
+		T(test_max_bytes),
 		T(test_failed_write_leaves_no_torn_line),
 		T(test_open_errors),
 		T(test_forked_child_refused),

@@ -77,6 +77,52 @@ walk_open(struct fx *fx)
 	return w;
 }
 
+/* Cuts the file to nothing while its first line is handed out. */
+static int
+truncate_on_first(const char *line, size_t len, void *arg)
+{
+	struct fx *fx = arg;
+	char path[256];
+
+	(void)line;
+	(void)len;
+	if (fx->nlines++ == 0) {
+		snprintf(path, sizeof(path), "%s/spans-1000-1-aa-0.jsonl",
+		    fx->dir);
+		assert_int_equal(truncate(path, 0), 0);
+	}
+	return 0;
+}
+
+/* A file truncated under the walk (by hand, or a writer's cut-back):
+ * reading stops where the file now ends, no SIGBUS (a mapping would
+ * fault on the pages past the new end). */
+static void
+test_truncated_under_walk(void **state)
+{
+	struct fx *fx = *state;
+	struct spoolwalk *w;
+	char *text;
+	size_t n = 4 << 20;
+
+	text = malloc(n + 1);
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++)
+		text[i] = i % 100 == 99 ? '\n' : 'x';
+	text[n] = '\0';
+	put(fx, "spans-1000-1-aa-0.jsonl", text);
+	free(text);
+	w = walk_open(fx);
+	assert_int_equal(spoolwalk_read_all(w, truncate_on_first, fx), 0);
+	assert_true(fx->nlines >= 1 && fx->nlines < (int)(n / 100));
+	/* The file grows again: new lines are read from where it ends. */
+	fx->nlines = 0;
+	fx->got[0] = '\0';
+	put(fx, "spans-1000-1-aa-0.jsonl", "again\n");
+	assert_int_equal(spoolwalk_poll(w, collect, fx), 0);
+	spoolwalk_free(w);
+}
+
 static void
 test_reads_all_oldest_first(void **state)
 {
@@ -213,6 +259,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_callback_stops,
 		    setup, teardown),
 		cmocka_unit_test(test_missing_spool),
+		cmocka_unit_test_setup_teardown(test_truncated_under_walk,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

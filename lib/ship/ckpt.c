@@ -14,10 +14,11 @@
 #include "buf.h"
 #include "config.h"
 #include "fileio.h"
+#include "log.h"
 #include "spoolfmt.h"
 #include "xalloc.h"
 
-#define CKPT_TMP	"." SPOOLFMT_OFFSETS_FILE ".tmp"
+#define CKPT_DAMAGED	SPOOLFMT_OFFSETS_FILE ".damaged"
 #define CKPT_MAX_BYTES	(4 * 1024 * 1024)
 
 static struct ckpt_entry *
@@ -83,6 +84,10 @@ ckpt_parse_line(struct ckpt *c, char *line)
 	return 0;
 }
 
+/* Read the record: 0, -1 when it cannot be opened (err says why), or
+ * CKPT_DAMAGED_RC when it is unreadable, too large or damaged. */
+#define CKPT_DAMAGED_RC	(-2)
+
 static int
 ckpt_read(struct ckpt *c, char *err, size_t errlen)
 {
@@ -103,6 +108,7 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 			break;
 	if (r != 0) {
 		snprintf(err, errlen, "%s: unreadable or too large", SPOOLFMT_OFFSETS_FILE);
+		rc = CKPT_DAMAGED_RC;
 		goto out;
 	}
 	if (b.data == NULL) {		/* an empty record */
@@ -114,6 +120,7 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 		if (ckpt_parse_line(c, line) == -1) {
 			snprintf(err, errlen, "%s: damaged line '%.80s'",
 			    SPOOLFMT_OFFSETS_FILE, line);
+			rc = CKPT_DAMAGED_RC;
 			goto out;
 		}
 	rc = 0;
@@ -122,6 +129,27 @@ out:
 	close(fd);
 	c->dirty = 0;
 	return rc;
+}
+
+/* A damaged record must not stop the flusher for good (a restart would
+ * find it again): keep it for a person, forget every offset and ship
+ * from the start of each segment. Spans may be sent twice; none is lost. */
+static int
+ckpt_set_aside(struct ckpt *c, const char *dir, char *err, size_t errlen)
+{
+	log_warnx("%s/%s; moved aside to %s, shipping starts again from the "
+	    "start of every segment (spans may arrive twice)", dir, err,
+	    CKPT_DAMAGED);
+	c->n = 0;
+	if (renameat(c->dirfd, SPOOLFMT_OFFSETS_FILE, c->dirfd,
+	    CKPT_DAMAGED) == -1 || fsync(c->dirfd) == -1) {
+		snprintf(err, errlen, "%s/%s: cannot move it aside: %s", dir,
+		    SPOOLFMT_OFFSETS_FILE, strerror(errno));
+		ckpt_cleanup(c);
+		return -1;
+	}
+	c->dirty = 0;
+	return 0;
 }
 
 int
@@ -137,11 +165,15 @@ ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (ckpt_read(c, err, errlen) == -1) {
+	switch (ckpt_read(c, err, errlen)) {
+	case 0:
+		return 0;
+	case CKPT_DAMAGED_RC:
+		return ckpt_set_aside(c, dir, err, errlen);
+	default:
 		ckpt_cleanup(c);
 		return -1;
 	}
-	return 0;
 }
 
 void
@@ -157,11 +189,16 @@ ckpt_cleanup(struct ckpt *c)
 int
 ckpt_save(struct ckpt *c)
 {
+	char tmp[64];
 	struct buf b;
 	int fd = -1, rc = -1, saved;
 
 	if (!c->dirty)
 		return 0;
+	/* Per process: a second flusher (which the lock keeps out) must
+	 * never write into this one's temp file. */
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", SPOOLFMT_OFFSETS_FILE,
+	    (long)getpid());
 	buf_init(&b, CKPT_MAX_BYTES);
 	for (size_t i = 0; i < c->n; i++)
 		if (buf_printf(&b, "%s %lld\n", c->e[i].name,
@@ -169,12 +206,12 @@ ckpt_save(struct ckpt *c)
 			errno = EFBIG;
 			goto out;
 		}
-	fd = openat(c->dirfd, CKPT_TMP, O_WRONLY | O_CREAT | O_TRUNC |
+	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0640);
 	if (fd == -1 ||
 	    fileio_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
 	    fsync(fd) == -1 ||
-	    renameat(c->dirfd, CKPT_TMP, c->dirfd, SPOOLFMT_OFFSETS_FILE) == -1 ||
+	    renameat(c->dirfd, tmp, c->dirfd, SPOOLFMT_OFFSETS_FILE) == -1 ||
 	    fsync(c->dirfd) == -1)
 		goto out;
 	c->dirty = 0;
@@ -183,6 +220,8 @@ out:
 	saved = errno;
 	if (fd != -1)
 		close(fd);
+	if (rc == -1 && fd != -1)
+		unlinkat(c->dirfd, tmp, 0);	/* no litter on a full disk */
 	buf_cleanup(&b);
 	errno = saved;
 	return rc;

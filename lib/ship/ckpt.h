@@ -22,8 +22,11 @@ struct ckpt {
 };
 
 /* Load dir/SPOOLFMT_OFFSETS_FILE into *c (the caller's; a missing file is
- * an empty record; dir is created). Returns 0, or -1 with the reason in err
- * and c cleaned up. Release with ckpt_cleanup. */
+ * an empty record; dir is created). A damaged, unreadable or oversized
+ * record is logged, renamed to "offsets.damaged" and taken as empty (so
+ * shipping starts over: at least once). Returns 0, or -1 with the reason
+ * in err and c cleaned up (the directory or the record cannot be opened,
+ * or a damaged record cannot be moved aside). Release with ckpt_cleanup. */
 int ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Release what ckpt_load took (unsaved changes are lost); c->dirfd is -1
@@ -36,7 +39,9 @@ off_t ckpt_get(const struct ckpt *c, const char *name);
 void ckpt_set(struct ckpt *c, const char *name, off_t offset);
 /* Forget name's offset (nothing when it has none). Cannot fail. */
 void ckpt_remove(struct ckpt *c, const char *name);
-/* Make the record durable if it changed. Returns 0, or -1 with errno. */
+/* Make the record durable if it changed, through a temp file of this
+ * process's own. Returns 0, or -1 with errno (the record on disk is then
+ * the last one saved). */
 int ckpt_save(struct ckpt *c) __attribute__((warn_unused_result));
 
 #endif

@@ -697,6 +697,39 @@ exporter_excerpt(const struct exporter *ex, const struct httpc_response *hr,
 	buf_cleanup(&b);
 }
 
+/* Which answers are worth sending the same bytes again: OTLP/HTTP's
+ * retryable codes, plus 500 and 507 (a collector's database trouble
+ * passes, e.g. Phoenix's). */
+static bool
+exporter_is_retryable(long status)
+{
+	return status == 408 || status == 429 || (status >= 500 &&
+	    status <= 599 && status != 501 && status != 505);
+}
+
+/* Answers that refuse the content itself: only these may set spans aside. */
+static bool
+exporter_is_refusal(long status)
+{
+	return status == 400 || status == 413 || status == 422;
+}
+
+/* For an answer that says our settings are wrong, the settings to check. */
+static const char *
+exporter_check_hint(long status)
+{
+	if (status == 401 || status == 403)
+		return "PHOENIX_API_KEY and the headers "
+		    "(OTEL_EXPORTER_OTLP_HEADERS, PHOENIX_CLIENT_HEADERS)";
+	if (status == 415)
+		return "the endpoint: it is not an OTLP/HTTP protobuf "
+		    "receiver (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, "
+		    "OTEL_EXPORTER_OTLP_ENDPOINT, PHOENIX_COLLECTOR_ENDPOINT)";
+	return "the endpoint (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, "
+	    "OTEL_EXPORTER_OTLP_ENDPOINT, PHOENIX_COLLECTOR_ENDPOINT) and "
+	    "the headers";
+}
+
 static int
 exporter_classify(const struct exporter *ex, const struct httpc_response *hr,
     struct exporter_result *res)
@@ -708,7 +741,7 @@ exporter_classify(const struct exporter *ex, const struct httpc_response *hr,
 	if (status >= 200 && status <= 299)
 		return exporter_outcome(res, EXPORTER_OK, "%s", "");
 	exporter_excerpt(ex, hr, excerpt, sizeof(excerpt));
-	if (status == 429 || status == 502 || status == 503 || status == 504) {
+	if (exporter_is_retryable(status)) {
 		if (hr->retry_after[0] != '\0')
 			res->retry_after_ms = exporter_parse_retry_after(
 			    hr->retry_after, time(NULL));
@@ -718,7 +751,11 @@ exporter_classify(const struct exporter *ex, const struct httpc_response *hr,
 		return exporter_outcome(res, EXPORTER_RETRY, "HTTP %ld%s%s%s",
 		    status, ra, *excerpt ? ": " : "", excerpt);
 	}
-	return exporter_outcome(res, EXPORTER_REJECT, "HTTP %ld%s%s", status,
+	if (exporter_is_refusal(status))
+		return exporter_outcome(res, EXPORTER_REJECT, "HTTP %ld%s%s",
+		    status, *excerpt ? ": " : "", excerpt);
+	res->check = exporter_check_hint(status);
+	return exporter_outcome(res, EXPORTER_CONFIG, "HTTP %ld%s%s", status,
 	    *excerpt ? ": " : "", excerpt);
 }
 

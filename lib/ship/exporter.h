@@ -23,6 +23,7 @@
 #define EXPORTER_RETRY_AFTER_MAX_MS	(5 * 60 * 1000)
 #define EXPORTER_BACKOFF_BASE_MS	500
 #define EXPORTER_BACKOFF_MAX_MS		30000
+#define EXPORTER_PROBE_MAX_MS		60000	/* settings refused: probe */
 
 struct exporter_header {
 	char	*name;		/* lower case HTTP token */
@@ -100,10 +101,16 @@ long exporter_backoff_ms(unsigned int attempt, long base_ms, long max_ms,
 long exporter_retry_delay_ms(unsigned int attempt, long retry_after_ms,
     exporter_random_fn rnd, void *arg);
 
+/* What an answer means for the batch (docs/flusher.md has the table). */
 enum exporter_outcome {
 	EXPORTER_OK = 0,	/* 2xx */
-	EXPORTER_RETRY,		/* 429/502/503/504, timeout, no connection */
-	EXPORTER_REJECT,	/* any other answer: never send this again */
+	EXPORTER_RETRY,		/* 408, 429, 5xx, timeout, no connection: the
+				 * collector is unavailable; send it again */
+	EXPORTER_REJECT,	/* 400, 413, 422, or too large to send: the
+				 * collector refuses this content */
+	EXPORTER_CONFIG,	/* 3xx, 401, 403, 404, 405, 415 and any other
+				 * 4xx: our settings are wrong; keep the
+				 * batch, send it again once they are fixed */
 };
 
 struct exporter_result {
@@ -117,6 +124,8 @@ struct exporter_result {
 	size_t			 body_len;
 	int			 body_truncated; /* longer than EXPORTER_RESPONSE_MAX */
 	char			 msg[EXPORTER_MSG_MAX]; /* for the log; "" on OK */
+	/* CONFIG: the settings to check, for the log line; else NULL. */
+	const char		*check;
 };
 
 struct exporter;
@@ -131,8 +140,9 @@ void exporter_free(struct exporter *ex);
 /*
  * POST one packed ExportTraceServiceRequest (len > 0, at most
  * EXPORTER_REQUEST_MAX) to the configured URL, gzip'd unless configured
- * otherwise. Returns 0 on OK, else -1 with res->outcome RETRY or REJECT and
- * res->msg set (the HTTP status and a cleaned excerpt of the answer).
+ * otherwise. Returns 0 on OK, else -1 with res->outcome RETRY, REJECT or
+ * CONFIG and res->msg set (the HTTP status and a cleaned excerpt of the
+ * answer; res->check too for CONFIG).
  */
 int exporter_send(struct exporter *ex, const uint8_t *pb, size_t len,
     struct exporter_result *res) __attribute__((warn_unused_result));

@@ -4,6 +4,7 @@
  * read through spoolread.h. */
 #include "flusher.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -23,6 +24,11 @@
 #include "spoolfmt.h"
 #include "spoolread.h"
 #include "xalloc.h"
+
+/* Segments kept open: the oldest few, which the next batches read, and
+ * every one still being written (its lock tells when it is complete).
+ * The rest are parked (spoolread_park) and opened when reached. */
+#define FLUSHER_OPEN_MAX	32
 
 /* What became of one line offered to the batch. */
 enum flusher_take {
@@ -57,10 +63,14 @@ struct flusher_cover {			/* a batch takes a segment up to end */
 	off_t	end;
 };
 
+struct flusher_range {			/* whole lines of the pending batch */
+	size_t	off, len;		/* in flusher.lines */
+};
+
 struct flusher {
 	struct flusher_config	 cfg;
 	struct exporter		*ex;
-	int			 dirfd, sentfd, rejfd;
+	int			 dirfd, sentfd, rejfd, lockfd;
 	struct ckpt		 ckpt;
 	struct flusher_seg	*segs;
 	size_t			 nsegs, capsegs;
@@ -72,8 +82,15 @@ struct flusher {
 	struct buf		 lines;
 	struct flusher_cover	*covers;
 	size_t			 ncovers;
+	/* A refused batch is halved until the refused lines are alone: the
+	 * parts still to send, the next on top. Empty: send it whole. */
+	struct flusher_range	*split;
+	size_t			 nsplit, capsplit;
+	uint64_t		 refused_lines, refused_spans; /* this batch */
+	char			 refused_msg[EXPORTER_MSG_MAX];
 	unsigned int		 attempt;
 	time_t			 down_since;	/* 0 while the collector is up */
+	int			 config_down;	/* it refuses our settings */
 	long long		 logged_backlog;
 	struct flusher_stats	 st;
 };
@@ -86,32 +103,77 @@ flusher_subdir(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* One flusher per spool: two would ship every span twice and race on
+ * the offsets. The lock is the kernel's, so a flusher that dies frees it. */
+static int
+flusher_lock(struct flusher *f, char *err, size_t errlen)
+{
+	const char *dir = f->cfg.spool_dir;
+
+	if ((f->lockfd = openat(f->dirfd, SPOOLFMT_STATE_DIR "/"
+	    SPOOLFMT_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) == -1) {
+		snprintf(err, errlen, "%s/%s/%s: %s", dir, SPOOLFMT_STATE_DIR,
+		    SPOOLFMT_LOCK_FILE, strerror(errno));
+		return -1;
+	}
+	if (flock(f->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK && f->cfg.lock_wait) {
+		log_info("another span-flusher ships %s; waiting for its lock",
+		    dir);
+		if (flock(f->lockfd, LOCK_EX) == 0)
+			return 0;
+	}
+	if (errno == EWOULDBLOCK)
+		snprintf(err, errlen, "%s: another span-flusher is shipping "
+		    "this spool (it holds %s/%s)", dir, SPOOLFMT_STATE_DIR,
+		    SPOOLFMT_LOCK_FILE);
+	else
+		snprintf(err, errlen, "%s: lock: %s", dir, strerror(errno));
+	return -1;
+}
+
+static int
+flusher_open_dirs(struct flusher *f, char *err, size_t errlen)
+{
+	const char *dir = f->cfg.spool_dir;
+
+	if ((f->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (mkdirat(f->dirfd, SPOOLFMT_STATE_DIR, 0750) == -1 &&
+	    errno != EEXIST) ||
+	    (f->sentfd = flusher_subdir(f->dirfd, SPOOLFMT_SENT_DIR)) == -1 ||
+	    (f->rejfd = flusher_subdir(f->dirfd, SPOOLFMT_REJECTED_DIR)) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct flusher *
 flusher_new(const struct flusher_config *cfg, struct exporter *ex, char *err,
     size_t errlen)
 {
 	struct flusher *f = xcalloc(1, sizeof(*f));
 	char state[4096];
+	int saved;
 
 	f->cfg = *cfg;
 	f->ex = ex;
-	f->sentfd = f->rejfd = f->ckpt.dirfd = -1;
+	f->dirfd = f->sentfd = f->rejfd = f->lockfd = f->ckpt.dirfd = -1;
 	buf_init(&f->lines, cfg->batch_bytes + SPOOLFMT_LINE_MAX);
 	f->batch = otlp_batch_new();
 	f->probe = otlp_batch_new();
-	if ((f->dirfd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 ||
-	    (f->sentfd = flusher_subdir(f->dirfd, SPOOLFMT_SENT_DIR)) == -1 ||
-	    (f->rejfd = flusher_subdir(f->dirfd, SPOOLFMT_REJECTED_DIR)) == -1) {
-		snprintf(err, errlen, "%s: %s", cfg->spool_dir, strerror(errno));
+	if (flusher_open_dirs(f, err, errlen) == -1 ||
+	    flusher_lock(f, err, errlen) == -1)
 		goto fail;
-	}
 	snprintf(state, sizeof(state), "%s/%s", cfg->spool_dir,
 	    SPOOLFMT_STATE_DIR);
 	if (ckpt_load(&f->ckpt, state, err, errlen) == 0)
 		return f;
 fail:
+	saved = errno;
 	flusher_free(f);
+	errno = saved;
 	return NULL;
 }
 
@@ -130,6 +192,7 @@ flusher_free(struct flusher *f)
 	otlp_batch_free(f->probe);
 	free(f->packed);
 	free(f->covers);
+	free(f->split);
 	buf_cleanup(&f->lines);
 	if (f->dirfd != -1)
 		close(f->dirfd);
@@ -137,6 +200,8 @@ flusher_free(struct flusher *f)
 		close(f->sentfd);
 	if (f->rejfd != -1)
 		close(f->rejfd);
+	if (f->lockfd != -1)
+		close(f->lockfd);	/* the next flusher may start */
 	free(f);
 }
 
@@ -186,7 +251,21 @@ flusher_add(struct flusher *f, const char *name)
 	if (s->offset > s->seg.size)	/* a record from a damaged spool */
 		s->offset = s->seg.size;
 	s->listed = 1;
+	if (f->nsegs >= FLUSHER_OPEN_MAX)
+		spoolread_park(&s->seg);
 	f->nsegs++;
+}
+
+/* A parked segment's descriptor, before reading it. */
+static int
+flusher_ready(struct flusher *f, struct flusher_seg *s)
+{
+	if (spoolread_unpark(f->dirfd, &s->seg) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: %s", __func__, s->seg.name);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -234,6 +313,8 @@ flusher_scan(struct flusher *f)
 			flusher_forget(f, i);
 	if (f->nsegs > 1)
 		qsort(f->segs, f->nsegs, sizeof(*f->segs), flusher_name_cmp);
+	for (size_t i = FLUSHER_OPEN_MAX; i < f->nsegs; i++)
+		spoolread_park(&f->segs[i].seg);
 	flusher_prune_ckpt(f);
 	f->st.backlog_bytes = 0;
 	for (size_t i = 0; i < f->nsegs; i++)
@@ -272,6 +353,9 @@ flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
 	n = snprintf(note, sizeof(note), "%lld %s\n", (long long)time(NULL), why);
 	if (fd == -1 || fileio_write_all(fd, note, (size_t)n) == -1 ||
 	    fsync(fd) == -1)
+		goto out;
+	/* The files' names too, before the offsets move past the lines. */
+	if (fsync(f->rejfd) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -317,6 +401,91 @@ flusher_prune_sent(struct flusher *f)
 	spoolread_list_free(names, n);
 }
 
+/* Keep rejected/ within rejected_max_bytes: a collector refusing
+ * everything must not fill the disk. Oldest first, with its reason. */
+static void
+flusher_prune_rejected(struct flusher *f)
+{
+	char reason[NAME_MAX + 16], **names;
+	long long total, sz;
+	struct stat st;
+	size_t n;
+
+	if ((total = flusher_dir_bytes(f->rejfd, &names, &n)) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(reason, sizeof(reason), "%s.reason", names[i]);
+		if (fstatat(f->rejfd, reason, &st, 0) == 0)
+			total += st.st_size;
+	}
+	for (size_t i = 0; i < n && total > f->cfg.rejected_max_bytes; i++) {
+		if (fstatat(f->rejfd, names[i], &st, 0) == -1 ||
+		    unlinkat(f->rejfd, names[i], 0) == -1)
+			continue;
+		sz = st.st_size;
+		snprintf(reason, sizeof(reason), "%s.reason", names[i]);
+		if (fstatat(f->rejfd, reason, &st, 0) == 0 &&
+		    unlinkat(f->rejfd, reason, 0) == 0)
+			sz += st.st_size;
+		total -= sz;
+		f->st.pruned_rejected++;
+		log_warnx("%s/ over SPOOL_REJECTED_MAX_BYTES (%lld): removed "
+		    "the oldest, %s (%lld bytes)", SPOOLFMT_REJECTED_DIR,
+		    f->cfg.rejected_max_bytes, names[i], sz);
+	}
+	spoolread_list_free(names, n);
+}
+
+/* Move one rejected/ file back into the spool under a new segment name
+ * (a new name sorts after what is there, and is never a live writer's). */
+static int
+flusher_requeue(struct flusher *f, const char *name, unsigned int seq)
+{
+	char seg[SPOOLFMT_NAME_MAX], reason[NAME_MAX + 16];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (spoolfmt_segment_name(seg, sizeof(seg), (long long)ts.tv_sec *
+	    1000 + ts.tv_nsec / 1000000, (long)getpid(), "00000000",
+	    seq) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (renameat(f->rejfd, name, f->dirfd, seg) == -1)
+		return -1;
+	snprintf(reason, sizeof(reason), "%s.reason", name);
+	if (unlinkat(f->rejfd, reason, 0) == -1 && errno != ENOENT)
+		log_warn("%s: %s/%s", __func__, SPOOLFMT_REJECTED_DIR, reason);
+	log_info("%s/%s queued again as %s", SPOOLFMT_REJECTED_DIR, name, seg);
+	return 0;
+}
+
+int
+flusher_redrive(struct flusher *f)
+{
+	char **names;
+	size_t n;
+	int moved = 0;
+
+	if (spoolread_list(f->rejfd, &names, &n) == -1) {
+		log_warn("%s: %s/", __func__, SPOOLFMT_REJECTED_DIR);
+		return -1;
+	}
+	for (size_t i = 0; i < n && moved >= 0; i++) {
+		if (flusher_requeue(f, names[i], (unsigned int)i) == 0)
+			moved++;
+		else {
+			log_warn("%s: %s/%s", __func__, SPOOLFMT_REJECTED_DIR,
+			    names[i]);
+			moved = -1;
+		}
+	}
+	spoolread_list_free(names, n);
+	flusher_sync_dir(f->dirfd);
+	flusher_sync_dir(f->rejfd);
+	return moved;
+}
+
 /* A complete segment shipped to its end (a torn tail counted and left
  * in it) moves to sent/. */
 static void
@@ -327,8 +496,11 @@ flusher_retire(struct flusher *f)
 	for (size_t i = f->nsegs; i-- > 0;) {
 		struct flusher_seg *s = &f->segs[i];
 
+		/* A parked segment's tail is looked at once a batch reaches
+		 * it, not here: that would open every one. */
 		if (!s->seg.complete || (s->offset < s->seg.size &&
-		    !spoolread_torn_tail(&s->seg, s->offset)))
+		    (s->seg.fd == -1 ||
+		    !spoolread_torn_tail(&s->seg, s->offset))))
 			continue;
 		if (s->offset < s->seg.size) {
 			f->st.torn_lines++;
@@ -396,6 +568,8 @@ flusher_drop_pending(struct flusher *f)
 	f->packed = NULL;
 	f->pending = 0;
 	f->ncovers = 0;
+	f->nsplit = 0;
+	f->refused_lines = f->refused_spans = 0;
 	buf_reset(&f->lines);
 }
 
@@ -409,7 +583,13 @@ flusher_enforce_cap(struct flusher *f)
 	while (f->st.backlog_bytes > f->cfg.max_bytes && i < f->nsegs) {
 		struct flusher_seg *s = &f->segs[i];
 		off_t end;
-		uint64_t n = flusher_oldest_lines(&s->seg, s->offset,
+		uint64_t n;
+
+		if (flusher_ready(f, s) == -1) {
+			i++;
+			continue;
+		}
+		n = flusher_oldest_lines(&s->seg, s->offset,
 		    f->st.backlog_bytes - f->cfg.max_bytes, &end);
 
 		if (n > 0 && flusher_covers(f, s->seg.name))
@@ -519,6 +699,10 @@ flusher_fill_from(struct flusher *f, struct flusher_seg *s, size_t *budget)
 	ssize_t got;
 	char *nl;
 
+	if (s->offset >= s->seg.size)
+		return FLUSHER_FILL_MORE;
+	if (flusher_ready(f, s) == -1)
+		return FLUSHER_FILL_MORE;
 	if ((got = spoolread_lines(&s->seg, from, *budget, &f->lines)) <= 0) {
 		if (got == -1)
 			log_warn("%s: reading %s", __func__, s->seg.name);
@@ -581,8 +765,11 @@ flusher_fill(struct flusher *f)
 	otlp_batch_reset(f->batch);
 	flusher_drop_pending(f);
 	f->pending_spans = 0;
-	for (size_t i = 0; i < f->nsegs && r == FLUSHER_FILL_MORE; i++)
+	for (size_t i = 0; i < f->nsegs && r == FLUSHER_FILL_MORE; i++) {
 		r = flusher_fill_from(f, &f->segs[i], &budget);
+		if (i >= FLUSHER_OPEN_MAX)	/* its lines are copied */
+			spoolread_park(&f->segs[i].seg);
+	}
 	if (r == FLUSHER_FILL_ERROR)
 		return FLUSHER_BATCH_ERROR;
 	if (f->pending_spans == 0) {	/* at most lines set aside */
@@ -603,14 +790,17 @@ flusher_collector_up(struct flusher *f)
 {
 	if (f->down_since == 0)
 		return;
-	log_info("collector reachable again after %lld s; backlog %lld bytes",
+	log_info("collector %s again after %lld s; backlog %lld bytes",
+	    f->config_down ? "accepts our settings" : "reachable",
 	    (long long)(time(NULL) - f->down_since), f->st.backlog_bytes);
 	f->down_since = 0;
+	f->config_down = 0;
 	f->logged_backlog = 0;
 }
 
 static void
-flusher_partial(struct flusher *f, const struct exporter_result *res)
+flusher_partial(struct flusher *f, const struct exporter_result *res,
+    size_t nspans)
 {
 	char msg[EXPORTER_MSG_MAX];
 	int64_t rejected = 0;
@@ -626,47 +816,175 @@ flusher_partial(struct flusher *f, const struct exporter_result *res)
 	if (rejected > 0 || msg[0] != '\0') {
 		/* Accepted as a whole: a partial success is not retried. */
 		log_warnx("collector rejected %lld of %zu spans: %s",
-		    (long long)rejected, f->pending_spans, msg);
+		    (long long)rejected, nspans, msg);
 		f->st.spans_rejected += (uint64_t)(rejected > 0 ? rejected : 0);
 	}
+}
+
+/* The lines of r in a request of their own, for a part of a split batch.
+ * They were parsed when the batch was made, so they parse again. */
+static uint8_t *
+flusher_pack_range(struct flusher *f, const struct flusher_range *r,
+    size_t *len, size_t *nspans)
+{
+	const char *p = f->lines.data + r->off, *end = p + r->len, *nl;
+	char err[OTLP_ERR_MAX];
+	size_t n;
+
+	otlp_batch_reset(f->probe);
+	*nspans = 0;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = 0;
+		if (otlp_batch_add_line(f->probe, p, (size_t)(nl - p), &n, err,
+		    sizeof(err)) == -1)
+			fatalx("%s: a batch line no longer parses: %s",
+			    __func__, err);
+		*nspans += n;
+	}
+	return otlp_batch_pack(f->probe, len);
+}
+
+static void
+flusher_push(struct flusher *f, size_t off, size_t len)
+{
+	if (f->nsplit == f->capsplit) {
+		f->capsplit = f->capsplit ? f->capsplit * 2 : 16;
+		f->split = xrealloc(f->split, f->capsplit * sizeof(*f->split));
+	}
+	f->split[f->nsplit++] = (struct flusher_range){ off, len };
+}
+
+/* The part just sent is done with. Once the whole batch is, its offsets
+ * move (a refusal's lines are safe in rejected/ by then). */
+static enum flusher_step
+flusher_part_done(struct flusher *f)
+{
+	if (f->nsplit > 0 && --f->nsplit > 0)
+		return FLUSHER_SENT;
+	if (f->refused_lines > 0)
+		log_warnx("collector refused %llu lines (%llu spans) of a "
+		    "batch (%s); they are in %s/%s, the rest was shipped",
+		    (unsigned long long)f->refused_lines,
+		    (unsigned long long)f->refused_spans, f->refused_msg,
+		    SPOOLFMT_REJECTED_DIR, f->covers[0].name);
+	return flusher_commit(f) == -1 ? FLUSHER_ERROR : FLUSHER_SENT;
+}
+
+/* The bytes of the first k lines of p (len bytes of whole lines). */
+static size_t
+flusher_lines_len(const char *p, size_t len, size_t k)
+{
+	size_t i = 0;
+
+	while (k > 0 && i < len)
+		if (p[i++] == '\n')
+			k--;
+	return i;
+}
+
+/* The collector refused the content of r (a 400, 413 or 422): halve it
+ * until the refused lines are alone, and set only those aside. */
+static enum flusher_step
+flusher_refused(struct flusher *f, struct flusher_range r, size_t nspans,
+    const struct exporter_result *res, long *delay_ms)
+{
+	const char *p = f->lines.data + r.off;
+	size_t lines = 0, half;
+
+	for (size_t i = 0; i < r.len; i++)
+		lines += p[i] == '\n';
+	if (lines > 1) {
+		if (f->nsplit > 0)
+			f->nsplit--;
+		half = flusher_lines_len(p, r.len, lines / 2);
+		flusher_push(f, r.off + half, r.len - half);
+		flusher_push(f, r.off, half);
+		log_debug("a refused part of %zu lines is split in two", lines);
+		return FLUSHER_SENT;
+	}
+	if (flusher_set_aside(f, f->covers[0].name, p, r.len, res->msg) == -1) {
+		*delay_ms = EXPORTER_BACKOFF_MAX_MS;
+		return FLUSHER_ERROR;
+	}
+	flusher_prune_rejected(f);
+	f->refused_lines++;
+	f->refused_spans += nspans;
+	f->st.spans_rejected += nspans;
+	snprintf(f->refused_msg, sizeof(f->refused_msg), "%s", res->msg);
+	return flusher_part_done(f);
+}
+
+static enum flusher_step
+flusher_unavailable(struct flusher *f, const struct exporter_result *res,
+    long *delay_ms)
+{
+	if (f->down_since == 0) {
+		f->down_since = time(NULL);
+		log_warnx("collector unavailable (%s); spans wait in the spool "
+		    "(backlog %lld bytes)", res->msg, f->st.backlog_bytes);
+	}
+	*delay_ms = exporter_retry_delay_ms(f->attempt++, res->retry_after_ms,
+	    NULL, NULL);
+	f->st.retries++;
+	return FLUSHER_RETRY;
+}
+
+/* 401, 404 and the like: our settings are wrong, not the spans. Say so
+ * once, keep everything, and probe until someone fixes them. */
+static enum flusher_step
+flusher_misconfigured(struct flusher *f, const struct exporter_result *res,
+    long *delay_ms)
+{
+	if (!f->config_down) {
+		if (f->down_since == 0)
+			f->down_since = time(NULL);
+		f->config_down = 1;
+		log_warnx("collector refuses our settings (%s): check %s; "
+		    "nothing is set aside, spans wait in the spool (backlog "
+		    "%lld bytes) and are shipped once it accepts them",
+		    res->msg, res->check ? res->check : "the endpoint",
+		    f->st.backlog_bytes);
+	}
+	*delay_ms = exporter_backoff_ms(f->attempt++, EXPORTER_BACKOFF_BASE_MS,
+	    EXPORTER_PROBE_MAX_MS, NULL, NULL);
+	f->st.retries++;
+	return FLUSHER_CONFIG;
 }
 
 static enum flusher_step
 flusher_send(struct flusher *f, long *delay_ms)
 {
+	struct flusher_range whole = { 0, f->lines.len }, r = whole;
+	size_t len = f->packed_len, nspans = f->pending_spans;
 	struct exporter_result res;
+	uint8_t *part = NULL;
+	int rc;
 
-	if (exporter_send(f->ex, f->packed, f->packed_len, &res) == 0) {
+	if (f->nsplit > 0) {
+		r = f->split[f->nsplit - 1];
+		part = flusher_pack_range(f, &r, &len, &nspans);
+	}
+	rc = exporter_send(f->ex, part ? part : f->packed, len, &res);
+	free(part);
+	if (rc == 0) {
 		flusher_collector_up(f);
-		flusher_partial(f, &res);
-		f->st.spans_sent += f->pending_spans;
+		flusher_partial(f, &res, nspans);
+		f->st.spans_sent += nspans;
 		f->st.batches_sent++;
-		return flusher_commit(f) == -1 ? FLUSHER_ERROR : FLUSHER_SENT;
+		f->attempt = 0;
+		return flusher_part_done(f);
 	}
-	if (res.outcome == EXPORTER_RETRY) {
-		if (f->down_since == 0) {
-			f->down_since = time(NULL);
-			log_warnx("collector unavailable (%s); spans wait in "
-			    "the spool (backlog %lld bytes)", res.msg,
-			    f->st.backlog_bytes);
-		}
-		*delay_ms = exporter_retry_delay_ms(f->attempt++,
-		    res.retry_after_ms, NULL, NULL);
-		f->st.retries++;
-		return FLUSHER_RETRY;
+	switch (res.outcome) {
+	case EXPORTER_CONFIG:
+		return flusher_misconfigured(f, &res, delay_ms);
+	case EXPORTER_REJECT:
+		flusher_collector_up(f);
+		f->attempt = 0;
+		return flusher_refused(f, r, nspans, &res, delay_ms);
+	default:
+		return flusher_unavailable(f, &res, delay_ms);
 	}
-	/* Refused for good: keep the lines for a person, never resend. */
-	flusher_collector_up(f);
-	log_warnx("collector refused a batch of %zu spans (%s); its lines are "
-	    "in %s/%s", f->pending_spans, res.msg, SPOOLFMT_REJECTED_DIR,
-	    f->covers[0].name);
-	if (flusher_set_aside(f, f->covers[0].name, f->lines.data, f->lines.len,
-	    res.msg) == -1) {
-		*delay_ms = EXPORTER_BACKOFF_MAX_MS;
-		return FLUSHER_ERROR;
-	}
-	f->st.spans_rejected += f->pending_spans;
-	return flusher_commit(f) == -1 ? FLUSHER_ERROR : FLUSHER_SENT;
 }
 
 enum flusher_step

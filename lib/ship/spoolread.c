@@ -99,10 +99,31 @@ spoolread_close(struct spoolread_segment *seg)
 	seg->complete = 0;
 }
 
+void
+spoolread_park(struct spoolread_segment *seg)
+{
+	if (!seg->complete || seg->fd == -1)
+		return;
+	close(seg->fd);
+	seg->fd = -1;
+}
+
+int
+spoolread_unpark(int dirfd, struct spoolread_segment *seg)
+{
+	if (seg->fd != -1)
+		return 0;
+	seg->fd = openat(dirfd, seg->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return seg->fd == -1 ? -1 : 0;
+}
+
 int
 spoolread_refresh(struct spoolread_segment *seg)
 {
 	struct stat st;
+
+	if (seg->fd == -1 && seg->complete)
+		return 0;		/* parked: it cannot change */
 
 	/* Lock first, then size: once locked nothing can be added, so the
 	 * size read after it is final. */

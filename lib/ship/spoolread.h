@@ -36,8 +36,18 @@ int spoolread_open(int dirfd, const char *name, struct spoolread_segment *seg)
 /* Close seg (dropping its lock, if held); harmless when already closed or
  * never opened. Cannot fail. */
 void spoolread_close(struct spoolread_segment *seg);
+/* Close a complete segment's descriptor but keep its name, size and
+ * completeness: no writer holds it any more, so it cannot change, and a
+ * long backlog then costs no descriptors. Nothing for a segment that is
+ * not complete. Cannot fail. */
+void spoolread_park(struct spoolread_segment *seg);
+/* Open a parked segment again; nothing when it is open. Returns 0, or -1
+ * with errno (ENOENT when it has gone). */
+int spoolread_unpark(int dirfd, struct spoolread_segment *seg)
+	__attribute__((warn_unused_result));
 /* Update size and, while not complete, try to take the writer's lock
- * without waiting: once taken, the segment is complete. Returns 0 or -1. */
+ * without waiting: once taken, the segment is complete. A parked segment
+ * is left as it is. Returns 0 or -1. */
 int spoolread_refresh(struct spoolread_segment *seg)
 	__attribute__((warn_unused_result));
 

@@ -13,6 +13,7 @@
 #include "xalloc.h"
 
 #include <sys/file.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -43,6 +44,12 @@ struct spool {
 	char		 tag[9];	/* random: tells apart writers that
 					 * share a pid (containers) */
 	char		 name[SPOOLFMT_NAME_MAX];	/* active segment */
+	long long	 max_bytes;	/* 0: no limit */
+	off_t		 seg_bytes;	/* rotate past this */
+	struct spool_stats st;
+	int		 dropping;	/* the last append found no space */
+	long long	 drop_logged_ms; /* monotonic */
+	unsigned long long unlogged;	/* turns dropped since that log */
 };
 
 /* Append {"key":key,"value":{kind:val}} to arr; takes val. */
@@ -171,7 +178,196 @@ spool_open(const char *dir, const struct spool_resource *res, char *err,
 	sp->pid = getpid();
 	spool_make_tag(sp);
 	sp->fd = -1;
+	sp->seg_bytes = SPOOL_SEGMENT_BYTES;
 	return sp;
+}
+
+void
+spool_set_max_bytes(struct spool *sp, long long max_bytes)
+{
+	pthread_mutex_lock(&sp->mu);
+	sp->max_bytes = max_bytes > 0 ? max_bytes : 0;
+	sp->seg_bytes = SPOOL_SEGMENT_BYTES;
+	if (sp->max_bytes > 0 && sp->max_bytes / 8 < sp->seg_bytes)
+		sp->seg_bytes = (off_t)(sp->max_bytes / 8);
+	pthread_mutex_unlock(&sp->mu);
+}
+
+void
+spool_get_stats(struct spool *sp, struct spool_stats *st)
+{
+	pthread_mutex_lock(&sp->mu);
+	*st = sp->st;
+	pthread_mutex_unlock(&sp->mu);
+}
+
+static int
+spool_no_space(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
+}
+
+static int
+spool_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The segments of dirfd, oldest first, with their total size. Caller
+ * frees names and the array. Returns -1 when it cannot be read. */
+static long long
+spool_list(int dirfd, char ***names, size_t *n)
+{
+	long long total = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!spoolfmt_is_segment(de->d_name) || fstatat(dirfd,
+		    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		*names = xrealloc(*names, (*n + 1) * sizeof(**names));
+		(*names)[(*n)++] = xstrdup(de->d_name);
+		total += st.st_size;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(**names), spool_name_cmp);
+	return total;
+}
+
+static void
+spool_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Remove a finished segment (its lock is free: its writer is gone and no
+ * flusher holds it). Returns its size, or -1 when it is in use. */
+static off_t
+spool_remove_finished(int dirfd, const char *name)
+{
+	struct stat st;
+	off_t size = -1;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 &&
+	    unlinkat(dirfd, name, 0) == 0)
+		size = st.st_size;
+	close(fd);
+	return size;
+}
+
+/* Past max_bytes (a flusher dead or far behind), drop the oldest finished
+ * segments so the spool cannot fill the disk. Called with sp->mu held,
+ * before a new segment is made. */
+static void
+spool_enforce_cap(struct spool *sp)
+{
+	long long total;
+	char **names;
+	size_t n;
+	off_t sz;
+
+	if (sp->max_bytes == 0 ||
+	    (total = spool_list(sp->dirfd, &names, &n)) == -1)
+		return;
+	for (size_t i = 0; i < n && total > sp->max_bytes; i++) {
+		if ((sz = spool_remove_finished(sp->dirfd, names[i])) == -1)
+			continue;
+		total -= sz;
+		sp->st.capped_segments++;
+		sp->st.capped_bytes += (unsigned long long)sz;
+		log_warnx("spool %s over SPOOL_MAX_BYTES (%lld): removed the "
+		    "oldest finished segment %s (%lld bytes, unshipped)",
+		    sp->dir, sp->max_bytes, names[i], (long long)sz);
+	}
+	spool_list_free(names, n);
+}
+
+/* Out of space: shipped history goes first, oldest first, until at least
+ * need bytes are freed. Returns 1 when something was removed. */
+static int
+spool_prune_sent(struct spool *sp, size_t need)
+{
+	unsigned long long freed = 0;
+	struct stat st;
+	char **names;
+	size_t n;
+	int fd;
+
+	if ((fd = openat(sp->dirfd, SPOOLFMT_SENT_DIR, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	if (spool_list(fd, &names, &n) == -1)
+		n = 0;
+	for (size_t i = 0; i < n && freed < need; i++)
+		if (fstatat(fd, names[i], &st, 0) == 0 &&
+		    unlinkat(fd, names[i], 0) == 0)
+			freed += (unsigned long long)st.st_size;
+	if (n > 0)
+		spool_list_free(names, n);
+	close(fd);
+	if (freed > 0)
+		log_info("spool %s: no space left: removed %llu bytes of "
+		    "shipped history from %s/", sp->dir, freed,
+		    SPOOLFMT_SENT_DIR);
+	return freed > 0;
+}
+
+static long long
+spool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A turn not written for lack of space: counted, and said at most once
+ * a second (a full disk must not flood the log too). */
+static void
+spool_drop(struct spool *sp, size_t nspans, int err)
+{
+	long long now = spool_now_ms();
+
+	sp->st.dropped_turns++;
+	sp->st.dropped_spans += nspans;
+	sp->unlogged++;
+	if (sp->dropping && now - sp->drop_logged_ms < 1000)
+		return;
+	log_warnx("spool %s: %s: %llu turns not spooled since the last "
+	    "message, %llu in all; writing resumes as soon as space frees",
+	    sp->dir, strerror(err), sp->unlogged, sp->st.dropped_turns);
+	sp->drop_logged_ms = now;
+	sp->unlogged = 0;
+	sp->dropping = 1;
+}
+
+static void
+spool_resumed(struct spool *sp)
+{
+	if (!sp->dropping)
+		return;
+	log_warnx("spool %s: writing again; %llu turns (%llu spans) dropped "
+	    "in all", sp->dir, sp->st.dropped_turns, sp->st.dropped_spans);
+	sp->dropping = 0;
+	sp->unlogged = 0;
 }
 
 /* Give the locked temporary file its segment name, durably. */
@@ -198,6 +394,7 @@ spool_segment_open(struct spool *sp)
 	struct timespec ts;
 	int fd = -1, tries, saved;
 
+	spool_enforce_cap(sp);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++) {
 		if (spoolfmt_segment_name(sp->name, sizeof(sp->name),
@@ -213,12 +410,15 @@ spool_segment_open(struct spool *sp)
 			break;
 	}
 	if (fd == -1) {
-		log_warn("%s: create %s/%s", __func__, sp->dir, tmp);
+		if (!spool_no_space(errno))	/* that one: spool_drop */
+			log_warn("%s: create %s/%s", __func__, sp->dir, tmp);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX) == -1 || spool_publish(sp, tmp) == -1) {
 		saved = errno;
-		log_warn("%s: lock or rename %s/%s", __func__, sp->dir, tmp);
+		if (!spool_no_space(saved))
+			log_warn("%s: lock or rename %s/%s", __func__, sp->dir,
+			    tmp);
 		unlinkat(sp->dirfd, tmp, 0);
 		close(fd);
 		errno = saved;
@@ -245,7 +445,7 @@ spool_segment_close(struct spool *sp)
  * stays; if even that fails the segment is given up (readers skip a torn
  * last line of a segment they can lock). */
 static int
-spool_write_line(struct spool *sp, const char *line, size_t len)
+spool_try_write(struct spool *sp, const char *line, size_t len)
 {
 	int saved;
 
@@ -253,7 +453,8 @@ spool_write_line(struct spool *sp, const char *line, size_t len)
 		return -1;
 	if (fileio_write_all(sp->fd, line, len) == -1) {
 		saved = errno;
-		log_warn("%s: write %s/%s", __func__, sp->dir, sp->name);
+		if (!spool_no_space(saved))
+			log_warn("%s: write %s/%s", __func__, sp->dir, sp->name);
 		if (ftruncate(sp->fd, sp->size) == -1) {
 			log_warn("%s: ftruncate %s/%s", __func__, sp->dir,
 			    sp->name);
@@ -263,8 +464,32 @@ spool_write_line(struct spool *sp, const char *line, size_t len)
 		return -1;
 	}
 	sp->size += (off_t)len;
-	if (sp->size > SPOOL_SEGMENT_BYTES)
+	if (sp->size > sp->seg_bytes)
 		spool_segment_close(sp);
+	return 0;
+}
+
+/* Called with sp->mu held. No space: sent/ goes first, then the turn. */
+static int
+spool_write_line(struct spool *sp, const char *line, size_t len,
+    size_t nspans)
+{
+	int err;
+
+	if (spool_try_write(sp, line, len) == 0)
+		goto written;
+	if (!spool_no_space(err = errno))
+		return -1;
+	if (spool_prune_sent(sp, len)) {
+		if (spool_try_write(sp, line, len) == 0)
+			goto written;
+		if (!spool_no_space(err = errno))
+			return -1;
+	}
+	spool_drop(sp, nspans, err);
+	return 0;
+written:
+	spool_resumed(sp);
 	return 0;
 }
 
@@ -322,7 +547,7 @@ spool_append(struct spool *sp, const struct span *const *spans, size_t n)
 		goto out;
 	}
 	pthread_mutex_lock(&sp->mu);
-	rc = spool_write_line(sp, b.data, b.len);
+	rc = spool_write_line(sp, b.data, b.len, n);
 	pthread_mutex_unlock(&sp->mu);
 out:
 	saved = errno;

@@ -26,6 +26,9 @@
 #define SPOOLFMT_REJECTED_DIR	"rejected"
 #define SPOOLFMT_STATE_DIR	".flusher"
 #define SPOOLFMT_OFFSETS_FILE	"offsets"
+/* In STATE_DIR: the flusher's exclusive lock (flock), one flusher per
+ * spool. */
+#define SPOOLFMT_LOCK_FILE	"lock"
 
 /* Room for a segment name and its NUL. */
 #define SPOOLFMT_NAME_MAX	96

@@ -2,7 +2,6 @@
  * layout comes from spoolfmt.h, the segment listing from spoolread.h. */
 #include "spoolwalk.h"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -29,7 +28,14 @@ struct spoolwalk {
 	struct spoolwalk_file	*files;
 	size_t			 n, cap;
 	struct spoolwalk_stats	 st;
+	char			*rd;	/* read buffer: a line being read */
+	size_t			 rdcap;
 };
+
+#define SPOOLWALK_CHUNK		(256 * 1024)
+/* Bytes without a '\n' past which they are skipped: twice what any
+ * writer may write as one line. */
+#define SPOOLWALK_READ_MAX	(2 * (size_t)SPOOLFMT_LINE_MAX)
 
 struct spoolwalk *
 spoolwalk_open(const char *dir, char *err, size_t errlen)
@@ -55,6 +61,7 @@ spoolwalk_free(struct spoolwalk *w)
 	if (w->sentfd != -1)
 		close(w->sentfd);
 	free(w->files);
+	free(w->rd);
 	free(w);
 }
 
@@ -90,33 +97,60 @@ spoolwalk_find(struct spoolwalk *w, const struct stat *st)
 	return &w->files[w->n++];
 }
 
-/* Hand out the whole lines of fd from f->offset to its size. */
+/* Grow the read buffer to n bytes (out of memory aborts). */
+static void
+spoolwalk_room(struct spoolwalk *w, size_t n)
+{
+	if (n <= w->rdcap)
+		return;
+	w->rdcap = n;
+	w->rd = xrealloc(w->rd, n);
+}
+
+/* Hand out the whole lines of fd from f->offset to its size. Read with
+ * pread, not mmap: a file truncated under a mapping (a flusher's cut, a
+ * writer's cut-back) would raise SIGBUS; pread just reads less. */
 static int
 spoolwalk_lines(struct spoolwalk *w, int fd, struct spoolwalk_file *f,
     spoolwalk_fn fn, void *arg)
 {
+	size_t have = 0, want, used;
 	const char *p, *end, *nl;
-	char *map;
+	ssize_t r;
 	int rc = 0;
 
-	if (f->size <= f->offset)
-		return 0;
-	map = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return 0;		/* gone or unreadable: try again later */
-	p = map + f->offset;
-	end = map + f->size;
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		w->st.lines++;
-		w->st.bytes += (uint64_t)(nl - p) + 1;
-		if (fn != NULL && fn(p, (size_t)(nl - p), arg) == -1)
-			rc = -1;
-		p = nl + 1;
-		f->offset = p - map;
-		if (rc == -1)
-			break;
+	while (rc == 0 && f->offset + (off_t)have < f->size) {
+		want = (size_t)(f->size - f->offset) - have;
+		if (want > SPOOLWALK_CHUNK)
+			want = SPOOLWALK_CHUNK;
+		if (have + want > SPOOLWALK_READ_MAX) {
+			f->offset += (off_t)have;	/* no line is this long */
+			have = 0;
+			continue;
+		}
+		spoolwalk_room(w, have + want);
+		r = pread(fd, w->rd + have, want, f->offset + (off_t)have);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;		/* cut short: the rest later */
+		have += (size_t)r;
+		p = w->rd;
+		end = p + have;
+		while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			w->st.lines++;
+			w->st.bytes += (uint64_t)(nl - p) + 1;
+			if (fn != NULL && fn(p, (size_t)(nl - p), arg) == -1)
+				rc = -1;
+			p = nl + 1;
+			if (rc == -1)
+				break;
+		}
+		used = (size_t)(p - w->rd);
+		f->offset += (off_t)used;
+		memmove(w->rd, p, have - used);
+		have -= used;
 	}
-	munmap(map, (size_t)f->size);
 	return rc;
 }
 
