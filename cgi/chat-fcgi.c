@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,11 @@
 #include "pool.h"
 #include "spool.h"
 #include "turn.h"
+
+/* After a turn whose body was this large, give freed memory back: glibc
+ * keeps each thread arena's free pages otherwise, and 128 threads that
+ * each once held a large tree would keep the pool's RSS at the peak. */
+#define CHATD_TRIM_AFTER	(256 * 1024)
 
 static struct {
 	const char	*listen;
@@ -106,6 +112,8 @@ chatd_chat(FCGX_Request *req, struct llm_client *llm)
 	    strlen(out.body));
 	free(out.body);
 	buf_cleanup(&body);
+	if (in.body_len >= CHATD_TRIM_AFTER)
+		malloc_trim(0);
 }
 
 static void
@@ -233,6 +241,7 @@ main(int argc, char *argv[])
 		.handle = chatd_handle,
 	};
 	struct pool_config pc;
+	char *url;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -245,9 +254,10 @@ main(int argc, char *argv[])
 	}
 	log_init("chat-fcgi", LOG_LVL_INFO);
 	chatd_load_config();
-	log_info("model %s via %s (%s)", chatd.llm.model_spec,
-	    chatd.llm.base_url, chatd.llm.api_key != NULL ? "with key" :
-	    "no key");
+	url = httpc_url_for_log(chatd.llm.base_url);
+	log_info("model %s via %s (%s)", chatd.llm.model_spec, url,
+	    chatd.llm.api_key != NULL ? "with key" : "no key");
+	free(url);
 	pc = (struct pool_config){ .listen = chatd.listen,
 	    .workers = (int)chatd.workers, .threads = (int)chatd.threads,
 	    .backlog = (int)chatd.backlog,
