@@ -29,7 +29,8 @@
 
 static struct {
 	const char	*listen;
-	long long	 workers, threads, backlog, stop_timeout_s, max_body;
+	long long	 workers, threads, backlog, stop_timeout_s, io_timeout_s;
+	long long	 max_body;
 	const char	*spool_dir, *project, *service, *log_level;
 	int		 trust_traceparent;
 	struct llm_config llm;
@@ -49,6 +50,9 @@ static const struct config_entry chatd_config[] = {
 	{ "POOL_STOP_TIMEOUT_S", "150", CONFIG_INT, 1, 3600,
 	    &chatd.stop_timeout_s,
 	    "on SIGTERM, wait this long for in-flight requests", NULL },
+	{ "POOL_IO_TIMEOUT_S", "30", CONFIG_INT, 1, 3600, &chatd.io_timeout_s,
+	    "a FastCGI connection silent this long (half a record, an idle "
+	    "keep-alive) is closed", NULL },
 	{ "CHAT_MAX_BODY", "1048576", CONFIG_INT, 1024, 64 << 20,
 	    &chatd.max_body, "largest /chat request body in bytes", NULL },
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
@@ -261,7 +265,8 @@ main(int argc, char *argv[])
 	pc = (struct pool_config){ .listen = chatd.listen,
 	    .workers = (int)chatd.workers, .threads = (int)chatd.threads,
 	    .backlog = (int)chatd.backlog,
-	    .stop_timeout_s = (int)chatd.stop_timeout_s };
+	    .stop_timeout_s = (int)chatd.stop_timeout_s,
+	    .io_timeout_s = (int)chatd.io_timeout_s };
 	rc = pool_run(&pc, &hooks);
 	free(chatd.invocation_params);
 	llm_config_cleanup(&chatd.llm);
