@@ -15,12 +15,22 @@ RUN_DIR=${RUN_DIR:-$BUILD/run}
 SPOOL_DIR=${SPOOL_DIR:-$RUN_DIR/spool}
 LLM_TIMEOUT_S=${LLM_TIMEOUT_S:-120}
 CHAT_MAX_BODY=${CHAT_MAX_BODY:-1048576}
+# Per-client limits on /chat (docs/reliability.md). make run listens on
+# loopback, where every client is this machine: it is exempt unless
+# CHAT_LIMIT_EXEMPT says otherwise ("none" exempts nobody).
+CHAT_RATE_PER_S=${CHAT_RATE_PER_S:-10}
+CHAT_RATE_BURST=${CHAT_RATE_BURST:-40}
+CHAT_CONN_PER_CLIENT=${CHAT_CONN_PER_CLIENT:-32}
+CHAT_LIMIT_EXEMPT=${CHAT_LIMIT_EXEMPT:-127.0.0.1 ::1}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 HTDOCS=${HTDOCS:-$BUILD/htdocs}
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 case $CHAT_PORT in ''|*[!0-9]*) die "CHAT_PORT must be a port number";; esac
+for v in CHAT_RATE_PER_S CHAT_RATE_BURST CHAT_CONN_PER_CLIENT; do
+	case ${!v} in ''|*[!0-9]*|0) die "$v must be a whole number above 0";; esac
+done
 [ -x "$BIN/chat-fcgi" ] || die "$BIN/chat-fcgi is missing: build first"
 [ -x "$NGINX" ] || die "nginx not found (apt-get install nginx-light)"
 mkdir -p "$RUN_DIR/nginx-tmp" "$SPOOL_DIR"
@@ -41,6 +51,23 @@ export CHAT_LISTEN=${CHAT_LISTEN:-$RUN_DIR/chat.sock}
 OFFLINE_LISTEN=${OFFLINE_LISTEN:-$RUN_DIR/offline.sock}
 
 upstream() { case $1 in /*) echo "unix:$1";; *) echo "$1";; esac; }
+
+# The geo lines for CHAT_LIMIT_EXEMPT: "ADDR 1;" each, none for "none".
+exempt_lines() {
+	local a
+	[ "$CHAT_LIMIT_EXEMPT" = none ] && return 0
+	for a in $CHAT_LIMIT_EXEMPT; do
+		case $a in *[!0-9a-fA-F.:/]*) die "CHAT_LIMIT_EXEMPT: '$a' is not an address";; esac
+		printf '\t\t%s 1;\\n' "$a"
+	done
+}
+
+# Descriptors for nginx workers: plenty, within the hard limit.
+nofile() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" = unlimited ] || [ "$hard" -gt 16384 ]; then echo 16384; else echo "$hard"; fi
+}
 
 render() {
 	local user_line="" offline_server="" keepalive="" keep_conn=""
@@ -70,6 +97,11 @@ render() {
 	    -e "s|@CHAT_PORT@|$CHAT_PORT|g" \
 	    -e "s|@CHAT_UPSTREAM@|$(upstream "$CHAT_LISTEN")|g" \
 	    -e "s|@MAX_BODY@|$CHAT_MAX_BODY|g" \
+	    -e "s|@RATE@|$CHAT_RATE_PER_S|g" \
+	    -e "s|@BURST@|$CHAT_RATE_BURST|g" \
+	    -e "s|@CONN@|$CHAT_CONN_PER_CLIENT|g" \
+	    -e "s|@NOFILE@|$(nofile)|g" \
+	    -e "s|@LIMIT_EXEMPT@|$(exempt_lines)|" \
 	    -e "s|@READ_TIMEOUT@|$((LLM_TIMEOUT_S + 30))|g" \
 	    > "$RUN_DIR/nginx.conf"
 }
