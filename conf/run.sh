@@ -121,12 +121,20 @@ start() {
 	pids+=($!)
 }
 
+# Each process gets only the secrets it needs: the pool no collector key,
+# the flusher no model key.
+MODEL_KEYS=(-u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GEMINI_API_KEY -u TOGETHER_API_KEY)
+COLLECTOR_KEYS=(-u PHOENIX_API_KEY -u OTEL_EXPORTER_OTLP_HEADERS -u OTEL_EXPORTER_OTLP_TRACES_HEADERS)
+
+# A URL for the terminal, its user:password (if any) shown as [redacted].
+url_for_log() { sed -E 's|^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@|\1[redacted]@|' <<<"$1"; }
+
 # The flusher is restarted when it dies: spans wait in the spool meanwhile.
 supervise_flusher() {
 	local child=""
 	trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
 	while :; do
-		"$BIN/span-flusher" &
+		env "${MODEL_KEYS[@]}" "$BIN/span-flusher" &
 		child=$!
 		wait "$child" && exit 0
 		echo "run.sh: span-flusher exited ($?); restarting in 1 s" >&2
@@ -150,7 +158,7 @@ render
 if [ $OFFLINE -eq 1 ]; then
 	OFFLINE_LISTEN=$OFFLINE_LISTEN start "$BIN/offline-llm"
 fi
-start "$BIN/chat-fcgi"
+start env "${COLLECTOR_KEYS[@]}" "$BIN/chat-fcgi"
 start supervise_flusher
 start "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
@@ -162,7 +170,7 @@ cat <<EOF
 Recipe chatbot: http://$CHAT_ADDR:$CHAT_PORT/
   model:  ${MODEL_NAME:-gpt-4o-mini}$([ $OFFLINE -eq 1 ] && echo " (offline, $OPENAI_BASE_URL)")
   spool:  $SPOOL_DIR   (tail -f $SPOOL_DIR/*.jsonl)
-  traces: shipped to ${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-${PHOENIX_COLLECTOR_ENDPOINT:-http://127.0.0.1:6006}}}
+  traces: shipped to $(url_for_log "${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-${PHOENIX_COLLECTOR_ENDPOINT:-http://127.0.0.1:6006}}}")
 Ctrl-C stops everything.
 EOF
 

@@ -125,7 +125,17 @@ stop_stack
 pool_port=$(free_ports 1)
 start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini \
     CHAT_LIMIT_EXEMPT=none CHAT_RATE_PER_S=1 CHAT_RATE_BURST=2 \
-    CHAT_LISTEN="127.0.0.1:$pool_port" POOL_IO_TIMEOUT_S=1
+    CHAT_LISTEN="127.0.0.1:$pool_port" POOL_IO_TIMEOUT_S=1 \
+    OPENAI_API_KEY=sk-model-key-for-test PHOENIX_API_KEY=phoenix-key-for-test
+
+# Each process has only the keys it needs.
+pool=$(pgrep -P "$STACK_PID" -f chat-fcgi)
+wait_for 10 pgrep -f "$BUILD_DIR/bin/span-flusher"
+flusher=$(pgrep -f "$BUILD_DIR/bin/span-flusher" | head -n 1)
+check "the pool has the model key" grep -qz '^OPENAI_API_KEY=' "/proc/$pool/environ"
+check "but not the collector's" sh -c "! grep -qz '^PHOENIX_API_KEY=' /proc/$pool/environ"
+check "the flusher has the collector key" grep -qz '^PHOENIX_API_KEY=' "/proc/$flusher/environ"
+check "but not the model's" sh -c "! grep -qz '^OPENAI_API_KEY=' /proc/$flusher/environ"
 # One token a second and a burst of 2: six at once leave the last refused.
 for i in 1 2 3 4 5 6; do
 	code=$(chat '{"messages":[{"role":"user","content":"quick"}]}' -D "$T/hdr")
