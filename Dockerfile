@@ -4,15 +4,24 @@
 #   runtime  (default) chat-fcgi, offline-llm and span-flusher on Debian
 #            slim, run as an unprivileged user
 ARG DEBIAN_IMAGE=debian:12-slim
-ARG NGINX_IMAGE=nginx:1.27.5-alpine
+ARG NGINX_IMAGE=nginx:1.28.0-alpine
+# The page's npm packages want Node >= 20 (marked); Debian 12 has 18.
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS node
 
 FROM ${DEBIAN_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates \
       libfcgi-dev libcurl4-openssl-dev libjson-c-dev uuid-dev libcmocka-dev \
-      libprotobuf-c-dev protobuf-c-compiler zlib1g-dev nodejs npm \
+      libprotobuf-c-dev protobuf-c-compiler zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+ && node --version
 # Fill npm's cache from the lock file alone, so a source change does not
 # fetch the page's libraries again (the build's npm ci prefers the cache).
 COPY htdocs/package.json htdocs/package-lock.json /tmp/npm-warm/
@@ -21,8 +30,11 @@ RUN cd /tmp/npm-warm \
  && rm -rf /tmp/npm-warm
 WORKDIR /src
 COPY . .
+# The programs and the page only: the tests are built and run by make
+# test, not in the image.
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
- && cmake --build build -j"$(nproc)"
+ && cmake --build build -j"$(nproc)" --target chat-fcgi offline-llm \
+      span-flusher spool-tail site
 
 # nginx: the official image; the configuration is rendered at start by
 # /docker-entrypoint.d/40-recipe-chat-conf.sh (conf/docker/nginx-render.sh).

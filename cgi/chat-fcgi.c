@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,15 @@
 #include "spool.h"
 #include "turn.h"
 
+/* After a turn whose body was this large, give freed memory back: glibc
+ * keeps each thread arena's free pages otherwise, and 128 threads that
+ * each once held a large tree would keep the pool's RSS at the peak. */
+#define CHATD_TRIM_AFTER	(256 * 1024)
+
 static struct {
 	const char	*listen;
-	long long	 workers, threads, backlog, stop_timeout_s, max_body;
-	long long	 spool_max_bytes;
+	long long	 workers, threads, backlog, stop_timeout_s, io_timeout_s;
+	long long	 max_body, spool_max_bytes;
 	const char	*spool_dir, *project, *service, *log_level;
 	int		 trust_traceparent;
 	struct llm_config llm;
@@ -44,6 +50,9 @@ static const struct config_entry chatd_config[] = {
 	{ "POOL_STOP_TIMEOUT_S", "150", CONFIG_INT, 1, 3600,
 	    &chatd.stop_timeout_s,
 	    "on SIGTERM, wait this long for in-flight requests", NULL },
+	{ "POOL_IO_TIMEOUT_S", "30", CONFIG_INT, 1, 3600, &chatd.io_timeout_s,
+	    "a FastCGI connection silent this long (half a record, an idle "
+	    "keep-alive) is closed", NULL },
 	{ "CHAT_MAX_BODY", "1048576", CONFIG_INT, 1024, 64 << 20,
 	    &chatd.max_body, "largest /chat request body in bytes", NULL },
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
@@ -111,6 +120,8 @@ chatd_chat(FCGX_Request *req, struct llm_client *llm)
 	    strlen(out.body));
 	free(out.body);
 	buf_cleanup(&body);
+	if (in.body_len >= CHATD_TRIM_AFTER)
+		malloc_trim(0);
 }
 
 static void
@@ -246,6 +257,7 @@ main(int argc, char *argv[])
 		.handle = chatd_handle,
 	};
 	struct pool_config pc;
+	char *url;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -258,13 +270,15 @@ main(int argc, char *argv[])
 	}
 	log_init("chat-fcgi", LOG_LVL_INFO);
 	chatd_load_config();
-	log_info("model %s via %s (%s)", chatd.llm.model_spec,
-	    chatd.llm.base_url, chatd.llm.api_key != NULL ? "with key" :
-	    "no key");
+	url = httpc_url_for_log(chatd.llm.base_url);
+	log_info("model %s via %s (%s)", chatd.llm.model_spec, url,
+	    chatd.llm.api_key != NULL ? "with key" : "no key");
+	free(url);
 	pc = (struct pool_config){ .listen = chatd.listen,
 	    .workers = (int)chatd.workers, .threads = (int)chatd.threads,
 	    .backlog = (int)chatd.backlog,
-	    .stop_timeout_s = (int)chatd.stop_timeout_s };
+	    .stop_timeout_s = (int)chatd.stop_timeout_s,
+	    .io_timeout_s = (int)chatd.io_timeout_s };
 	rc = pool_run(&pc, &hooks);
 	free(chatd.invocation_params);
 	llm_config_cleanup(&chatd.llm);

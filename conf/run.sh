@@ -15,12 +15,22 @@ RUN_DIR=${RUN_DIR:-$BUILD/run}
 SPOOL_DIR=${SPOOL_DIR:-$RUN_DIR/spool}
 LLM_TIMEOUT_S=${LLM_TIMEOUT_S:-120}
 CHAT_MAX_BODY=${CHAT_MAX_BODY:-1048576}
+# Per-client limits on /chat (docs/reliability.md). make run listens on
+# loopback, where every client is this machine: it is exempt unless
+# CHAT_LIMIT_EXEMPT says otherwise ("none" exempts nobody).
+CHAT_RATE_PER_S=${CHAT_RATE_PER_S:-10}
+CHAT_RATE_BURST=${CHAT_RATE_BURST:-40}
+CHAT_CONN_PER_CLIENT=${CHAT_CONN_PER_CLIENT:-32}
+CHAT_LIMIT_EXEMPT=${CHAT_LIMIT_EXEMPT:-127.0.0.1 ::1}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 HTDOCS=${HTDOCS:-$BUILD/htdocs}
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 case $CHAT_PORT in ''|*[!0-9]*) die "CHAT_PORT must be a port number";; esac
+for v in CHAT_RATE_PER_S CHAT_RATE_BURST CHAT_CONN_PER_CLIENT; do
+	case ${!v} in ''|*[!0-9]*|0) die "$v must be a whole number above 0";; esac
+done
 [ -x "$BIN/chat-fcgi" ] || die "$BIN/chat-fcgi is missing: build first"
 [ -x "$NGINX" ] || die "nginx not found (apt-get install nginx-light)"
 mkdir -p "$RUN_DIR/nginx-tmp" "$SPOOL_DIR"
@@ -41,6 +51,23 @@ export CHAT_LISTEN=${CHAT_LISTEN:-$RUN_DIR/chat.sock}
 OFFLINE_LISTEN=${OFFLINE_LISTEN:-$RUN_DIR/offline.sock}
 
 upstream() { case $1 in /*) echo "unix:$1";; *) echo "$1";; esac; }
+
+# The geo lines for CHAT_LIMIT_EXEMPT: "ADDR 1;" each, none for "none".
+exempt_lines() {
+	local a
+	[ "$CHAT_LIMIT_EXEMPT" = none ] && return 0
+	for a in $CHAT_LIMIT_EXEMPT; do
+		case $a in *[!0-9a-fA-F.:/]*) die "CHAT_LIMIT_EXEMPT: '$a' is not an address";; esac
+		printf '\t\t%s 1;\\n' "$a"
+	done
+}
+
+# Descriptors for nginx workers: plenty, within the hard limit.
+nofile() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" = unlimited ] || [ "$hard" -gt 16384 ]; then echo 16384; else echo "$hard"; fi
+}
 
 render() {
 	local user_line="" offline_server="" keepalive="" keep_conn=""
@@ -70,6 +97,11 @@ render() {
 	    -e "s|@CHAT_PORT@|$CHAT_PORT|g" \
 	    -e "s|@CHAT_UPSTREAM@|$(upstream "$CHAT_LISTEN")|g" \
 	    -e "s|@MAX_BODY@|$CHAT_MAX_BODY|g" \
+	    -e "s|@RATE@|$CHAT_RATE_PER_S|g" \
+	    -e "s|@BURST@|$CHAT_RATE_BURST|g" \
+	    -e "s|@CONN@|$CHAT_CONN_PER_CLIENT|g" \
+	    -e "s|@NOFILE@|$(nofile)|g" \
+	    -e "s|@LIMIT_EXEMPT@|$(exempt_lines)|" \
 	    -e "s|@READ_TIMEOUT@|$((LLM_TIMEOUT_S + 30))|g" \
 	    > "$RUN_DIR/nginx.conf"
 }
@@ -89,12 +121,20 @@ start() {
 	pids+=($!)
 }
 
+# Each process gets only the secrets it needs: the pool no collector key,
+# the flusher no model key.
+MODEL_KEYS=(-u OPENAI_API_KEY -u ANTHROPIC_API_KEY -u GEMINI_API_KEY -u TOGETHER_API_KEY)
+COLLECTOR_KEYS=(-u PHOENIX_API_KEY -u OTEL_EXPORTER_OTLP_HEADERS -u OTEL_EXPORTER_OTLP_TRACES_HEADERS)
+
+# A URL for the terminal, its user:password (if any) shown as [redacted].
+url_for_log() { sed -E 's|^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@|\1[redacted]@|' <<<"$1"; }
+
 # The flusher is restarted when it dies: spans wait in the spool meanwhile.
 supervise_flusher() {
 	local child=""
 	trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
 	while :; do
-		"$BIN/span-flusher" &
+		env "${MODEL_KEYS[@]}" "$BIN/span-flusher" &
 		child=$!
 		wait "$child" && exit 0
 		echo "run.sh: span-flusher exited ($?); restarting in 1 s" >&2
@@ -118,7 +158,7 @@ render
 if [ $OFFLINE -eq 1 ]; then
 	OFFLINE_LISTEN=$OFFLINE_LISTEN start "$BIN/offline-llm"
 fi
-start "$BIN/chat-fcgi"
+start env "${COLLECTOR_KEYS[@]}" "$BIN/chat-fcgi"
 start supervise_flusher
 start "$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e stderr
 
@@ -130,7 +170,7 @@ cat <<EOF
 Recipe chatbot: http://$CHAT_ADDR:$CHAT_PORT/
   model:  ${MODEL_NAME:-gpt-4o-mini}$([ $OFFLINE -eq 1 ] && echo " (offline, $OPENAI_BASE_URL)")
   spool:  $SPOOL_DIR   (tail -f $SPOOL_DIR/*.jsonl)
-  traces: shipped to ${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-${PHOENIX_COLLECTOR_ENDPOINT:-http://127.0.0.1:6006}}}
+  traces: shipped to $(url_for_log "${OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-${OTEL_EXPORTER_OTLP_ENDPOINT:-${PHOENIX_COLLECTOR_ENDPOINT:-http://127.0.0.1:6006}}}")
 Ctrl-C stops everything.
 EOF
 

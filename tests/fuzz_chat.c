@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(chat_response_json(&req, "reply"));
 		free(chat_messages_json(req.messages, req.n_messages));
-	} else if ((status != 400 && status != 422) || err[0] == '\0')
+	} else if ((status != 400 && status != 413 && status != 422) ||
+	    err[0] == '\0')
 		abort();
 	free(chat_error_json(err));
 	chat_request_cleanup(&req);

@@ -133,10 +133,24 @@ eq "PHOENIX_PROJECT_NAME from the env file" "recipes-test" "$(env_of app PHOENIX
 eq "PHOENIX_API_KEY goes to the flusher" "phoenix-test-key" "$(env_of flusher PHOENIX_API_KEY)"
 eq "PHOENIX_API_KEY does not go to the app" "" "$(env_of app PHOENIX_API_KEY)"
 
+grace=$(q '.services.app.stop_grace_period')
+grace_s=$(echo "$grace" | sed -n 's/^\([0-9]*\)s$/\1/p; s/^\([0-9]*\)m\([0-9]*\)s$/\1 \2/p' | awk '{ print NF == 2 ? $1 * 60 + $2 : $1 }')
+check "app's stop_grace_period ($grace) exceeds POOL_STOP_TIMEOUT_S ($(env_of app POOL_STOP_TIMEOUT_S))" \
+    test "${grace_s:-0}" -gt "$(env_of app POOL_STOP_TIMEOUT_S)"
+check "app reaches the host as host.docker.internal" jq -e \
+    '.services.app.extra_hosts | tostring | test("host.docker.internal.*host-gateway")' "$J"
+for v in OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY TOGETHER_API_KEY; do
+	eq "$v does not go to the flusher" "" "$(env_of flusher $v)"
+done
+for v in CHAT_RATE_PER_S CHAT_RATE_BURST CHAT_CONN_PER_CLIENT CHAT_LIMIT_EXEMPT; do
+	check "nginx gets $v" test -n "$(env_of nginx $v)"
+done
+
 for v in MODEL_NAME OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY \
     TOGETHER_API_KEY OPENAI_BASE_URL LLM_TIMEOUT_S PHOENIX_PROJECT_NAME \
     TRUST_TRACEPARENT PHOENIX_API_KEY PHOENIX_SQL_DATABASE_URL \
-    COMPOSE_PROFILES; do
+    COMPOSE_PROFILES POOL_STOP_TIMEOUT_S CHAT_RATE_PER_S CHAT_RATE_BURST \
+    CHAT_CONN_PER_CLIENT CHAT_LIMIT_EXEMPT; do
 	check ".env.example documents $v" grep -Eq "^#?$v=" "$SRC_DIR/.env.example"
 done
 
@@ -150,8 +164,8 @@ J=$T/pg.json
 config_json "$T/pg.env" --profile postgres > "$J"
 check "postgres service exists" jq -e '.services | has("postgres")' "$J"
 eq "postgres only runs in its profile" '["postgres"]' "$(jq -c .services.postgres.profiles "$J")"
-check "postgres image is pinned to 16.x" \
-    matches "$(q .services.postgres.image)" '^postgres:16\.[0-9]+'
+check "postgres image is pinned to the current stable 17.x" \
+    matches "$(q .services.postgres.image)" '^postgres:17\.[0-9]+'
 eq "postgres data is a named volume" "postgres-data:/var/lib/postgresql/data" \
     "$(mounts_of postgres)"
 check "postgres has a health check" jq -e '.services.postgres.healthcheck.test | length > 1' "$J"
@@ -171,6 +185,16 @@ eq "the runtime runs as an unprivileged user" "USER recipe" "$(grep '^USER ' "$D
 data_dir=$(sed -n 's|^COPY data/ \(/.*\)/$|\1|p' "$DF")
 check "RECIPES_FILE is the copied collection" \
     grep -q "RECIPES_FILE=$data_dir/recipes.json" "$DF"
+check "nginx is the current stable line (1.28)" grep -Eq '^ARG NGINX_IMAGE=nginx:1\.28\.[0-9]+' "$DF"
+node=$(sed -n 's/^ARG NODE_IMAGE=node:\([0-9]*\).*/\1/p' "$DF")
+check "the build stage has Node >= 20 for the page (node $node)" test "${node:-0}" -ge 20
+check "the build stage takes node from that image" grep -q '^COPY --from=node /usr/local/bin/node ' "$DF"
+check "the build stage does not install Debian's Node 18" sh -c "! grep -Eq '[[:space:]]nodejs([[:space:]]|\$)' '$DF'"
+check "the image builds only the programs and the page" \
+    grep -q -- '--target chat-fcgi offline-llm' "$DF"
+for p in '*.sh' '*.in' '*.conf'; do
+	check ".gitattributes keeps $p LF" grep -Fqx "$p text eol=lf" "$SRC_DIR/.gitattributes"
+done
 for p in '.git' '.env' 'build\*' '\*\*/node_modules'; do
 	check ".dockerignore leaves out $p" grep -qx "$p" "$SRC_DIR/.dockerignore"
 done

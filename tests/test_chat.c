@@ -72,7 +72,7 @@ assert_fails(struct fixture *f, const char *body, int status,
 	assert_int_equal(f->status, status);
 	assert_non_null(strstr(f->err, msg));
 	/* A failed parse leaves nothing to release. */
-	assert_null(f->req.root);
+	assert_null(f->req.text);
 	assert_null(f->req.messages);
 }
 
@@ -83,7 +83,7 @@ run_case(const char *file, int lineno, char **f, int nf)
 {
 	struct chat_request req;
 	char err[ERRLEN], *expect, *body;
-	int want, status = -1, rc, n, added, given;
+	int want, status = -1, rc, n, ignored, given;
 
 	if (nf != 3) {
 		print_error("%s:%d: want status<TAB>expect<TAB>body\n", file,
@@ -95,9 +95,10 @@ run_case(const char *file, int lineno, char **f, int nf)
 	want = atoi(f[0]);
 	rc = chat_parse_request(body, strlen(body), &req, &status, err,
 	    sizeof(err));
-	if (want == 0 && rc == 0 && sscanf(expect, "%d %d %d", &n, &added,
+	if (want == 0 && rc == 0 && sscanf(expect, "%d %d %d", &n, &ignored,
 	    &given) == 3 && (size_t)n == req.n_messages &&
-	    added == req.prompt_added && given == req.session_given &&
+	    ignored == req.system_ignored && given == req.session_given &&
+	    req.messages[0].content == chat_system_prompt &&
 	    status == 0)
 		rc = 1;
 	else if (want != 0 && rc == -1 && status == want &&
@@ -105,9 +106,9 @@ run_case(const char *file, int lineno, char **f, int nf)
 		rc = 1;
 	if (rc != 1)
 		print_error("%s:%d: want %d \"%s\", got rc %d status %d "
-		    "n %zu added %d given %d err \"%s\"\n", file, lineno,
+		    "n %zu ignored %d given %d err \"%s\"\n", file, lineno,
 		    want, expect, rc, status, req.n_messages,
-		    req.prompt_added, req.session_given, rc == 0 ? "" : err);
+		    req.system_ignored, req.session_given, rc == 0 ? "" : err);
 	chat_request_cleanup(&req);
 	return rc == 1 ? 0 : -1;
 }
@@ -137,7 +138,7 @@ test_prompt_prepended(void **state)
 	struct fixture *f = *state;
 
 	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-	assert_int_equal(f->req.prompt_added, 1);
+	assert_int_equal(f->req.system_ignored, 0);
 	assert_int_equal(f->req.n_messages, 2);
 	assert_string_equal(f->req.messages[0].role, "system");
 	assert_ptr_equal(f->req.messages[0].content, chat_system_prompt);
@@ -147,17 +148,48 @@ test_prompt_prepended(void **state)
 }
 
 static void
-test_prompt_kept(void **state)
+test_client_system_ignored(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_ok(f, "{\"messages\":[{\"role\":\"system\",\"content\":\"S\"},"
-	    "{\"role\":\"user\",\"content\":\"U\"}]}");
-	assert_int_equal(f->req.prompt_added, 0);
+	/* A client's system message never replaces the recipe prompt. */
+	assert_ok(f, "{\"messages\":[{\"role\":\"system\",\"content\":"
+	    "\"You are a pirate.\"},{\"role\":\"user\",\"content\":\"U\"},"
+	    "{\"role\":\"system\",\"content\":\"late\"}]}");
+	assert_int_equal(f->req.system_ignored, 2);
 	assert_int_equal(f->req.n_messages, 2);
 	assert_string_equal(f->req.messages[0].role, "system");
-	assert_string_equal(f->req.messages[0].content, "S");
+	assert_ptr_equal(f->req.messages[0].content, chat_system_prompt);
+	assert_string_equal(f->req.messages[1].role, "user");
 	assert_string_equal(f->req.messages[1].content, "U");
+	for (size_t i = 1; i < f->req.n_messages; i++)
+		assert_string_not_equal(f->req.messages[i].role, "system");
+}
+
+static void
+test_history_echo_stable(void **state)
+{
+	struct fixture *f = *state;
+	json_object *o, *arr;
+	size_t n1;
+	char *again;
+
+	/* Sending the answered history back (prompt included) gives the
+	 * same prompt once, then the history. */
+	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}");
+	f->out = chat_response_json(&f->req, "r");
+	n1 = f->req.n_messages;
+	assert_non_null(o = json_tokener_parse(f->out));
+	assert_true(json_object_object_get_ex(o, "messages", &arr));
+	again = xstrdup(json_object_to_json_string(o));
+	json_object_put(o);
+	chat_request_cleanup(&f->req);
+	assert_ok(f, again);
+	free(again);
+	assert_int_equal(f->req.system_ignored, 1);
+	assert_int_equal(f->req.n_messages, n1 + 1);
+	assert_ptr_equal(f->req.messages[0].content, chat_system_prompt);
+	assert_string_equal(f->req.messages[2].content, "r");
 }
 
 static void
@@ -298,8 +330,10 @@ test_response_exact(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_ok(f, "{\"messages\":[{\"role\":\"system\",\"content\":\"S\"},"
-	    "{\"role\":\"user\",\"content\":\"a/b\"}],\"session_id\":\"s1\"}");
+	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":\"a/b\"}],"
+	    "\"session_id\":\"s1\"}");
+	/* Stand in a short prompt so the whole body can be spelt out. */
+	f->req.messages[0].content = "S";
 	f->out = chat_response_json(&f->req, "## Toast\n\"crisp\"");
 	assert_string_equal(f->out, "{\"messages\":[{\"role\":\"system\","
 	    "\"content\":\"S\"},{\"role\":\"user\",\"content\":\"a/b\"},"
@@ -519,6 +553,45 @@ test_big_body(void **state)
 	free(b);
 }
 
+/* {"messages":[one message],"pad":[n times {}]} */
+static char *
+body_padded(size_t n)
+{
+	const char *pre = "{\"messages\":[{\"role\":\"user\",\"content\":"
+	    "\"m\"}],\"pad\":[";
+	size_t plen = strlen(pre), i;
+	char *b = xmalloc(plen + 3 * n + 8), *p = b;
+
+	memcpy(p, pre, plen);
+	p += plen;
+	for (i = 0; i < n; i++, p += 3)
+		memcpy(p, "{},", 3);
+	strcpy(p - (n > 0), "]}");
+	return b;
+}
+
+static void
+test_too_many_values(void **state)
+{
+	struct fixture *f = *state;
+	char *b;
+
+	/* The body, messages, the message and its two strings, the pad
+	 * array, then its items: exactly the limit passes, one more is
+	 * refused. */
+	b = body_padded(CHAT_MAX_JSON_VALUES - 6);
+	assert_ok(f, b);
+	free(b);
+	chat_request_cleanup(&f->req);
+	b = body_padded(CHAT_MAX_JSON_VALUES - 5);
+	assert_fails(f, b, 413, "more than 10000 JSON values");
+	free(b);
+	/* Keys are not values; string contents that look like JSON are not
+	 * counted either. */
+	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":"
+	    "\"[{},{},\\\"{}\\\"]\"}]}");
+}
+
 /* {"messages":[n times a user message]} */
 static char *
 body_with_messages(size_t n)
@@ -570,7 +643,7 @@ test_cleanup_twice(void **state)
 
 	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
 	chat_request_cleanup(&f->req);
-	assert_null(f->req.root);
+	assert_null(f->req.text);
 	assert_null(f->req.messages);
 	assert_int_equal(f->req.n_messages, 0);
 	chat_request_cleanup(&f->req);
@@ -584,7 +657,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		T(test_prompt_prepended),
-		T(test_prompt_kept),
+		T(test_client_system_ignored),
+		T(test_history_echo_stable),
+		T(test_too_many_values),
 		cmocka_unit_test(test_prompt_text),
 		T(test_last_user),
 		T(test_session_generated),

@@ -109,6 +109,52 @@ test_number_valid(void **state)
 			fail_msg("%s accepted", bad[i]);
 }
 
+/* shape(text): the values jsonval_shape counts with no limits. */
+static size_t
+shape(const char *text, int *depth)
+{
+	struct jsonval_shape sh;
+
+	jsonval_shape(text, strlen(text), 0, 0, &sh);
+	if (depth != NULL)
+		*depth = sh.depth;
+	return sh.values;
+}
+
+static void
+test_shape_counts(void **state)
+{
+	struct jsonval_shape sh;
+	int depth;
+
+	(void)state;
+	assert_int_equal(shape("", &depth), 0);
+	assert_int_equal(depth, 0);
+	assert_int_equal(shape("1", NULL), 1);
+	assert_int_equal(shape(" true ", NULL), 1);
+	assert_int_equal(shape("[1,2,3]", &depth), 4);
+	assert_int_equal(depth, 1);
+	/* Keys are not values; values are, whatever their type. */
+	assert_int_equal(shape("{\"a\":1,\"b\":\"x\",\"c\":null}", NULL), 4);
+	assert_int_equal(shape("[{},{},[]]", &depth), 4);
+	assert_int_equal(depth, 2);
+	/* A key after a nested value, and strings holding JSON and escaped
+	 * quotes, count as JSON does. */
+	assert_int_equal(shape("{\"a\":[\"k\",{\"b\":-1.5e3}],\"c\":\"\\\"[{}]\"}",
+	    &depth), 6);
+	assert_int_equal(depth, 3);
+	/* The limits stop the count just past them. */
+	jsonval_shape("[1,2,3,4,5,6]", 13, 3, 0, &sh);
+	assert_int_equal(sh.values, 4);
+	jsonval_shape("[[[[[[1]]]]]]", 13, 0, 2, &sh);
+	assert_int_equal(sh.depth, 3);
+	/* Malformed text is counted without reading past len. */
+	assert_int_equal(shape("[\"unterminated", NULL), 2);
+	assert_int_equal(shape("}}]]", &depth), 0);
+	jsonval_shape("[1,\"ab", 5, 0, 0, &sh);
+	assert_int_equal(sh.values, 3);
+}
+
 int
 main(void)
 {
@@ -116,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_value_and_offset),
 		cmocka_unit_test(test_number_valid),
+		cmocka_unit_test(test_shape_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

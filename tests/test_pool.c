@@ -38,6 +38,7 @@
 #define REPLY_LIMIT	(512 * 1024)
 #define BODY_LIMIT	(512 * 1024)
 #define CLIENT_TIMEOUT_MS 5000
+#define IO_TIMEOUT_S	1	/* the pool's FastCGI read timeout here */
 #define INIT_FAIL_ENV	"POOLTEST_INIT_FAIL"
 #define REPLY_HEAD	"Status: 200 OK\r\nContent-Type: text/plain\r\n\r\n"
 
@@ -214,7 +215,7 @@ fork_pool(struct fx *fx)
 {
 	struct pool_config cfg = { .listen = fx->addr, .workers = POOL_WORKERS,
 	    .threads = POOL_THREADS, .backlog = 64,
-	    .stop_timeout_s = fx->stop_timeout_s };
+	    .stop_timeout_s = fx->stop_timeout_s, .io_timeout_s = IO_TIMEOUT_S };
 	pid_t pid = fork();
 
 	assert_true(pid != -1);
@@ -684,6 +685,61 @@ test_bad_listen(void **state)
 	assert_int_equal(file_size("workers"), 0);
 }
 
+/* Workers that keep dying (a request that crashes them, sent again and
+ * again) are respawned after a backoff; the master never gives up. */
+static void
+test_crash_loop_backoff(void **state)
+{
+	struct fx *fx = *state;
+	struct fcgi_client_param p[2] = { { "REQUEST_METHOD", "POST" },
+	    { "CRASH", "1" } };
+	pid_t workers[MAX_PIDS];
+	struct buf out;
+	int i;
+
+	start_pool(fx);
+	assert_int_equal(wait_pids("workers", 2, workers, 2000), 2);
+	/* 20 respawns at once, then 250, 500 and 1000 ms of backoff. */
+	for (i = 0; i < 23; i++) {
+		buf_init(&out, REPLY_LIMIT);
+		assert_int_equal(fcgi_client_request(fx->addr, p, 2, "x", 1,
+		    &out, 10000), -1);
+		buf_cleanup(&out);
+	}
+	assert_int_equal(wait_master(fx, 0), -1);
+	/* The pool serves again once the backoff has passed. */
+	assert_true(echo(fx->addr, "after the crash loop") > 0);
+	assert_int_equal(wait_master(fx, 0), -1);
+}
+
+/* A peer that sends half a record, or nothing, gets its thread back
+ * after the read timeout: all threads pinned that way do not starve the
+ * pool. */
+static void
+test_half_record_times_out(void **state)
+{
+	struct fx *fx = *state;
+	int fds[POOL_WORKERS * POOL_THREADS];
+	const char half[] = { 1, 1, 0, 1 };	/* 4 of 8 header bytes */
+	size_t i, n = sizeof(fds) / sizeof(fds[0]);
+	char c;
+
+	start_pool(fx);
+	for (i = 0; i < n; i++) {
+		assert_true((fds[i] = fcgi_client_connect(fx->addr,
+		    (IO_TIMEOUT_S + 5) * 1000)) >= 0);
+		if (i % 2 == 0)
+			assert_int_equal(write(fds[i], half, sizeof(half)),
+			    (ssize_t)sizeof(half));
+	}
+	/* Each is closed by the pool once the timeout passes. */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(read(fds[i], &c, 1), 0);
+		close(fds[i]);
+	}
+	assert_true(echo(fx->addr, "not starved") > 0);
+}
+
 static int
 free_port(void)
 {
@@ -754,6 +810,8 @@ main(void)
 		T(test_worker_init_fails),
 		T(test_bad_listen),
 		T(test_tcp),
+		T(test_crash_loop_backoff),
+		T(test_half_record_times_out),
 		T(test_worker_sigterm),
 	};
 #undef T

@@ -1,9 +1,10 @@
 /* chat.c - the /chat contract: parsing and validating request bodies, the
  * recipe system prompt, and the JSON bodies /chat answers with.
- * json-c: req->root is put by chat_request_cleanup; every other tree here is
- * built and put inside the function that builds it. */
+ * json-c: every tree here, the request's included, is built and put inside
+ * the function that builds it. */
 #include "chat.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,11 +88,16 @@ chat_string(json_object *o)
 	return s;
 }
 
-static bool
-chat_role_valid(const char *s)
+static const char *const chat_roles[] = { "system", "user", "assistant" };
+
+/* The static copy of role s, or NULL when s is not a role /chat takes. */
+static const char *
+chat_role(const char *s)
 {
-	return s != NULL && (strcmp(s, "system") == 0 ||
-	    strcmp(s, "user") == 0 || strcmp(s, "assistant") == 0);
+	for (size_t i = 0; s != NULL && i < 3; i++)
+		if (strcmp(s, chat_roles[i]) == 0)
+			return chat_roles[i];
+	return NULL;
 }
 
 bool
@@ -116,15 +122,25 @@ static const struct {
 };
 
 /* Parse exactly len bytes as one JSON value (jsonval_parse). *out is NULL
- * for a literal null. Returns 0, or -1 with "malformed JSON: <reason>" in
- * err and a 400. */
+ * for a literal null. Returns 0, or -1 with a 413 when the body holds too
+ * many values (counted first, so no tree is built for it), or with
+ * "malformed JSON: <reason>" in err and a 400. */
 static int
 chat_tokenize(const char *body, size_t len, json_object **out, char *err,
     size_t errlen, int *http_status)
 {
 	char why[JSONVAL_ERR_MAX];
 	const char *detail = why;
+	struct jsonval_shape shape;
 
+	/* Too deep stops the count: jsonval_parse says so as malformed.
+	 * Past INT_MAX it refuses unread, and so do we. */
+	if (len < INT_MAX)
+		jsonval_shape(body, len, CHAT_MAX_JSON_VALUES, CHAT_JSON_DEPTH,
+		    &shape);
+	if (len < INT_MAX && shape.values > CHAT_MAX_JSON_VALUES)
+		return chat_fail(http_status, 413, err, errlen, "body holds "
+		    "more than %d JSON values", CHAT_MAX_JSON_VALUES);
 	if (jsonval_parse(body, len, CHAT_JSON_DEPTH, out, why, sizeof(why),
 	    NULL) == 0)
 		return 0;
@@ -146,9 +162,9 @@ chat_check_message(json_object *item, size_t i, struct llm_message *m,
 	if (!json_object_is_type(item, json_type_object))
 		return chat_fail(http_status, 422, err, errlen,
 		    "messages[%zu] must be an object", i);
-	m->role = json_object_object_get_ex(item, "role", &v) ?
-	    chat_string(v) : NULL;
-	if (!chat_role_valid(m->role))
+	m->role = chat_role(json_object_object_get_ex(item, "role", &v) ?
+	    chat_string(v) : NULL);
+	if (m->role == NULL)
 		return chat_fail(http_status, 422, err, errlen,
 		    "messages[%zu].role must be one of " CHAT_ROLES_TEXT, i);
 	v = NULL;
@@ -162,17 +178,44 @@ chat_check_message(json_object *item, size_t i, struct llm_message *m,
 	return 0;
 }
 
-/* Fill req->messages, with the system prompt first when the request did
- * not start with a system message of its own. */
-static int
-chat_check_messages(struct chat_request *req, int *http_status, char *err,
-    size_t errlen)
+/* Copy the contents of msgs[0..n) into one allocation, req->text, and
+ * point req->messages (after the prompt) at the copies, so the tree can go. */
+static void
+chat_copy_messages(struct chat_request *req, const struct llm_message *msgs,
+    size_t n)
 {
-	json_object *arr;
-	struct llm_message *m;
-	size_t i, n;
+	size_t i, len, total = 1, used = 0;
+	struct llm_message *m = req->messages + 1;
 
-	if (!json_object_object_get_ex(req->root, "messages", &arr) ||
+	for (i = 0; i < n; i++)
+		total += strlen(msgs[i].content) + 1;
+	req->text = xmalloc(total);
+	for (i = 0; i < n; i++) {
+		len = strlen(msgs[i].content) + 1;
+		memcpy(req->text + used, msgs[i].content, len);
+		m[i].role = msgs[i].role;
+		m[i].content = req->text + used;
+		used += len;
+		if (m[i].role == chat_roles[1])
+			req->last_user = m[i].content;
+	}
+	req->messages[0].role = chat_roles[0];
+	req->messages[0].content = chat_system_prompt;
+	req->n_messages = n + 1;
+}
+
+/* Fill req->messages: the recipe prompt, then the request's user and
+ * assistant messages (its system messages are checked, then left out). */
+static int
+chat_check_messages(struct chat_request *req, json_object *root,
+    int *http_status, char *err, size_t errlen)
+{
+	struct llm_message *kept;
+	json_object *arr;
+	size_t i, n, k = 0;
+	int rc = -1;
+
+	if (!json_object_object_get_ex(root, "messages", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		return chat_fail(http_status, 422, err, errlen,
 		    "messages must be an array");
@@ -182,36 +225,33 @@ chat_check_messages(struct chat_request *req, int *http_status, char *err,
 	if (n > CHAT_MAX_MESSAGES)
 		return chat_fail(http_status, 422, err, errlen,
 		    "messages must have at most %d items", CHAT_MAX_MESSAGES);
-	req->messages = xcalloc(n + 1, sizeof(*req->messages));
-	m = req->messages + 1;
+	kept = xcalloc(n, sizeof(*kept));
 	for (i = 0; i < n; i++) {
 		if (chat_check_message(json_object_array_get_idx(arr, i), i,
-		    &m[i], http_status, err, errlen) == -1)
-			return -1;
-		if (strcmp(m[i].role, "user") == 0)
-			req->last_user = m[i].content;
+		    &kept[k], http_status, err, errlen) == -1)
+			goto out;
+		if (kept[k].role == chat_roles[0])
+			req->system_ignored++;
+		else
+			k++;
 	}
-	if (strcmp(m[0].role, "system") == 0) {
-		memmove(req->messages, m, n * sizeof(*m));
-		req->n_messages = n;
-		return 0;
-	}
-	req->messages[0].role = "system";
-	req->messages[0].content = chat_system_prompt;
-	req->n_messages = n + 1;
-	req->prompt_added = 1;
-	return 0;
+	req->messages = xcalloc(k + 1, sizeof(*req->messages));
+	chat_copy_messages(req, kept, k);
+	rc = 0;
+out:
+	free(kept);
+	return rc;
 }
 
 static int
-chat_check_session(struct chat_request *req, int *http_status, char *err,
-    size_t errlen)
+chat_check_session(struct chat_request *req, json_object *root,
+    int *http_status, char *err, size_t errlen)
 {
 	json_object *v;
 	const char *s;
 	uuid_t uu;
 
-	if (!json_object_object_get_ex(req->root, "session_id", &v) ||
+	if (!json_object_object_get_ex(root, "session_id", &v) ||
 	    v == NULL) {
 		uuid_generate_random(uu);
 		uuid_unparse_lower(uu, req->session_id);
@@ -232,32 +272,36 @@ int
 chat_parse_request(const char *body, size_t len, struct chat_request *req,
     int *http_status, char *err, size_t errlen)
 {
+	json_object *root = NULL;
+	int rc = -1;
+
 	memset(req, 0, sizeof(*req));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	if (chat_tokenize(body, len, &req->root, err, errlen,
-	    http_status) == -1)
-		goto fail;
-	if (!json_object_is_type(req->root, json_type_object)) {
+	if (chat_tokenize(body, len, &root, err, errlen, http_status) == -1)
+		goto out;
+	if (!json_object_is_type(root, json_type_object)) {
 		chat_fail(http_status, 422, err, errlen,
 		    "body must be a JSON object");
-		goto fail;
+		goto out;
 	}
-	if (chat_check_messages(req, http_status, err, errlen) == -1 ||
-	    chat_check_session(req, http_status, err, errlen) == -1)
-		goto fail;
+	if (chat_check_messages(req, root, http_status, err, errlen) == -1 ||
+	    chat_check_session(req, root, http_status, err, errlen) == -1)
+		goto out;
 	*http_status = 0;
-	return 0;
-fail:
-	chat_request_cleanup(req);
-	return -1;
+	rc = 0;
+out:
+	json_object_put(root);
+	if (rc == -1)
+		chat_request_cleanup(req);
+	return rc;
 }
 
 void
 chat_request_cleanup(struct chat_request *req)
 {
-	json_object_put(req->root);
 	free(req->messages);
+	free(req->text);
 	memset(req, 0, sizeof(*req));
 }
 

@@ -7,10 +7,13 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,8 +26,11 @@
 
 #define POOL_THREAD_STACK	(512 * 1024)
 #define POOL_RESPAWN_WINDOW_S	10	/* crash-loop detection window */
-#define POOL_RESPAWN_MAX	20	/* respawns allowed per window */
+#define POOL_RESPAWN_MAX	20	/* respawns at once per window */
+#define POOL_BACKOFF_MIN_MS	250	/* then each respawn waits this, */
+#define POOL_BACKOFF_MAX_MS	8000	/* doubling up to this */
 #define POOL_EXIT_NOSTART	78	/* a worker that could not start */
+#define POOL_ACCEPT_PAUSE_MS	100	/* after accept fails for lack of fds */
 #define POOL_WAKE_SIGNAL	SIGUSR2	/* interrupts a thread's accept */
 
 struct pool_thread {
@@ -36,6 +42,7 @@ struct pool_thread {
 struct pool_worker_state {
 	const struct pool_hooks	*hooks;
 	int			 listen_fd;
+	int			 io_timeout_s;
 	atomic_int		 stopping;
 };
 
@@ -46,9 +53,77 @@ struct pool_master {
 	pid_t			*pids;		/* one slot per worker */
 	int			 stopping;
 	const char		*unix_path;	/* removed on exit */
+	time_t			 started;
 	time_t			 window_start;
 	int			 window_respawns;
+	int			 backoff_ms;	/* 0: respawn at once */
+	long long		 respawn_at;	/* ms; 0: nothing waits */
 };
+
+static long long
+pool_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+pool_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Accept a connection ourselves, so that it gets read and send timeouts
+ * before libfcgi reads its first record: a peer that sends half a record,
+ * or nothing, gives the thread back after io_timeout_s. libfcgi takes the
+ * connection as already open (keepConnection keeps FCGX_Accept_r's
+ * opening FCGX_Finish_r from closing it). Returns 0, or -1 with errno. */
+static int
+pool_accept(const struct pool_worker_state *ws, FCGX_Request *req)
+{
+	struct timeval tv = { .tv_sec = ws->io_timeout_s };
+	int fd, one = 1;
+
+	if ((fd = accept4(ws->listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return -1;
+	if (tv.tv_sec > 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof(tv)) == -1)) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	req->ipcFd = fd;
+	req->keepConnection = 1;
+	return 0;
+}
+
+/* After accept or FCGX_Accept_r failed with err: 0 to try again, -1 to
+ * end the thread (the listening socket was shut down: the pool stops). */
+static int
+pool_accept_failed(int err)
+{
+	switch (err) {
+	case EINVAL:
+		return -1;
+	case EINTR:		/* woken to see the stop flag */
+	case EBADF:		/* a connection dropped before its request
+				 * (timeout, bad record): libfcgi, given no
+				 * socket of its own, hands the next back */
+	case ECONNABORTED:
+		return 0;
+	default:		/* EMFILE, ENFILE, ENOBUFS: wait for fds */
+		log_warnx("accept: %s", strerror(err));
+		pool_sleep_ms(POOL_ACCEPT_PAUSE_MS);
+		return 0;
+	}
+}
 
 static void *
 pool_thread_main(void *p)
@@ -61,21 +136,25 @@ pool_thread_main(void *p)
 
 	if (ws->hooks->thread_init != NULL)
 		tctx = ws->hooks->thread_init(ws->hooks->arg);
-	/* An interrupted accept fails, so a stopping worker can wake its
-	 * idle threads without touching the socket other workers share. */
-	if (FCGX_InitRequest(&req, ws->listen_fd,
-	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	/* No listening socket for libfcgi: pool_accept accepts. An
+	 * interrupted accept fails, so a stopping worker can wake its idle
+	 * threads without touching the socket other workers share. */
+	if (FCGX_InitRequest(&req, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_warnx("%s: FCGX_InitRequest failed", __func__);
 		goto out;
 	}
 	while (!atomic_load(&ws->stopping)) {
 		atomic_store(&pt->accepting, 1);
-		rc = FCGX_Accept_r(&req);
+		if (req.ipcFd >= 0 || pool_accept(ws, &req) == 0)
+			rc = FCGX_Accept_r(&req);
+		else
+			rc = -errno;
 		atomic_store(&pt->accepting, 0);
-		if (rc != 0)
+		if (rc == 0) {
+			ws->hooks->handle(&req, tctx);
+			FCGX_Finish_r(&req);
+		} else if (pool_accept_failed(-rc) == -1)
 			break;
-		ws->hooks->handle(&req, tctx);
-		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 1);
 out:
@@ -140,7 +219,8 @@ static void __attribute__((noreturn))
 pool_worker_main(const struct pool_config *cfg, const struct pool_hooks *hooks,
     int listen_fd)
 {
-	struct pool_worker_state ws = { .hooks = hooks, .listen_fd = listen_fd };
+	struct pool_worker_state ws = { .hooks = hooks, .listen_fd = listen_fd,
+	    .io_timeout_s = cfg->io_timeout_s };
 	struct pool_thread *pts = xcalloc((size_t)cfg->threads, sizeof(*pts));
 	struct sigaction sa = { .sa_handler = pool_wake_handler };
 	sigset_t set;
@@ -187,17 +267,38 @@ pool_spawn(struct pool_master *m, int slot)
 	return 0;
 }
 
-/* Returns -1 when workers die faster than a pool can usefully restart. */
+/* Whether a dead worker may be replaced at once. Past POOL_RESPAWN_MAX
+ * deaths in a window, replacements wait a backoff that doubles up to
+ * POOL_BACKOFF_MAX_MS, so a request that kills workers costs the pool
+ * capacity for a while but never the pool itself. A quiet window resets. */
 static int
 pool_allow_respawn(struct pool_master *m)
 {
 	time_t now = time(NULL);
 
 	if (now - m->window_start >= POOL_RESPAWN_WINDOW_S) {
+		if (m->backoff_ms > 0 && m->window_respawns <= POOL_RESPAWN_MAX)
+			log_info("workers stable again; respawning at once");
+		if (m->window_respawns <= POOL_RESPAWN_MAX)
+			m->backoff_ms = 0;
 		m->window_start = now;
 		m->window_respawns = 0;
 	}
 	return ++m->window_respawns > POOL_RESPAWN_MAX ? -1 : 0;
+}
+
+/* Plan the respawn of the slots left empty after the backoff. */
+static void
+pool_defer_respawn(struct pool_master *m)
+{
+	if (m->respawn_at != 0)
+		return;
+	m->backoff_ms = m->backoff_ms == 0 ? POOL_BACKOFF_MIN_MS :
+	    m->backoff_ms * 2 > POOL_BACKOFF_MAX_MS ? POOL_BACKOFF_MAX_MS :
+	    m->backoff_ms * 2;
+	m->respawn_at = pool_now_ms() + m->backoff_ms;
+	log_warnx("workers keep dying (%d in %d s); respawning in %d ms",
+	    m->window_respawns, POOL_RESPAWN_WINDOW_S, m->backoff_ms);
 }
 
 static int
@@ -209,8 +310,10 @@ pool_slot_of(const struct pool_master *m, pid_t pid)
 	return -1;
 }
 
-/* Reap dead workers; respawn them unless stopping. Returns -1 when the
- * pool must give up (a worker failed to start, or a crash loop). */
+/* Reap dead workers; respawn them unless stopping, at once or after the
+ * backoff. Returns -1 when the pool must give up: a worker could not
+ * start in the pool's first window (a setting or the spool is wrong, and
+ * the operator should hear it now), or fork failed. */
 static int
 pool_reap(struct pool_master *m)
 {
@@ -226,21 +329,35 @@ pool_reap(struct pool_master *m)
 		if (WIFEXITED(status) &&
 		    WEXITSTATUS(status) == POOL_EXIT_NOSTART) {
 			log_warnx("worker %ld could not start", (long)pid);
-			return -1;
-		}
-		if (WIFSIGNALED(status))
+			if (time(NULL) - m->started < POOL_RESPAWN_WINDOW_S)
+				return -1;
+		} else if (WIFSIGNALED(status))
 			log_warnx("worker %ld died of signal %d; respawning",
 			    (long)pid, WTERMSIG(status));
 		else
 			log_warnx("worker %ld exited with %d; respawning",
 			    (long)pid, WEXITSTATUS(status));
-		if (pool_allow_respawn(m) == -1) {
-			log_warnx("workers keep dying; giving up");
-			return -1;
-		}
-		if (pool_spawn(m, slot) == -1)
+		if (m->respawn_at != 0 || pool_allow_respawn(m) == -1)
+			pool_defer_respawn(m);
+		else if (pool_spawn(m, slot) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/* Respawn the slots that waited out the backoff. */
+static int
+pool_respawn_due(struct pool_master *m)
+{
+	if (m->respawn_at == 0 || pool_now_ms() < m->respawn_at)
+		return 0;
+	m->respawn_at = 0;
+	for (int i = 0; i < m->cfg->workers; i++)
+		if (m->pids[i] <= 0) {
+			m->window_respawns++;
+			if (pool_spawn(m, i) == -1)
+				return -1;
+		}
 	return 0;
 }
 
@@ -260,15 +377,6 @@ pool_signal_all(const struct pool_master *m, int sig)
 	for (int i = 0; i < m->cfg->workers; i++)
 		if (m->pids[i] > 0)
 			kill(m->pids[i], sig);
-}
-
-static long long
-pool_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Tell workers to finish in-flight requests; kill them after the stop
@@ -299,10 +407,23 @@ pool_stop(struct pool_master *m, sigset_t *set)
 static int
 pool_supervise(struct pool_master *m, sigset_t *set)
 {
+	struct timespec wait;
+	long long left;
 	int sig;
 
 	for (;;) {
-		sig = sigwaitinfo(set, NULL);
+		if (m->respawn_at != 0) {
+			left = m->respawn_at - pool_now_ms();
+			left = left < 0 ? 0 : left;
+			wait.tv_sec = left / 1000;
+			wait.tv_nsec = (left % 1000) * 1000000L;
+			sig = sigtimedwait(set, NULL, &wait);
+		} else
+			sig = sigwaitinfo(set, NULL);
+		if (pool_respawn_due(m) == -1) {
+			pool_stop(m, set);
+			return 1;
+		}
 		if (sig == -1)
 			continue;
 		if (sig == SIGCHLD) {
@@ -409,7 +530,7 @@ pool_run(const struct pool_config *cfg, const struct pool_hooks *hooks)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	m.pids = xcalloc((size_t)cfg->workers, sizeof(*m.pids));
-	m.window_start = time(NULL);
+	m.window_start = m.started = time(NULL);
 	log_info("listening on %s: %d workers x %d threads", cfg->listen,
 	    cfg->workers, cfg->threads);
 	for (int i = 0; i < cfg->workers; i++)

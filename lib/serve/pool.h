@@ -1,7 +1,8 @@
 /* pool.h - pre-forked FastCGI worker pool: a master forks N worker
- * processes, each serving M threads on FCGX_Accept_r over one shared
- * listening socket; the master respawns a worker that dies and, on SIGTERM
- * or SIGINT, stops accepting, lets in-flight requests finish and exits 0. */
+ * processes, each serving M threads over one shared listening socket; the
+ * master respawns a worker that dies (after a capped backoff when they
+ * keep dying: it never gives up on them) and, on SIGTERM or SIGINT, stops
+ * accepting, lets in-flight requests finish and exits 0. */
 #ifndef RC_POOL_H
 #define RC_POOL_H
 
@@ -13,12 +14,15 @@ struct pool_config {
 	int		 threads;	/* per process */
 	int		 backlog;
 	int		 stop_timeout_s;/* after SIGTERM, kill what still runs */
+	int		 io_timeout_s;	/* read/send timeout on each FastCGI
+					 * connection; 0: none */
 };
 
 struct pool_hooks {
 	/* In each worker after fork, before its threads start; -1 ends the
-	 * worker and the master gives up (pool_run returns 1): a worker that
-	 * cannot start would only crash-loop. */
+	 * worker. In the pool's first 10 s the master then gives up
+	 * (pool_run returns 1: a setting is wrong); later such a worker is
+	 * respawned like one that died. */
 	int	(*worker_init)(void *arg);
 	void	(*worker_cleanup)(void *arg);
 	/* Per thread; the returned pointer is passed to handle. */

@@ -126,6 +126,36 @@ turn_llm_error_type(enum llm_error e)
 	}
 }
 
+/* What a client is told of a failed model call: the kind of failure and
+ * the trace to look up, never the endpoint's own text (it may echo the
+ * request, a key or internal names); that text stays in the span and the
+ * log. */
+static void
+turn_llm_detail(const struct llm_result *res, const char *trace_id,
+    char *out, size_t outlen)
+{
+	switch (res->error) {
+	case LLM_ERR_TIMEOUT:
+		snprintf(out, outlen, "model endpoint timed out (trace %s)",
+		    trace_id);
+		break;
+	case LLM_ERR_HTTP:
+		if (res->http_status > 0) {
+			snprintf(out, outlen, "model endpoint answered HTTP %d "
+			    "(trace %s)", (int)res->http_status, trace_id);
+			break;
+		}
+		/* FALLTHROUGH */
+	case LLM_ERR_RESPONSE:
+		snprintf(out, outlen, "model endpoint gave an unusable answer "
+		    "(trace %s)", trace_id);
+		break;
+	default:
+		snprintf(out, outlen, "model endpoint unreachable (trace %s)",
+		    trace_id);
+	}
+}
+
 /* The model call under its own span; fills the response or the error. */
 static void
 turn_call_model(struct turn *t, struct llm_client *llm)
@@ -133,6 +163,7 @@ turn_call_model(struct turn *t, struct llm_client *llm)
 	char traceparent[TRACECTX_TRACEPARENT_LEN + 1];
 	struct llm_result res;
 	const char *type;
+	char detail[128];
 
 	if ((t->llm_span = turn_start_llm_span(t)) == NULL) {
 		turn_fail(t, 500, "InternalError", "no random bytes for span ids");
@@ -154,9 +185,11 @@ turn_call_model(struct turn *t, struct llm_client *llm)
 			    res.http_status);
 		span_add_exception(t->llm_span, type, res.errmsg, 1);
 		span_set_status(t->llm_span, SPAN_STATUS_ERROR, res.errmsg);
+		turn_llm_detail(&res, t->out->trace_id, detail, sizeof(detail));
 		turn_fail(t, res.error == LLM_ERR_TIMEOUT ? 504 : 502, type,
-		    res.errmsg);
-		log_warnx("session %s: %s", t->req.session_id, res.errmsg);
+		    detail);
+		log_warnx("trace %s session %s: %s", t->out->trace_id,
+		    t->req.session_id, res.errmsg);
 	}
 	span_end(t->llm_span);
 	llm_result_cleanup(&res);

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #define HTTPC_TEXT_MAX	((size_t)-1 / 2)	/* messages built in memory */
+#define HTTPC_BODY_KEEP	(64 * 1024)	/* answer buffer kept between posts */
 
 struct httpc {
 	CURL			*curl;
@@ -440,7 +441,12 @@ httpc_post(struct httpc *c, const struct httpc_request *req,
 
 	memset(res, 0, sizeof(*res));
 	res->body = "";
-	buf_reset(&c->body);
+	/* A client lives as long as its thread: give a large answer's
+	 * memory back rather than keep it for every later request. */
+	if (c->body.cap > HTTPC_BODY_KEEP)
+		buf_cleanup(&c->body);		/* keeps the limit */
+	else
+		buf_reset(&c->body);
 	c->truncated = 0;
 	c->errbuf[0] = '\0';
 	c->retry_after[0] = '\0';

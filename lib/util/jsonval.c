@@ -155,3 +155,73 @@ jsonval_parse(const char *text, size_t len, int depth, json_object **out,
 	*out = j;
 	return 0;
 }
+
+/* The end of the string whose opening quote is at text[i]: the index just
+ * past its closing quote, or len when it is cut short. */
+static size_t
+jsonval_skip_string(const char *text, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (text[i] == '\\')
+			i++;
+		else if (text[i] == '"')
+			return i + 1;
+	}
+	return len;
+}
+
+/* Whether c ends a bare scalar (number or literal). */
+static int
+jsonval_is_delim(char c)
+{
+	return strchr(" \t\r\n,:]}[{\"", c) != NULL;
+}
+
+#define JSONVAL_SHAPE_STACK	64	/* object/array bits kept for keys */
+
+void
+jsonval_shape(const char *text, size_t len, size_t max_values,
+    int max_depth, struct jsonval_shape *out)
+{
+	unsigned char in_object[JSONVAL_SHAPE_STACK] = { 0 };
+	int depth = 0, want_key = 0;
+	size_t i = 0;
+	char c;
+
+	memset(out, 0, sizeof(*out));
+	while (i < len) {
+		if ((max_values > 0 && out->values > max_values) ||
+		    (max_depth > 0 && out->depth > max_depth))
+			return;
+		c = text[i];
+		if (c == '"') {
+			/* A string right after '{' or ',' in an object is a key. */
+			if (!want_key)
+				out->values++;
+			want_key = 0;
+			i = jsonval_skip_string(text, len, i);
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			out->values++;
+			if (++depth > out->depth)
+				out->depth = depth;
+			if (depth <= JSONVAL_SHAPE_STACK)
+				in_object[depth - 1] = c == '{';
+			want_key = c == '{';
+		} else if (c == '}' || c == ']') {
+			if (depth > 0)
+				depth--;
+			want_key = 0;
+		} else if (c == ',') {
+			want_key = depth > 0 && depth <= JSONVAL_SHAPE_STACK &&
+			    in_object[depth - 1];
+		} else if (!jsonval_is_delim(c)) {
+			out->values++;
+			while (i < len && !jsonval_is_delim(text[i]))
+				i++;
+			continue;
+		}
+		i++;
+	}
+}

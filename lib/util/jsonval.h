@@ -15,6 +15,12 @@
 /* 1 when all n bytes at s are one JSON number (RFC 8259:
  * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), else 0. */
 int jsonval_number_valid(const char *s, size_t n);
+/* What jsonval_shape saw: an upper bound on the values json-c would build. */
+struct jsonval_shape {
+	size_t	values;		/* objects, arrays, strings (not keys),
+				 * numbers and literals */
+	int	depth;		/* deepest nesting seen */
+};
 
 /* Parse len bytes of text. depth limits nesting (0: the default). Returns
  * What RFC 8259 forbids but json-c lets through is refused first: raw
@@ -27,5 +33,14 @@ int jsonval_number_valid(const char *s, size_t n);
 int jsonval_parse(const char *text, size_t len, int depth,
     json_object **out, char *err, size_t errlen, size_t *at)
 	__attribute__((warn_unused_result));
+
+/* Count the values and the nesting of len bytes of text in one pass
+ * without allocating, so a caller can refuse a body that would build a
+ * huge tree before json-c builds it. It does not validate: malformed text
+ * gets some count and jsonval_parse says what is wrong. Stops counting
+ * once values exceeds max_values or depth exceeds max_depth (0: no limit),
+ * so the cost is bounded by the limits too. Cannot fail. */
+void jsonval_shape(const char *text, size_t len, size_t max_values,
+    int max_depth, struct jsonval_shape *out);
 
 #endif
