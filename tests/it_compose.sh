@@ -146,6 +146,13 @@ for v in CHAT_RATE_PER_S CHAT_RATE_BURST CHAT_CONN_PER_CLIENT CHAT_LIMIT_EXEMPT;
 	check "nginx gets $v" test -n "$(env_of nginx $v)"
 done
 
+# Only nginx can reach the pool: the app is on no network another service
+# shares, but the internal one it shares with nginx alone.
+eq "the app's networks" "egress pool" "$(jq -r '.services.app.networks | if type == "object" then keys else . end | sort | join(" ")' "$J")"
+check "the pool network is internal" jq -e '.networks.pool.internal == true' "$J"
+eq "services on the pool network" "app nginx" "$(jq -r '[.services | to_entries[] | select(.value.networks // {} | if type == "object" then has("pool") else index("pool") != null end) | .key] | sort | join(" ")' "$J")"
+eq "services on the egress network" "app" "$(jq -r '[.services | to_entries[] | select(.value.networks // {} | if type == "object" then has("egress") else index("egress") != null end) | .key] | sort | join(" ")' "$J")"
+
 for v in MODEL_NAME OPENAI_API_KEY ANTHROPIC_API_KEY GEMINI_API_KEY \
     TOGETHER_API_KEY OPENAI_BASE_URL LLM_TIMEOUT_S PHOENIX_PROJECT_NAME \
     TRUST_TRACEPARENT PHOENIX_API_KEY PHOENIX_SQL_DATABASE_URL \
