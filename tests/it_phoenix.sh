@@ -41,6 +41,22 @@ graphql() {
 	    --data-binary @- "$PHX_URL/graphql"
 }
 
+# --- What /v1/traces accepts ------------------------------------------------------
+# The rules tests/otlp-receiver.c copies, asked of the real one.
+# post_traces CONTENT-TYPE CONTENT-ENCODING BODY: the status.
+post_traces() {
+	printf "$3" | curl -sS -o /dev/null -w '%{http_code}' -X POST \
+	    -H "Content-Type: $1" ${2:+-H "Content-Encoding: $2"} \
+	    --data-binary @- "$PHX_URL/v1/traces"
+}
+eq "an empty protobuf request is accepted" 200 "$(post_traces application/x-protobuf "" "")"
+eq "OTLP/JSON gets 415" 415 "$(post_traces application/json "" "{}")"
+eq "a content type with parameters gets 415" 415 \
+    "$(post_traces "application/x-protobuf; charset=utf-8" "" "")"
+eq "an unknown content encoding gets 415" 415 "$(post_traces application/x-protobuf br "")"
+eq "a body that is not a request gets 422" 422 \
+    "$(post_traces application/x-protobuf "" '\377\377\377\377')"
+
 # --- A two-turn session ------------------------------------------------------
 sid=session_$(date +%s)000_phoenix
 t1=$(turn "{\"messages\":[{\"role\":\"user\",\"content\":\"lentil soup\"}],\"session_id\":\"$sid\"}")

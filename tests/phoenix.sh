@@ -58,15 +58,29 @@ phoenix_install() {
 		phoenix_fail "could not install arize-phoenix==$PHOENIX_VERSION from PyPI into $PHOENIX_VENV"
 }
 
+# phoenix_python: the first python3 (PATH's, then Debian's) that makes
+# venvs and is new enough for Phoenix (3.11).
+phoenix_python() {
+	local py
+	for py in python3 /usr/bin/python3; do
+		"$py" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' \
+		    2>/dev/null && { echo "$py"; return 0; }
+	done
+	return 1
+}
+
 # phoenix_pip_install: the venv from scratch; 0 or 1 with pip's reasons
 # on stderr (without the machine's pip configuration noise).
 phoenix_pip_install() {
-	local log=$BUILD_DIR/phoenix-venv-install.log
+	local log=$BUILD_DIR/phoenix-venv-install.log py
 	echo "installing arize-phoenix==$PHOENIX_VERSION into $PHOENIX_VENV (once)" >&2
 	rm -rf "$PHOENIX_VENV"
-	if ! python3 -m venv "$PHOENIX_VENV" >"$log" 2>&1; then
+	if ! py=$(phoenix_python); then
+		echo "no python3 >= 3.11 that makes venvs: make deps (python3-venv)" >&2
+		return 1
+	fi
+	if ! "$py" -m venv "$PHOENIX_VENV" >"$log" 2>&1; then
 		cat "$log" >&2
-		echo "python3 -m venv failed: make deps (python3-venv)" >&2
 		return 1
 	fi
 	if ! "$PHOENIX_VENV/bin/pip" install -q --disable-pip-version-check \
