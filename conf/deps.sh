@@ -16,6 +16,15 @@ case "$missing" in *nodejs*|*npm*)
 		missing=$(echo "$missing" | sed 's/ nodejs//; s/ npm//')
 	fi ;;
 esac
+# The tests install Phoenix into a venv (tests/phoenix.sh): Debian's
+# python3 makes one only with python3-venv; pyenv's and others need nothing.
+if ! command -v python3 >/dev/null ||
+   ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+	for p in python3 python3-venv; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+fi
 [ -z "$(echo "$missing" | tr -d ' ')" ] && exit 0
 echo "deps: installing$missing" >&2
 SUDO=""

@@ -73,6 +73,12 @@ done
 check "phoenix image is pinned to a version tag" \
     matches "$(q .services.phoenix.image)" \
     '^arizephoenix/phoenix:version-[0-9]+\.[0-9]+\.[0-9]+$'
+pinned=$(env SRC_DIR="$SRC_DIR" sh -c \
+    '. "$SRC_DIR/tests/phoenix.sh"; trap - EXIT; phoenix_version')
+eq "the tests install the release compose runs (tests/phoenix.sh)" \
+    "arizephoenix/phoenix:version-$pinned" "$(q .services.phoenix.image)"
+check "phoenix's health check asks /readyz (the database answers)" \
+    jq -e '.services.phoenix.healthcheck.test | any(test("/readyz"))' "$J"
 check "phoenix publishes 6006 (UI, OTLP/HTTP)" \
     sh -c "echo '$(ports_of phoenix)' | grep -q ':6006:6006/tcp\$'"
 check "phoenix publishes 4317 (OTLP/gRPC)" \

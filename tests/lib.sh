@@ -8,8 +8,9 @@ set -u
 
 # Hermetic: nothing the caller exported may reach a real model or collector
 # or change the stack's settings. Tests pass what they need explicitly.
+# PHOENIX_E2E is the suite's own switch (tests/phoenix.sh), not a setting.
 for v in $(env | sed -n 's/^\(OTEL_[A-Za-z0-9_]*\|PHOENIX_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
+	[ "$v" = PHOENIX_E2E ] || unset "$v"
 done
 unset OPENAI_API_KEY OPENAI_BASE_URL ANTHROPIC_API_KEY GEMINI_API_KEY \
     TOGETHER_API_KEY OLLAMA_API_BASE MODEL_NAME LLM_TIMEOUT_S \
