@@ -178,6 +178,7 @@ check "a wrong key is refused with 401" \
     wait_for 30 sh -c "[ \$(curl -sS '$RECV_URL/stats' | jq .unauthorized) -gt $before ]"
 check "and the batch set aside with the answer" \
     wait_for 30 sh -c "grep -qs 'Invalid token' '$SPOOL'/rejected/*.reason"
+eq "the receiver's two readings never disagreed" 0 "$(stats disagreements)"
 # lib.sh's stop_mock forgets RECV_PID, so the mock goes first, by hand.
 end_mock
 finish

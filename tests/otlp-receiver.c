@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "log.h"
 #include "otlp.h"
+#include "otlpcheck.h"
 #include "otlpjson.h"
 #include "testhttp.h"
 
@@ -62,7 +63,7 @@ static struct {
 	struct control	 ctl;
 	unsigned	 gen;		/* bumped by each POST /control */
 	long		 requests, accepted, spans;
-	long		 unauthorized, idle_closed;
+	long		 unauthorized, idle_closed, disagreements;
 	int		 log_fd;
 	const char	*api_key;	/* or NULL: no auth, as Phoenix's default */
 	const char	*dump_dir;	/* or NULL: accepted bodies not kept */
@@ -181,8 +182,9 @@ serve_stats(const struct testhttp_request *rq)
 	mode_text(mode, sizeof(mode));
 	n = snprintf(body, sizeof(body), "{\"requests\":%ld,\"accepted\":%ld,"
 	    "\"spans\":%ld,\"unauthorized\":%ld,\"idle_closed\":%ld,"
-	    "\"mode\":\"%s\"}\n", st.requests, st.accepted, st.spans,
-	    st.unauthorized, st.idle_closed, mode);
+	    "\"disagreements\":%ld,\"mode\":\"%s\"}\n", st.requests,
+	    st.accepted, st.spans, st.unauthorized, st.idle_closed,
+	    st.disagreements, mode);
 	pthread_mutex_unlock(&st.lock);
 	return testhttp_respond(rq, 200, "application/json", NULL, body,
 	    (size_t)n);
@@ -395,11 +397,27 @@ answer_accepted(const struct testhttp_request *rq, const struct verdict *v)
 	return rc;
 }
 
+/* The rendering and the generated structures disagree (otlpcheck.c): the
+ * request is answered 500 and not logged, so that no test passes on a
+ * wrong rendering, and /stats counts it. */
+static int
+disagree(const struct testhttp_request *rq, const char *where)
+{
+	char text[OTLPCHECK_WHERE_MAX + 32];
+
+	log_warnx("decoders disagree at %s", where);
+	pthread_mutex_lock(&st.lock);
+	st.disagreements++;
+	pthread_mutex_unlock(&st.lock);
+	snprintf(text, sizeof(text), "decoders disagree at %s\n", where);
+	return answer_text(rq, 500, NULL, text);
+}
+
 /* Decode, log and answer a request the mode lets through. */
 static int
 accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 {
-	char err[OTLP_ERR_MAX], *json = NULL;
+	char err[OTLP_ERR_MAX], where[OTLPCHECK_WHERE_MAX], *json = NULL;
 	const char *why;
 	json_object *traces;
 	struct buf pb;
@@ -420,6 +438,12 @@ accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 	}
 	if ((traces = json_tokener_parse(json)) == NULL) {
 		rc = answer_text(rq, 500, NULL, "decoded JSON does not parse\n");
+		goto out;
+	}
+	if (otlpcheck_request((const uint8_t *)pb.data, pb.len, traces, where,
+	    sizeof(where)) == -1) {
+		json_object_put(traces);
+		rc = disagree(rq, where);
 		goto out;
 	}
 	dump(v->n, &pb);
