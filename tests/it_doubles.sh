@@ -76,6 +76,10 @@ idle_conn() {
 	    print $all =~ m{^HTTP/1\.1 200 } ? "answered, closed\n" : "no answer\n";' \
 	    "$RECV_PORT"
 }
+check "a bad --idle-timeout is refused" sh -c \
+    "! timeout 10 '$TESTS_BIN/otlp-receiver' --listen 127.0.0.1:0 --idle-timeout -1 2>/dev/null"
+check "an empty --api-key is refused" sh -c \
+    "! timeout 10 '$TESTS_BIN/otlp-receiver' --listen 127.0.0.1:0 --api-key '' 2>/dev/null"
 eq "an idle connection is closed after its answer" "answered, closed" "$(idle_conn)"
 check "and counted" test "$(stats idle_closed)" -ge 1
 
@@ -163,7 +167,7 @@ eq "--rate-limit answers 429 with Retry-After" "429 3" "$(curl -sS -o /dev/null 
 check "mock-llm --help names the modes" sh -c \
     "'$TESTS_BIN/mock-llm' --help | grep -q -- '--rate-limit SECS'"
 check "a bad option value is refused" sh -c \
-    "! '$TESTS_BIN/mock-llm' --listen 127.0.0.1:0 --trickle x 2>/dev/null"
+    "! timeout 10 '$TESTS_BIN/mock-llm' --listen 127.0.0.1:0 --trickle x 2>/dev/null"
 
 # 5. A wrong key: Phoenix answers 401, which the flusher takes as a refusal
 # (docs/flusher.md): the batch is set aside with the answer, not resent.
