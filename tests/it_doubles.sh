@@ -95,13 +95,14 @@ turn() {
 	    --data-binary "{\"messages\":[{\"role\":\"user\",\"content\":\"$1\"}]}" \
 	    "$BASE/chat"
 }
-# llm_attr NAME: an attribute of the last turn's completion span.
-llm_attr() {
-	local trace
-	trace=$(tr -d '\r' < "$T/hdr" | sed -n 's/^X-Trace-Id: //Ip')
-	spool_spans | jq -r "$ATTR select(.traceId == \"$trace\" and
-	    .name == \"completion\") | attr(\"$1\")"
+trace_id() { tr -d '\r' < "$T/hdr" | sed -n 's/^X-Trace-Id: //Ip'; }
+# llm_span FILTER: jq FILTER on the last turn's completion span.
+llm_span() {
+	spool_spans | jq -r "$ATTR select(.traceId == \"$(trace_id)\" and
+	    .name == \"completion\") | $1"
 }
+# llm_attr NAME: an attribute of the last turn's completion span.
+llm_attr() { llm_span "attr(\"$1\")"; }
 # end_mock: stop this test's mock-llm (and only it).
 end_mock() {
 	kill -TERM "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null
@@ -133,9 +134,12 @@ eq "a body trickled within LLM_TIMEOUT_S: /chat answers" 200 "$(turn 'tea MOCK_T
 eq "with the whole reply" "mock reply to: tea MOCK_TRICKLE=50" "$(resp '.messages[-1].content')"
 eq "a body trickled past LLM_TIMEOUT_S is 504" 504 "$(turn 'slow MOCK_TRICKLE=1500')"
 eq "429 with Retry-After is 502" 502 "$(turn 'busy MOCK_429=7')"
-eq "with the provider's message in the detail" \
-    "model endpoint answered HTTP 429: Rate limit reached for requests" "$(resp .detail)"
+eq "the detail names the status and the trace, as on main" \
+    "model endpoint answered HTTP 429 (trace $(trace_id))" "$(resp .detail)"
 eq "the completion span has the status" 429 "$(llm_attr http.response.status_code)"
+eq "and the provider's message" \
+    "model endpoint answered HTTP 429: Rate limit reached for requests" \
+    "$(llm_span .status.message)"
 eq "a total that is not the sum: /chat answers" 200 "$(turn 'bread MOCK_TOTAL=999')"
 eq "the span keeps the provider's total" 999 "$(llm_attr llm.token_count.total)"
 check "and its prompt and completion counts" test "$(llm_attr llm.token_count.completion)" -eq 5
@@ -169,19 +173,28 @@ check "mock-llm --help names the modes" sh -c \
 check "a bad option value is refused" sh -c \
     "! timeout 10 '$TESTS_BIN/mock-llm' --listen 127.0.0.1:0 --trickle x 2>/dev/null"
 
-# 5. A wrong key: Phoenix answers 401, which the flusher takes as a refusal
-# (docs/flusher.md): the batch is set aside with the answer, not resent.
+# 5. A wrong key: Phoenix answers 401, which the flusher takes as a fault
+# of its own settings (docs/flusher.md): nothing is set aside, the spans
+# wait in the spool, and a flusher with the right key ships them.
 stop_stack
 end_mock
 rm -f "$T/mock.port"	# start_mock_llm waits for it to be written anew
 start_mock_llm
 before=$(stats unauthorized)
 start_stack OPENAI_BASE_URL="$MOCK_URL" PHOENIX_API_KEY=k-wrong
-eq "a turn" 200 "$(chat '{"messages":[{"role":"user","content":"pie MOCK_TOTAL=1"}]}')"
+eq "a turn" 200 "$(turn 'pie')"
+pie=$(trace_id)
 check "a wrong key is refused with 401" \
     wait_for 30 sh -c "[ \$(curl -sS '$RECV_URL/stats' | jq .unauthorized) -gt $before ]"
-check "and the batch set aside with the answer" \
-    wait_for 30 sh -c "grep -qs 'Invalid token' '$SPOOL'/rejected/*.reason"
+stop_stack
+start_stack OPENAI_BASE_URL="$MOCK_URL" PHOENIX_API_KEY=k-42
+# has_trace ID: both spans of the turn with trace ID arrived.
+has_trace() {
+	[ "$(received_spans | jq -r "select(.traceId == \"$1\") | .spanId" |
+	    sort -u | wc -l)" -ge 2 ]
+}
+check "with the right key, the turn's spans arrive" wait_for 60 has_trace "$pie"
+check "and nothing was set aside" sh -c "! ls '$SPOOL'/rejected/* 2>/dev/null | grep -q ."
 eq "the receiver's two readings never disagreed" 0 "$(stats disagreements)"
 # lib.sh's stop_mock forgets RECV_PID, so the mock goes first, by hand.
 end_mock
