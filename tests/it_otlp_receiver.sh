@@ -158,6 +158,7 @@ eq "down: no answer" 000 "$(post "$T/req.pb" 2>/dev/null)"
 rm -f "$T/down"
 eq "up again" 200 "$(post "$T/req.pb")"
 
+eq "its second reading agreed with every log line" 0 "$(stats disagreements)"
 check "every log line is one JSON object" sh -c "jq -n -R -e '[inputs | fromjson] | length == $(stats accepted)' '$RECV_LOG'"
 kill -TERM "$RECV_PID"
 wait "$RECV_PID"

@@ -1,14 +1,19 @@
 /* mock-llm.c - an OpenAI-compatible chat completions server for tests:
  * answers "mock reply to: <last user message>", logs each request as a JSON
- * line, and misbehaves on request (MOCK_* words in the last user message). */
+ * line, and misbehaves on request (MOCK_* words in the last user message).
+ * It can also answer as real providers and their proxies do: chunked, gzip,
+ * a body trickled slowly, 429 with Retry-After, a total_tokens of its own
+ * (options for every request, words for one). */
 #define _GNU_SOURCE
 #include <json-c/json.h>
+#include <zlib.h>
 
 #include "log.h"
 #include "testhttp.h"
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +25,20 @@
 #define MOCK_MAX_BODY	(4 * 1024 * 1024)
 #define MOCK_HUGE_SIZE	(20 * 1024 * 1024)
 #define MOCK_MAX_DELAY	60000	/* ms */
+#define MOCK_PIECES	8	/* a chunked or trickled body comes in these */
+#define MOCK_MAX_RETRY	86400	/* s */
+
+/* How to answer: the options set it for every request, MOCK_* words in a
+ * request's last user message change it for that request. */
+struct mock_mode {
+	int	chunked;	/* Transfer-Encoding: chunked */
+	int	gzip;		/* Content-Encoding: gzip, asked for or not */
+	long	trickle_ms;	/* pause before each piece of the body */
+	long	retry_after;	/* answer 429 with this Retry-After; -1: no */
+	long	total;		/* usage.total_tokens; -1: the sum; -2: none */
+};
+
+static struct mock_mode defaults = { .retry_after = -1, .total = -1 };
 
 static int log_fd = -1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -28,16 +47,110 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: mock-llm --listen ADDR:PORT [--port-file F] "
-	    "[--log F]\n  port 0 picks a free port, written to the port "
-	    "file\n");
+	    "[--log F]\n"
+	    "           [--chunked] [--gzip] [--trickle MS] [--rate-limit SECS]"
+	    " [--total N|none]\n"
+	    "  port 0 picks a free port, written to the port file\n"
+	    "  --chunked          bodies go out chunked (Transfer-Encoding)\n"
+	    "  --gzip             bodies go out gzipped (Content-Encoding), "
+	    "asked for or not\n"
+	    "  --trickle MS       bodies go out in %d pieces, MS ms before "
+	    "each\n"
+	    "  --rate-limit SECS  every completion is a 429 with "
+	    "Retry-After: SECS\n"
+	    "  --total N|none     usage.total_tokens is N, or absent "
+	    "(default: the sum)\n"
+	    "  The last user message may hold, for that request: "
+	    "MOCK_CHUNKED, MOCK_GZIP,\n"
+	    "  MOCK_TRICKLE=MS, MOCK_429=SECS, MOCK_TOTAL=N|none, "
+	    "MOCK_DELAY=MS, MOCK_CLOSE,\n"
+	    "  MOCK_STATUS=CODE, MOCK_ECHO_AUTH, MOCK_GARBAGE, MOCK_HUGE\n",
+	    MOCK_PIECES);
 }
 
-static int
-respond(const struct testhttp_request *rq, int status, const char *body,
-    size_t len)
+/* body gzipped (RFC 1952). Caller frees; NULL when zlib fails. */
+static unsigned char *
+gzip_body(const char *body, size_t len, size_t *outlen)
 {
-	return testhttp_respond(rq, status, "application/json", NULL, body,
-	    len);
+	z_stream z = { 0 };
+	unsigned char *out = NULL;
+	size_t cap;
+
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&z, (uLong)len) + 32;
+	out = xmalloc(cap);
+	z.next_in = (unsigned char *)(uintptr_t)body;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		free(out);
+		out = NULL;
+	} else
+		*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+/* The body in MOCK_PIECES pieces, each after m->trickle_ms, framed as
+ * chunks when m->chunked. Returns 0, or -1 when the client is gone. */
+static int
+send_pieces(const struct testhttp_request *rq, const struct mock_mode *m,
+    const unsigned char *body, size_t len)
+{
+	size_t step = len / MOCK_PIECES + 1, n;
+	char frame[32];
+	int fl;
+
+	for (size_t off = 0; off < len; off += n) {
+		n = len - off < step ? len - off : step;
+		if (m->trickle_ms > 0)
+			usleep((useconds_t)m->trickle_ms * 1000);
+		fl = snprintf(frame, sizeof(frame), "%zx\r\n", n);
+		if ((m->chunked && testhttp_send(rq, frame, (size_t)fl) == -1) ||
+		    testhttp_send(rq, body + off, n) == -1 ||
+		    (m->chunked && testhttp_send(rq, "\r\n", 2) == -1))
+			return -1;
+	}
+	return m->chunked ? testhttp_send(rq, "0\r\n\r\n", 5) : 0;
+}
+
+/* Answer with status, the header lines in extra (or NULL) and the JSON
+ * body, framed and encoded as m says. Returns 0, or -1 when the client is
+ * gone. */
+static int
+respond(const struct testhttp_request *rq, const struct mock_mode *m,
+    int status, const char *extra, const char *body, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)body;
+	unsigned char *gz = NULL;
+	char *head, length[48];
+	int n, rc = -1;
+
+	if (!m->gzip && !m->chunked && m->trickle_ms == 0)
+		return testhttp_respond(rq, status, "application/json", extra,
+		    body, len);
+	if (m->gzip && (p = gz = gzip_body(body, len, &len)) == NULL)
+		return -1;
+	if (m->chunked)
+		snprintf(length, sizeof(length), "Transfer-Encoding: chunked");
+	else
+		snprintf(length, sizeof(length), "Content-Length: %zu", len);
+	n = asprintf(&head, "HTTP/1.1 %d %s\r\nContent-Type: application/json"
+	    "\r\n%s\r\n%s%s%s\r\n", status, testhttp_reason(status), length,
+	    m->gzip ? "Content-Encoding: gzip\r\n" : "",
+	    rq->close ? "Connection: close\r\n" : "",
+	    extra != NULL ? extra : "");
+	if (n != -1) {
+		rc = testhttp_send(rq, head, (size_t)n);
+		free(head);
+	}
+	if (rc == 0)
+		rc = send_pieces(rq, m, p, len);
+	free(gz);
+	return rc;
 }
 
 static int
@@ -123,17 +236,21 @@ json_quote(const char *s)
 	return q;
 }
 
+/* Send body (freed here) with status and the header lines in extra. */
 static int
-answer_json(const struct testhttp_request *rq, int status, char *body)
+answer_json(const struct testhttp_request *rq, const struct mock_mode *m,
+    int status, const char *extra, char *body)
 {
-	int rc = body != NULL ? respond(rq, status, body, strlen(body)) : -1;
+	int rc = body != NULL ? respond(rq, m, status, extra, body,
+	    strlen(body)) : -1;
 
 	free(body);
 	return rc;
 }
 
 static int
-answer_error(const struct testhttp_request *rq, int status, const char *message)
+answer_error(const struct testhttp_request *rq, const struct mock_mode *m,
+    int status, const char *message)
 {
 	char *q = json_quote(message), *body;
 
@@ -141,7 +258,21 @@ answer_error(const struct testhttp_request *rq, int status, const char *message)
 	    "\"server_error\"}}", q) == -1)
 		body = NULL;
 	free(q);
-	return answer_json(rq, status, body);
+	return answer_json(rq, m, status, NULL, body);
+}
+
+/* OpenAI's rate limit answer: 429, Retry-After, its error object. */
+static int
+answer_rate_limited(const struct testhttp_request *rq,
+    const struct mock_mode *m)
+{
+	char extra[64];
+
+	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n",
+	    m->retry_after);
+	return answer_json(rq, m, 429, extra, xstrdup("{\"error\":{"
+	    "\"message\":\"Rate limit reached for requests\",\"type\":"
+	    "\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}"));
 }
 
 static int
@@ -162,39 +293,84 @@ answer_huge(const struct testhttp_request *rq)
 }
 
 static int
-answer_reply(const struct testhttp_request *rq, const char *last, int words)
+answer_reply(const struct testhttp_request *rq, const struct mock_mode *m,
+    const char *last, int words)
 {
-	char *reply, *q, *body;
+	char *reply, *q, *body, total[48] = "";
 	int rwords;
 
 	if (asprintf(&reply, "mock reply to: %s", last) == -1)
 		return -1;
 	rwords = count_words(reply);
 	q = json_quote(reply);
+	/* Providers count cached or reasoning tokens into the total too, so
+	 * it need not be the sum. */
+	if (m->total != -2)
+		snprintf(total, sizeof(total), ",\"total_tokens\":%ld",
+		    m->total >= 0 ? m->total : (long)(words + rwords));
 	if (asprintf(&body, "{\"id\":\"chatcmpl-mock\",\"object\":"
 	    "\"chat.completion\",\"created\":%lld,\"model\":\"mock-model\","
 	    "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
 	    "\"content\":%s},\"finish_reason\":\"stop\"}],\"usage\":{"
-	    "\"prompt_tokens\":%d,\"completion_tokens\":%d,"
-	    "\"total_tokens\":%d}}", (long long)time(NULL), q, words, rwords,
-	    words + rwords) == -1)
+	    "\"prompt_tokens\":%d,\"completion_tokens\":%d%s}}",
+	    (long long)time(NULL), q, words, rwords, total) == -1)
 		body = NULL;
 	free(q);
 	free(reply);
-	return answer_json(rq, 200, body);
+	return answer_json(rq, m, 200, NULL, body);
+}
+
+/* "none" or a count in [0, INT32_MAX]; -2 for none, -1 when neither. */
+static long
+parse_total(const char *s, size_t len)
+{
+	char *end;
+	long n;
+
+	if (len == 4 && strncmp(s, "none", 4) == 0)
+		return -2;
+	n = strtol(s, &end, 10);
+	return end != s && (size_t)(end - s) == len && n >= 0 &&
+	    n <= INT32_MAX ? n : -1;
+}
+
+/* The MOCK_* words of the last user message over the defaults. */
+static void
+mode_from_words(const char *last, struct mock_mode *m)
+{
+	const char *p;
+	long v;
+
+	*m = defaults;
+	if (strstr(last, "MOCK_CHUNKED") != NULL)
+		m->chunked = 1;
+	if (strstr(last, "MOCK_GZIP") != NULL)
+		m->gzip = 1;
+	if ((p = strstr(last, "MOCK_TRICKLE=")) != NULL &&
+	    (v = strtol(p + 13, NULL, 10)) > 0 && v <= MOCK_MAX_DELAY)
+		m->trickle_ms = v;
+	if ((p = strstr(last, "MOCK_429=")) != NULL &&
+	    (v = strtol(p + 9, NULL, 10)) >= 0 && v <= MOCK_MAX_RETRY)
+		m->retry_after = v;
+	if ((p = strstr(last, "MOCK_TOTAL=")) != NULL &&
+	    (v = parse_total(p + 11, strcspn(p + 11, " \t\r\n"))) != -1)
+		m->total = v;
 }
 
 /* Returns -1 when the connection must close. */
 static int
 serve_chat(const struct testhttp_request *rq, json_object *body)
 {
+	struct mock_mode mode, *m = &mode;
 	const char *last, *p;
 	char msg[600];
 	int words;
 
+	mode = defaults;
 	if (body == NULL)
-		return answer_error(rq, 400, "request body is not JSON");
+		return answer_error(rq, m, 400, "request body is not JSON");
 	last = scan_messages(body, &words);
+	mode_from_words(last, m);
 	if ((p = strstr(last, "MOCK_DELAY=")) != NULL) {
 		long ms = strtol(p + 11, NULL, 10);
 
@@ -206,20 +382,22 @@ serve_chat(const struct testhttp_request *rq, json_object *body)
 	if ((p = strstr(last, "MOCK_STATUS=")) != NULL) {
 		int status = atoi(p + 12);
 
-		return answer_error(rq, status >= 100 && status <= 599 ?
+		return answer_error(rq, m, status >= 100 && status <= 599 ?
 		    status : 500, "mock failure");
 	}
 	if (strstr(last, "MOCK_ECHO_AUTH") != NULL) {
 		snprintf(msg, sizeof(msg), "invalid credentials: %s",
 		    has_auth(rq) ? testhttp_header(rq, "authorization") :
 		    "(none)");
-		return answer_error(rq, 401, msg);
+		return answer_error(rq, m, 401, msg);
 	}
+	if (m->retry_after >= 0)
+		return answer_rate_limited(rq, m);
 	if (strstr(last, "MOCK_GARBAGE") != NULL)
-		return respond(rq, 200, "<html>not json</html>", 21);
+		return respond(rq, m, 200, NULL, "<html>not json</html>", 21);
 	if (strstr(last, "MOCK_HUGE") != NULL)
 		return answer_huge(rq);
-	return answer_reply(rq, last, words);
+	return answer_reply(rq, m, last, words);
 }
 
 static int
@@ -231,13 +409,13 @@ serve_one(struct testhttp_request *rq, void *arg)
 	(void)arg;
 	log_request(rq, body);
 	if (strcmp(rq->method, "GET") == 0 && strcmp(rq->path, "/healthz") == 0)
-		rc = respond(rq, 200, "ok", 2);
+		rc = respond(rq, &defaults, 200, NULL, "ok", 2);
 	else if (strcmp(rq->method, "POST") == 0 &&
 	    (strcmp(rq->path, "/v1/chat/completions") == 0 ||
 	    strcmp(rq->path, "/chat/completions") == 0))
 		rc = serve_chat(rq, body);
 	else
-		rc = answer_error(rq, 404, "no such endpoint");
+		rc = answer_error(rq, &defaults, 404, "no such endpoint");
 	json_object_put(body);
 	return rc;
 }
@@ -248,6 +426,7 @@ main(int argc, char **argv)
 	struct testhttp_server srv = { .max_body = MOCK_MAX_BODY,
 	    .handler = serve_one };
 	const char *listen_spec = NULL, *port_file = NULL, *log_path = NULL;
+	char *end;
 
 	log_init("mock-llm", LOG_LVL_WARN);
 	for (int i = 1; i < argc; i++) {
@@ -260,6 +439,22 @@ main(int argc, char **argv)
 			port_file = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--log") == 0)
 			log_path = argv[++i];
+		else if (strcmp(argv[i], "--chunked") == 0)
+			defaults.chunked = 1;
+		else if (strcmp(argv[i], "--gzip") == 0)
+			defaults.gzip = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--trickle") == 0 &&
+		    (defaults.trickle_ms = strtol(argv[i + 1], &end, 10)) > 0 &&
+		    *end == '\0' && defaults.trickle_ms <= MOCK_MAX_DELAY)
+			i++;
+		else if (i + 1 < argc && strcmp(argv[i], "--rate-limit") == 0 &&
+		    (defaults.retry_after = strtol(argv[i + 1], &end, 10)) >= 0 &&
+		    *end == '\0' && defaults.retry_after <= MOCK_MAX_RETRY)
+			i++;
+		else if (i + 1 < argc && strcmp(argv[i], "--total") == 0 &&
+		    (defaults.total = parse_total(argv[i + 1],
+		    strlen(argv[i + 1]))) != -1)
+			i++;
 		else {
 			usage(stderr);
 			return 2;

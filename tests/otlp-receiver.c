@@ -2,7 +2,9 @@
  * Phoenix does, logs each accepted request as a JSON line, and misbehaves on
  * request (POST /control); --encode turns OTLP/JSON lines into a request.
  * /stats counts every POST /v1/traces as a request; accepted ones are those
- * answered 200 (and logged), spans the spans in them. */
+ * answered 200 (and logged), spans the spans in them. Like Phoenix under
+ * uvicorn it closes keep-alive connections idle for 5 s, and with --api-key
+ * it answers 401 without the key, as Phoenix with auth on. */
 #define _GNU_SOURCE
 #include <json-c/json.h>
 #include <zlib.h>
@@ -10,10 +12,12 @@
 #include "buf.h"
 #include "log.h"
 #include "otlp.h"
+#include "otlpcheck.h"
 #include "otlpjson.h"
 #include "testhttp.h"
 
 #include <fcntl.h>
+#include <strings.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -26,6 +30,8 @@
 #define RECV_MAX_INFLATED	(128 * 1024 * 1024)	/* after inflate */
 #define RECV_MAX_CONTROL	256
 #define RECV_HOLD_POLL		50	/* ms between checks while silent */
+#define RECV_IDLE_MS		5000	/* uvicorn's timeout_keep_alive */
+#define RECV_MAX_IDLE_MS	3600000
 
 enum mode { MODE_OK, MODE_503, MODE_429, MODE_400, MODE_SILENCE,
     MODE_PARTIAL, MODE_FAIL_NEXT };
@@ -57,7 +63,10 @@ static struct {
 	struct control	 ctl;
 	unsigned	 gen;		/* bumped by each POST /control */
 	long		 requests, accepted, spans;
+	long		 unauthorized, idle_closed, disagreements;
 	int		 log_fd;
+	const char	*api_key;	/* or NULL: no auth, as Phoenix's default */
+	const char	*dump_dir;	/* or NULL: accepted bodies not kept */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = { mode_words, { 0 } },
     .log_fd = -1 };
 
@@ -66,10 +75,17 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: otlp-receiver --listen ADDR:PORT [--port-file F] "
 	    "[--log F] [--down-file F]\n"
+	    "           [--idle-timeout MS] [--api-key KEY] [--dump DIR]\n"
 	    "       otlp-receiver --encode < otlp.jsonl > request.pb\n"
 	    "  POST /v1/traces as Phoenix; POST /control with ok | 503 | "
 	    "429 SECS | 400 |\n  silence | partial N | fail-next K STATUS; "
-	    "GET /stats\n");
+	    "GET /stats\n"
+	    "  --idle-timeout MS  close keep-alive connections idle MS ms "
+	    "(default 5000,\n                     uvicorn's; 0: never)\n"
+	    "  --api-key KEY      /v1/traces answers 401 without "
+	    "\"Authorization: Bearer KEY\"\n"
+	    "  --dump DIR         keep each accepted request's protobuf "
+	    "as DIR/N.pb\n");
 }
 
 static int
@@ -159,14 +175,16 @@ serve_control(const struct testhttp_request *rq)
 static int
 serve_stats(const struct testhttp_request *rq)
 {
-	char mode[64], body[256];
+	char mode[64], body[320];
 	int n;
 
 	pthread_mutex_lock(&st.lock);
 	mode_text(mode, sizeof(mode));
 	n = snprintf(body, sizeof(body), "{\"requests\":%ld,\"accepted\":%ld,"
-	    "\"spans\":%ld,\"mode\":\"%s\"}\n", st.requests, st.accepted,
-	    st.spans, mode);
+	    "\"spans\":%ld,\"unauthorized\":%ld,\"idle_closed\":%ld,"
+	    "\"disagreements\":%ld,\"mode\":\"%s\"}\n", st.requests,
+	    st.accepted, st.spans, st.unauthorized, st.idle_closed,
+	    st.disagreements, mode);
 	pthread_mutex_unlock(&st.lock);
 	return testhttp_respond(rq, 200, "application/json", NULL, body,
 	    (size_t)n);
@@ -325,6 +343,25 @@ log_line(const struct testhttp_request *rq, long n, size_t nspans,
 	return line;
 }
 
+/* Keep the request's protobuf as DIR/N.pb, for decoders other than ours. */
+static void
+dump(long n, const struct buf *pb)
+{
+	char *path;
+	int fd;
+
+	if (st.dump_dir == NULL)
+		return;
+	if (asprintf(&path, "%s/%ld.pb", st.dump_dir, n) == -1)
+		return;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1 || write(fd, pb->data, pb->len) != (ssize_t)pb->len)
+		log_warn("%s: %s", __func__, path);
+	if (fd != -1)
+		close(fd);
+	free(path);
+}
+
 /* Log the request and count it, in one step so /stats and the log agree. */
 static void
 record(const struct testhttp_request *rq, long n, size_t nspans,
@@ -360,11 +397,27 @@ answer_accepted(const struct testhttp_request *rq, const struct verdict *v)
 	return rc;
 }
 
+/* The rendering and the generated structures disagree (otlpcheck.c): the
+ * request is answered 500 and not logged, so that no test passes on a
+ * wrong rendering, and /stats counts it. */
+static int
+disagree(const struct testhttp_request *rq, const char *where)
+{
+	char text[OTLPCHECK_WHERE_MAX + 32];
+
+	log_warnx("decoders disagree at %s", where);
+	pthread_mutex_lock(&st.lock);
+	st.disagreements++;
+	pthread_mutex_unlock(&st.lock);
+	snprintf(text, sizeof(text), "decoders disagree at %s\n", where);
+	return answer_text(rq, 500, NULL, text);
+}
+
 /* Decode, log and answer a request the mode lets through. */
 static int
 accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 {
-	char err[OTLP_ERR_MAX], *json = NULL;
+	char err[OTLP_ERR_MAX], where[OTLPCHECK_WHERE_MAX], *json = NULL;
 	const char *why;
 	json_object *traces;
 	struct buf pb;
@@ -387,6 +440,13 @@ accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 		rc = answer_text(rq, 500, NULL, "decoded JSON does not parse\n");
 		goto out;
 	}
+	if (otlpcheck_request((const uint8_t *)pb.data, pb.len, traces, where,
+	    sizeof(where)) == -1) {
+		json_object_put(traces);
+		rc = disagree(rq, where);
+		goto out;
+	}
+	dump(v->n, &pb);
 	record(rq, v->n, nspans, traces);
 	rc = answer_accepted(rq, v);
 out:
@@ -395,11 +455,42 @@ out:
 	return rc;
 }
 
+/* Phoenix's BearerTokenAuthBackend: "Bearer" in any case, one space, then
+ * the token exactly. */
+static int
+authorized(const struct testhttp_request *rq)
+{
+	const char *a = testhttp_header(rq, "authorization"), *sp;
+
+	if (st.api_key == NULL)
+		return 1;
+	if (a == NULL || (sp = strchr(a, ' ')) == NULL || sp - a != 6 ||
+	    strncasecmp(a, "bearer", 6) != 0)
+		return 0;
+	return strcmp(sp + 1, st.api_key) == 0;
+}
+
+/* Phoenix checks the key before it reads the body, so this comes first. */
+static int
+refuse_unauthorized(const struct testhttp_request *rq)
+{
+	static const char body[] = "{\"detail\":\"Invalid token\"}";
+
+	pthread_mutex_lock(&st.lock);
+	st.requests++;
+	st.unauthorized++;
+	pthread_mutex_unlock(&st.lock);
+	return testhttp_respond(rq, 401, "application/json", NULL, body,
+	    sizeof(body) - 1);
+}
+
 static int
 serve_traces(const struct testhttp_request *rq)
 {
 	struct verdict v;
 
+	if (!authorized(rq))
+		return refuse_unauthorized(rq);
 	take_verdict(&v);
 	if (v.mode == MODE_OK || v.mode == MODE_PARTIAL)
 		return accept_traces(rq, &v);
@@ -466,12 +557,23 @@ out:
 	return rc;
 }
 
+static void
+count_idle_close(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&st.lock);
+	st.idle_closed++;
+	pthread_mutex_unlock(&st.lock);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct testhttp_server srv = { .max_body = RECV_MAX_BODY,
-	    .handler = handle };
+	    .handler = handle, .idle_ms = RECV_IDLE_MS,
+	    .on_idle_close = count_idle_close };
 	const char *listen_spec = NULL, *port_file = NULL, *log_path = NULL;
+	long idle;
 
 	log_init("otlp-receiver", LOG_LVL_WARN);
 	for (int i = 1; i < argc; i++) {
@@ -488,7 +590,17 @@ main(int argc, char **argv)
 			log_path = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--down-file") == 0)
 			srv.down_file = argv[++i];
-		else {
+		else if (i + 1 < argc && strcmp(argv[i], "--api-key") == 0 &&
+		    *argv[i + 1] != '\0')
+			st.api_key = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--dump") == 0)
+			st.dump_dir = argv[++i];
+		else if (i + 1 < argc &&
+		    strcmp(argv[i], "--idle-timeout") == 0 &&
+		    parse_num(argv[i + 1], 0, RECV_MAX_IDLE_MS, &idle) == 0) {
+			srv.idle_ms = (int)idle;
+			i++;
+		} else {
 			usage(stderr);
 			return 2;
 		}

@@ -1,5 +1,6 @@
 /* testhttp.c - the HTTP/1.1 server core of the test doubles: reads requests
- * (Content-Length bodies only), hands each to a handler, writes answers. */
+ * (Content-Length bodies only), hands each to a handler, writes answers;
+ * closes connections left idle too long. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,6 +28,7 @@ struct conn {
 	struct testhttp_server	*srv;
 	int			 fd;
 	int			 num;
+	int			 served;	/* requests answered */
 	size_t			 plen;
 	char			 pending[TESTHTTP_MAX_HEAD];
 };
@@ -188,8 +191,29 @@ wants_close(const struct testhttp_request *rq)
 	return c != NULL && strcasecmp(c, "close") == 0;
 }
 
+/* Whether the connection stays idle (no byte of a next request) for the
+ * server's idle_ms after an answer: then it is closed unanswered, as
+ * uvicorn closes a keep-alive connection after timeout_keep_alive. */
+static int
+idle_expired(const struct conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int r;
+
+	if (c->srv->idle_ms <= 0 || c->served == 0 || c->plen > 0)
+		return 0;
+	while ((r = poll(&pfd, 1, c->srv->idle_ms)) == -1 && errno == EINTR)
+		;
+	if (r != 0)
+		return 0;
+	if (c->srv->on_idle_close != NULL)
+		c->srv->on_idle_close(c->srv->arg);
+	return 1;
+}
+
 /* Receive up to the blank line. Returns the head length with its blank
- * line, 0 when the client went away, or -431 when the head is too long. */
+ * line, 0 when the client went away or stayed idle too long, or -431 when
+ * the head is too long. */
 static long
 recv_head(struct conn *c)
 {
@@ -199,6 +223,8 @@ recv_head(struct conn *c)
 	while ((end = memmem(c->pending, c->plen, "\r\n\r\n", 4)) == NULL) {
 		if (c->plen == sizeof(c->pending))
 			return -431;
+		if (idle_expired(c))
+			return 0;
 		r = recv(c->fd, c->pending + c->plen,
 		    sizeof(c->pending) - c->plen, 0);
 		if (r == -1 && errno == EINTR)
@@ -304,6 +330,7 @@ connection(void *arg)
 		if (rc != 0 || is_down(c->srv))
 			break;
 		rc = c->srv->handler(&rq, c->srv->arg);
+		c->served++;
 		if (rc == -1 || rq.close)
 			break;
 		request_cleanup(&rq);

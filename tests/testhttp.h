@@ -36,6 +36,11 @@ struct testhttp_server {
 	size_t			 max_body;	/* larger bodies get 413 */
 	const char		*down_file;	/* while it exists, connections
 						 * are closed unanswered; or NULL */
+	int			 idle_ms;	/* close a connection idle this
+						 * long between requests; 0:
+						 * never (uvicorn: 5000) */
+	void			(*on_idle_close)(void *);	/* or NULL;
+						 * called with arg */
 	testhttp_handler	 handler;
 	void			*arg;		/* handed to the handler */
 	int			 fd;		/* set by testhttp_listen */

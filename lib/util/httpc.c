@@ -274,6 +274,10 @@ httpc_setup(struct httpc *c, const struct httpc_config *cfg)
 	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK)
 		return -1;
+	/* Providers and their proxies may gzip a body; "" asks for every
+	 * encoding libcurl decodes, and the body limit holds after decoding. */
+	if (curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK)
+		return -1;
 	if (c->user_agent != NULL && curl_easy_setopt(h, CURLOPT_USERAGENT,
 	    c->user_agent) != CURLE_OK)
 		return -1;
