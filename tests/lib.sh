@@ -69,6 +69,7 @@ wait_for() {		# wait_for SECONDS COMMAND...
 start_mock_llm() {
 	MOCK_LOG=$T/mock.log
 	: > "$MOCK_LOG"
+	rm -f "$T/mock.port"
 	"$TESTS_BIN/mock-llm" --listen 127.0.0.1:0 --port-file "$T/mock.port" \
 	    --log "$MOCK_LOG" 2>>"$T/mock.err" &
 	MOCK_PID=$!
@@ -80,7 +81,6 @@ stop_mock() {
 	[ -n "$MOCK_PID" ] || return 0
 	kill -TERM "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null
 	MOCK_PID=""
-RECV_PID=""
 }
 
 # start_receiver [PORT]: the Phoenix stand-in (tests/otlp-receiver.c); sets
