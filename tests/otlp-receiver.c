@@ -92,8 +92,10 @@ static int
 answer_text(const struct testhttp_request *rq, int status, const char *extra,
     const char *text)
 {
-	return testhttp_respond(rq, status, "text/plain", extra, text,
-	    strlen(text));
+	/* Phoenix's handler for HTTP errors answers the detail as plain
+	 * text, with no newline. */
+	return testhttp_respond(rq, status, "text/plain; charset=utf-8", extra,
+	    text, strlen(text));
 }
 
 /* Strict decimal in [min, max]. */
@@ -287,19 +289,23 @@ out:
 }
 
 /* The protobuf bytes of the request. Returns 0, or the refusing status
- * with its text in why. */
+ * with its text in why (whyb holds texts that echo a header, as
+ * Phoenix's do). A body that does not inflate is an uncaught exception in
+ * Phoenix: a bare 500. */
 static int
 request_bytes(const struct testhttp_request *rq, struct buf *pb,
-    const char **why)
+    char *whyb, size_t whylen, const char **why)
 {
 	const char *ct = testhttp_header(rq, "content-type");
 	const char *ce = testhttp_header(rq, "content-encoding");
 	int status = 0;
 
-	*why = "Unsupported content type\n";
+	*why = whyb;
+	snprintf(whyb, whylen, "Unsupported content type: %s",
+	    ct != NULL ? ct : "None");
 	if (ct == NULL || strcmp(ct, "application/x-protobuf") != 0)
 		return 415;
-	*why = "Unsupported content encoding\n";
+	snprintf(whyb, whylen, "Unsupported content encoding: %s", ce);
 	if (ce == NULL || *ce == '\0')
 		return buf_append(pb, rq->body, rq->body_len) == -1 ? 413 : 0;
 	if (strcmp(ce, "gzip") == 0)
@@ -308,8 +314,10 @@ request_bytes(const struct testhttp_request *rq, struct buf *pb,
 		status = inflate_body(rq, 15, pb);
 	else
 		return 415;
-	*why = status == 413 ? "Inflated body too large\n" :
-	    "Body does not inflate\n";
+	if (status == 422)
+		status = 500;
+	*why = status == 413 ? "Inflated body too large" :
+	    "Internal Server Error";
 	return status;
 }
 
@@ -419,13 +427,14 @@ accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 {
 	char err[OTLP_ERR_MAX], where[OTLPCHECK_WHERE_MAX], *json = NULL;
 	const char *why;
+	char whyb[512];
 	json_object *traces;
 	struct buf pb;
 	size_t nspans = 0;
 	int status, rc;
 
 	buf_init(&pb, RECV_MAX_INFLATED);
-	if ((status = request_bytes(rq, &pb, &why)) != 0) {
+	if ((status = request_bytes(rq, &pb, whyb, sizeof(whyb), &why)) != 0) {
 		rc = answer_text(rq, status, NULL, why);
 		goto out;
 	}
@@ -433,7 +442,7 @@ accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 	    err, sizeof(err));
 	if (json == NULL) {
 		rc = answer_text(rq, 422, NULL,
-		    "Request body is invalid ExportTraceServiceRequest\n");
+		    "Request body is invalid ExportTraceServiceRequest");
 		goto out;
 	}
 	if ((traces = json_tokener_parse(json)) == NULL) {
@@ -474,14 +483,11 @@ authorized(const struct testhttp_request *rq)
 static int
 refuse_unauthorized(const struct testhttp_request *rq)
 {
-	static const char body[] = "{\"detail\":\"Invalid token\"}";
-
 	pthread_mutex_lock(&st.lock);
 	st.requests++;
 	st.unauthorized++;
 	pthread_mutex_unlock(&st.lock);
-	return testhttp_respond(rq, 401, "application/json", NULL, body,
-	    sizeof(body) - 1);
+	return answer_text(rq, 401, NULL, "Invalid token");
 }
 
 static int
@@ -518,9 +524,16 @@ handle(struct testhttp_request *rq, void *arg)
 			return routes[i].serve(rq);
 		snprintf(allow, sizeof(allow), "Allow: %s\r\n",
 		    routes[i].method);
-		return answer_text(rq, 405, allow, "Method Not Allowed\n");
+		if (strcmp(rq->method, "GET") == 0)	/* the UI's page */
+			return testhttp_respond(rq, 200, "text/html", NULL,
+			    "<!doctype html>", 15);
+		return answer_text(rq, 405, allow, "Method Not Allowed");
 	}
-	return answer_text(rq, 404, NULL, "Not Found\n");
+	/* Phoenix routes every other path to its UI, which takes GET only. */
+	if (strcmp(rq->method, "GET") != 0)
+		return answer_text(rq, 405, "Allow: GET\r\n",
+		    "Method Not Allowed");
+	return answer_text(rq, 404, NULL, "Not Found");
 }
 
 /* --encode: OTLP/JSON lines on stdin to one packed request on stdout. */
