@@ -55,7 +55,7 @@ struct job {
 	char		 body[32];
 	char		 sleep_ms[16];
 	int		 note;	/* ask the handler to mark its start */
-	char		 barrier[8];	/* starts to wait for, in the handler */
+	char		 barrier[16];	/* starts to wait for, in the handler */
 	struct buf	 out;
 	int		 rc;
 	int		 err;	/* errno when rc is -1 */
