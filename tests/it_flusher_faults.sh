@@ -41,7 +41,7 @@ span_ids() { cat "$@" | jq -r '.resourceSpans[].scopeSpans[].spans[].spanId' | s
 flush() {
 	d=$1; shift
 	env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" LOG_LEVEL=info \
-	    OTEL_EXPORTER_OTLP_TIMEOUT=$((3000 * SLOW)) "$@" >>"$T/flush.log" 2>&1
+	    OTEL_EXPORTER_OTLP_TIMEOUT=$((10000 * SLOW)) "$@" >>"$T/flush.log" 2>&1
 }
 
 # Collector down: --once fails and leaves the spool as it was. The port
@@ -105,11 +105,12 @@ check "the 503s were retried" sh -c "[ \$(curl -s '$RECV_URL/stats' | jq .reques
 # A collector that accepts but never answers: the request times out and
 # is retried; nothing is lost once it answers again. The timeout must also
 # cover a real answer to a full batch from a sanitized receiver on busy
-# cores, or the same batch is resent forever: 1 s, 3 s under ASan.
+# cores (two busy loops beside the suite), or the same batch is resent
+# forever: 5 s, 15 s under ASan.
 stop_receiver; start_receiver; reset_received
 receiver_mode silence
 d=$(spool silent 600)
-env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" OTEL_EXPORTER_OTLP_TIMEOUT=$((1000 * SLOW)) \
+env SPOOL_DIR="$d" PHOENIX_COLLECTOR_ENDPOINT="$RECV_URL" OTEL_EXPORTER_OTLP_TIMEOUT=$((5000 * SLOW)) \
     LOG_LEVEL=info "$FLUSHER" >>"$T/silent.log" 2>&1 &
 pid=$!
 check "a silent collector is a timeout, retried" wait_for 30 grep -q "collector unavailable" "$T/silent.log"
