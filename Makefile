@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench clean
+.PHONY: all deps build run test test-asan test-fuzz bench clean
 
 all: build
 
@@ -24,8 +24,16 @@ test-asan: deps
 	cmake --build $(BUILD)-asan -j
 	ctest --test-dir $(BUILD)-asan --output-on-failure -j2
 
+# The libFuzzer drivers, built with clang, replay their corpora
+# (tests/corpus) as ctest tests; see docs/testing.md to grow them.
+test-fuzz: deps
+	@command -v clang >/dev/null || { echo "test-fuzz: clang is missing (conf/deps.sh installs it)" >&2; exit 1; }
+	cmake -S . -B $(BUILD)-fuzz -DFUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD)-fuzz -j --target fuzz
+	ctest --test-dir $(BUILD)-fuzz -R '^fuzz_' --output-on-failure --no-tests=error
+
 bench: build
 	sh tests/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

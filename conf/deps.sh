@@ -1,10 +1,12 @@
 #!/bin/sh
 # deps.sh - install the Debian packages the build, the run and the tests need,
 # only when one is missing (a fresh Debian 12 machine has none of them).
+# clang and its runtime (libFuzzer) build the fuzz drivers (make test-fuzz).
 set -eu
 pkgs="build-essential cmake pkg-config libfcgi-dev libcurl4-openssl-dev
 libjson-c-dev uuid-dev libcmocka-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-nginx-light curl jq wrk time nodejs npm chromium docker-compose libfcgi-bin"
+nginx-light curl jq wrk time nodejs npm chromium docker-compose libfcgi-bin
+clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

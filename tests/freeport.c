@@ -1,6 +1,8 @@
 /* freeport.c - print N (default 1) distinct free TCP ports on 127.0.0.1,
  * one per line, for the shell tests. All N stay bound until printed so that
- * the kernel cannot hand out the same port twice. */
+ * the kernel cannot hand out the same port twice. With --hold they stay
+ * bound, never listening, until the process is killed: a connection to
+ * one is refused, and no other process can take it meanwhile. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -37,10 +39,16 @@ main(int argc, char **argv)
 	int fds[FREEPORT_MAX], ports[FREEPORT_MAX];
 	long n = 1;
 	char *end;
+	int hold = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--hold") == 0) {
+		hold = 1;
+		argc--, argv++;
+	}
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--help") == 0)) {
 		fprintf(argc > 2 ? stderr : stdout,
-		    "usage: freeport [N]  (N from 1 to %d)\n", FREEPORT_MAX);
+		    "usage: freeport [--hold] [N]  (N from 1 to %d)\n",
+		    FREEPORT_MAX);
 		return argc > 2 ? 2 : 0;
 	}
 	if (argc == 2) {
@@ -59,5 +67,13 @@ main(int argc, char **argv)
 		}
 	for (long i = 0; i < n; i++)
 		printf("%d\n", ports[i]);
-	return fflush(stdout) == 0 ? 0 : 1;
+	if (fflush(stdout) != 0)
+		return 1;
+	if (hold) {
+		/* SIGTERM's default action ends us; the kernel frees the ports. */
+		fclose(stdout);
+		for (;;)
+			pause();
+	}
+	return 0;
 }

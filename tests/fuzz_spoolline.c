@@ -1,7 +1,7 @@
 /* fuzz_spoolline.c - differential libFuzzer driver for spool lines: the
  * flusher's reader (otlp.c, json-c) and the viewer's scanner (spanscan.c)
  * must accept the same lines with the same span counts. Found cases go to
- * tests/corpus/spoolline/, which test_spanscan replays without clang. */
+ * tests/corpus/fuzz_spoolline/, which test_spanscan replays without clang. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

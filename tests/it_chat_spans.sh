@@ -109,9 +109,14 @@ check "the key is nowhere in the logs" sh -c "! grep -rq -- '$KEY' '$T/stack.log
 stop_stack
 
 # Behind a trusted gateway the incoming context becomes the parent.
-start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini TRUST_TRACEPARENT=1
+# (and the resource names what PHOENIX_PROJECT_NAME and OTEL_SERVICE_NAME say).
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini TRUST_TRACEPARENT=1 \
+    PHOENIX_PROJECT_NAME=proj-under-test OTEL_SERVICE_NAME=svc-under-test
 chat '{"messages":[{"role":"user","content":"trusted"}]}' -H "traceparent: 00-$in_trace-$in_span-01" >/dev/null
 turn_with trusted > "$T/trusted"
 eq "TRUST_TRACEPARENT=1 joins the incoming trace" "$in_trace $in_span" \
     "$(jq -r '"\(.traceId) \(.parentSpanId)"' "$T/trusted")"
+res() { jq -r --arg k "$1" '.resource.attributes[] | select(.key == $k) | .value.stringValue' "$T/trusted"; }
+eq "PHOENIX_PROJECT_NAME names the project" proj-under-test "$(res openinference.project.name)"
+eq "OTEL_SERVICE_NAME names the service" svc-under-test "$(res service.name)"
 finish

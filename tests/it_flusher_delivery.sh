@@ -4,8 +4,12 @@
 # intact, within 2 s, and a collector outage loses nothing.
 . "$SRC_DIR/tests/lib.sh"
 
+# The outage below is the receiver's --down-file: its port stays bound.
+RECV_ARGS="--down-file $T/down"
 start_receiver
 LOG_LEVEL=info start_stack
+# The flusher is killed once on purpose at the end.
+EXPECT_FLUSHER_RESTARTS=1
 
 turn() {	# turn SESSION TEXT: one /chat turn, prints the trace id
 	curl -sS -o /dev/null -D - -X POST -H 'Content-Type: application/json' \
@@ -25,7 +29,7 @@ for i in $(seq 1 20); do
 done
 p95=$(sort -n "$T/latency" | sed -n 19p)
 check "20 turns all arrived" sh -c "[ \$(wc -l < '$T/latency') -eq 20 ] && [ \$(sort -n '$T/latency' | tail -n 1) -lt 10000 ]"
-check "a span reaches the collector within 2 s (p95 ${p95} ms)" test "$p95" -lt 2000
+check "a span reaches the collector within 2 s (p95 ${p95} ms)" test "$p95" -lt $((2000 * SLOW))
 
 # Every span written arrives once, with ids and attributes intact.
 check "all 40 spans arrive" wait_for 30 has_received 40
@@ -40,11 +44,10 @@ check "the resource arrives with the project name" jq -e -s '
 check "requests are protobuf, gzip'd" jq -e -s 'all(.[]; .content_encoding == "gzip")' "$RECV_LOG"
 
 # The collector goes away: turns go on, spans wait, then all arrive.
-port=$RECV_PORT
-stop_receiver
+touch "$T/down"
 for i in $(seq 1 10); do turn "down-$i" "soup while down $i" >> "$T/down-traces"; done
 check "the flusher notices the outage" wait_for 10 grep -q "collector unavailable" "$T/stack.log"
-start_receiver "$port"
+rm -f "$T/down"
 for tr in $(cat "$T/down-traces"); do
 	wait_for 40 arrived "$tr" || echo "trace $tr lost" >&2
 done

@@ -26,4 +26,14 @@ eq "the LLM span names the offline model" offline-recipe-model \
 check "with token counts" jq -e "$ATTR"' attr("llm.token_count.total") > 0' "$T/llm"
 check "the offline endpoint is on loopback only" \
     grep -q "listen 127.0.0.1:" "$T/run/nginx.conf"
+
+# SIGTERM to the run script stops every process it started.
+kids=$(pgrep -P "$STACK_PID" | tr '\n' ' ')
+check "the stack runs its processes" test -n "$kids"
+stop_stack
+for p in $kids; do
+	check "process $p is gone after SIGTERM" sh -c "! kill -0 $p 2>/dev/null"
+done
+none_left() { ! pgrep -f "$T/run" >/dev/null; }	# nginx -p $T/run ...
+check "nothing of the stack is left" none_left
 finish

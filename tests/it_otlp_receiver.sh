@@ -109,9 +109,10 @@ eq "a refused control changes nothing" ok "$(stats mode)"
 control silence >/dev/null
 eq "a silent receiver times the client out" 000 "$(post "$T/req.pb" --max-time 1 2>/dev/null)"
 start=$(date +%s)
+r0=$(stats requests)
 post "$T/req.pb" --max-time 20 > "$T/held" 2>/dev/null &
 held=$!
-sleep 0.5
+check "the held request has arrived" wait_for 10 sh -c "[ \$(curl -sS '$RECV_URL/stats' | jq .requests) -gt $r0 ]"
 control ok >/dev/null
 wait "$held"
 eq "a held request ends unanswered when the mode changes" 000 "$(cat "$T/held")"

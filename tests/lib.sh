@@ -22,16 +22,47 @@ unset OPENAI_API_KEY OPENAI_BASE_URL ANTHROPIC_API_KEY GEMINI_API_KEY \
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 TESTS_BIN=$BUILD_DIR/tests
 T=$(mktemp -d "${TMPDIR:-/tmp}/rc-it.XXXXXX")
+IT_NAME=$(basename "$0" .sh)
+# Everything a test starts writes its temp files under $T, never elsewhere.
+export TMPDIR=$T
 PASSED=0
 FAILED=0
 STACK_PID=""
 MOCK_PID=""
 RECV_PID=""
+HOLD_PID=""
 
-it_cleanup() {
+# Sanitizers: under the ASan build (tests/CMakeLists.txt sets RC_SANITIZE=1)
+# every process a test starts writes its ASan, LSan and UBSan reports into
+# $T/san instead of a stderr nobody reads; finish fails the test when one
+# exists. A worker that aborts is respawned and a flusher restarted, so
+# the reports are the only sure sign.
+if [ "${RC_SANITIZE:-0}" = 1 ]; then
+	mkdir -p "$T/san"
+	export ASAN_OPTIONS="log_path=$T/san/$IT_NAME.asan:halt_on_error=1:abort_on_error=1:disable_coredump=1:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$T/san/$IT_NAME.ubsan:halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+	export LSAN_OPTIONS="log_path=$T/san/$IT_NAME.lsan"
+else
+	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+fi
+# A time bound that must stay in an assertion gets this factor under the
+# sanitizers (at least 3x headroom on two busy cores).
+SLOW=1
+[ "${RC_SANITIZE:-0}" = 1 ] && SLOW=3
+# Respawns and restarts a test causes on purpose; any other is a failure.
+EXPECT_RESPAWNS=0
+EXPECT_FLUSHER_RESTARTS=0
+EXPECT_STACK_EXITS=0
+
+it_stop_all() {
 	stop_stack
 	stop_mock
 	stop_receiver
+	release_port
+}
+
+it_cleanup() {
+	it_stop_all
 	if [ "$FAILED" -eq 0 ]; then rm -rf "$T"; else echo "kept $T" >&2; fi
 }
 trap it_cleanup EXIT
@@ -50,15 +81,66 @@ eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: expected '$2', got '$3'"; fi
 }
 
+# it_sanitizer_reports: every report file in $T/san is a failure, shown.
+it_sanitizer_reports() {
+	local f
+	[ -d "$T/san" ] || return 0
+	for f in "$T"/san/*; do
+		[ -e "$f" ] || continue
+		cat "$f" >&2
+		not_ok "no sanitizer report (${f##*/})"
+	done
+}
+
+# it_log_count PATTERN: lines matching PATTERN in the logs the test keeps.
+it_log_count() {
+	cat "$T"/*.log "$T"/*.err 2>/dev/null | grep -c -- "$1"
+}
+
+# it_unexpected_exits: a worker respawn, a flusher restart or a process
+# that took the stack down, beyond what the test declared, is a failure.
+it_unexpected_exits() {
+	eq "worker respawns are the $EXPECT_RESPAWNS expected" \
+	    "$EXPECT_RESPAWNS" "$(it_log_count 'respawning')"
+	eq "flusher restarts are the $EXPECT_FLUSHER_RESTARTS expected" \
+	    "$EXPECT_FLUSHER_RESTARTS" "$(it_log_count 'span-flusher exited')"
+	eq "stack exits are the $EXPECT_STACK_EXITS expected" \
+	    "$EXPECT_STACK_EXITS" "$(it_log_count 'run.sh: a process exited')"
+}
+
+# finish: stop what the test started (so that leak reports are written),
+# check for sanitizer reports and unexpected exits, print the tally.
 finish() {
+	it_stop_all
+	it_unexpected_exits
+	it_sanitizer_reports
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
 
 free_ports() { "$TESTS_BIN/freeport" "$1"; }
 
-wait_for() {		# wait_for SECONDS COMMAND...
-	local deadline=$(( $(date +%s) + $1 )); shift
+# hold_port: a loopback port bound by a helper that never listens, so a
+# connection to it is refused and no other process can take it meanwhile;
+# sets HELD_PORT. release_port frees it.
+hold_port() {
+	rm -f "$T/held.port"
+	"$TESTS_BIN/freeport" --hold 1 > "$T/held.port" &
+	HOLD_PID=$!
+	wait_for 10 test -s "$T/held.port" || { echo "freeport --hold failed" >&2; exit 1; }
+	HELD_PORT=$(cat "$T/held.port")
+}
+
+release_port() {
+	[ -n "$HOLD_PID" ] || return 0
+	kill -TERM "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=""
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds; 1 on time-out.
+# SECONDS is multiplied by $SLOW under the sanitizers.
+wait_for() {
+	local deadline=$(( $(date +%s) + $1 * SLOW )); shift
 	until "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$deadline" ] && return 1
 		sleep 0.05
@@ -123,22 +205,50 @@ has_received() { [ "$(received_unique)" -ge "$1" ]; }
 
 # start_stack [VAR=value...]: conf/run.sh on free ports in $T/run; sets
 # BASE (http://127.0.0.1:port) and SPOOL. Extra variables go to the stack.
+# Its output is appended to $T/stack.log. freeport releases the ports
+# before nginx binds them, so another process may take one meanwhile:
+# a bind failure is retried on new ports.
 start_stack() {
-	local ports
+	local try
+	for try in 1 2 3 4 5; do
+		it_try_stack "$@" && return 0
+		[ $? -eq 2 ] || break
+		echo "start_stack: a port was taken; retrying" >&2
+	done
+	cat "$T/stack.log" >&2
+	exit 1
+}
+
+# it_try_stack [VAR=value...]: one start; 0 up, 2 a port was taken, 1 else.
+it_try_stack() {
+	local ports off
 	ports=$(free_ports 2)
 	CHAT_PORT=$(echo "$ports" | sed -n 1p)
 	SPOOL=$T/spool
+	touch "$T/stack.log"
+	off=$(wc -c < "$T/stack.log")
 	env CHAT_PORT="$CHAT_PORT" OFFLINE_PORT="$(echo "$ports" | sed -n 2p)" \
 	    RUN_DIR="$T/run" SPOOL_DIR="$SPOOL" NGINX_WORKERS=1 \
 	    PHOENIX_COLLECTOR_ENDPOINT="${RECV_URL:-http://127.0.0.1:9}" \
 	    LOG_LEVEL="${LOG_LEVEL:-warn}" "$@" \
-	    bash "$SRC_DIR/conf/run.sh" "$BUILD_DIR" >"$T/stack.log" 2>&1 &
+	    bash "$SRC_DIR/conf/run.sh" "$BUILD_DIR" >>"$T/stack.log" 2>&1 &
 	STACK_PID=$!
 	BASE=http://127.0.0.1:$CHAT_PORT
-	if ! wait_for 30 curl -fsS "$BASE/healthz"; then
-		cat "$T/stack.log" >&2
-		exit 1
+	wait_for 30 it_stack_settled || true
+	curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && return 0
+	stop_stack
+	if tail -c +"$((off + 1))" "$T/stack.log" | grep -q "Address already in use"; then
+		# The failed attempt's lines are not the test's business.
+		head -c "$off" "$T/stack.log" > "$T/stack.log.tmp"
+		mv "$T/stack.log.tmp" "$T/stack.log"
+		return 2
 	fi
+	return 1
+}
+
+# The stack answers /healthz, or its run script has ended.
+it_stack_settled() {
+	curl -fsS -o /dev/null "$BASE/healthz" || ! kill -0 "$STACK_PID"
 }
 
 stop_stack() {

@@ -657,9 +657,11 @@ srv_main(void *arg)
 	return NULL;
 }
 
-/* A listening socket on a free 127.0.0.1 port; the port goes to *port. */
+/* A socket bound to a free 127.0.0.1 port, listening when asked; the
+ * port goes to *port. Bound but not listening, it refuses connections
+ * and keeps the port from any other process until closed. */
 static int
-listen_free_port(int *port)
+bind_free_port(int *port, int listening)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t slen = sizeof(sa);
@@ -668,10 +670,18 @@ listen_free_port(int *port)
 	assert_true(fd >= 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 8), 0);
+	if (listening)
+		assert_int_equal(listen(fd, 8), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &slen), 0);
 	*port = ntohs(sa.sin_port);
 	return fd;
+}
+
+/* A listening socket on a free 127.0.0.1 port; the port goes to *port. */
+static int
+listen_free_port(int *port)
+{
+	return bind_free_port(port, 1);
 }
 
 static void
@@ -1095,14 +1105,14 @@ test_send_closed_port(void **state)
 	const uint8_t pb[] = { 1 };
 	char url[64];
 	struct run r;
-	int port, fd = listen_free_port(&port);
+	int port, fd = bind_free_port(&port, 0);
 
 	(void)state;
-	close(fd);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url, 1);
 	setenv("PHOENIX_API_KEY", TEST_KEY, 1);
 	run_send(&r, pb, sizeof(pb));
+	close(fd);
 	assert_int_equal(r.rc, -1);
 	assert_int_equal(r.res.outcome, EXPORTER_RETRY);
 	assert_int_equal(r.res.http_status, 0);

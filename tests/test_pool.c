@@ -56,6 +56,7 @@ struct job {
 	char		 body[32];
 	char		 sleep_ms[16];
 	int		 note;	/* ask the handler to mark its start */
+	char		 barrier[16];	/* starts to wait for, in the handler */
 	struct buf	 out;
 	int		 rc;
 	int		 err;	/* errno when rc is -1 */
@@ -127,16 +128,52 @@ sleep_ms(long ms)
 		;
 }
 
+/* The 's' marks in hook_dir/events: how many noted requests started. */
+static long
+events_started(void)
+{
+	char path[128];
+	long n = 0;
+	FILE *f;
+	int c;
+
+	snprintf(path, sizeof(path), "%s/events", hook_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == 's';
+	fclose(f);
+	return n;
+}
+
+/* Wait, up to 4 s (under the client's timeout), until n noted requests
+ * have started: they run at the same time. 0, or -1 on time-out. */
+static int
+barrier_wait(long n)
+{
+	for (int i = 0; i < 800; i++, sleep_ms(5))
+		if (events_started() >= n)
+			return 0;
+	return -1;
+}
+
 static void
 hook_handle(FCGX_Request *req, void *tctx)
 {
-	const char *s;
+	const char *s, *note = FCGX_GetParam("NOTE", req->envp);
 	struct buf body;
 	char chunk[4096];
 	int n;
 
-	if (FCGX_GetParam("NOTE", req->envp) != NULL)
+	if (note != NULL) {
 		mark("started", "x");
+		mark("events", "s");
+	}
+	if ((s = FCGX_GetParam("BARRIER", req->envp)) != NULL &&
+	    barrier_wait(atol(s)) == -1) {
+		FCGX_PutS("Status: 504 Barrier not met\r\n\r\n", req->out);
+		return;
+	}
 	if ((s = FCGX_GetParam("SLEEP_MS", req->envp)) != NULL)
 		sleep_ms(atol(s));
 	if (FCGX_GetParam("CRASH", req->envp) != NULL)
@@ -154,6 +191,8 @@ hook_handle(FCGX_Request *req, void *tctx)
 		    req->out);
 	}
 	buf_cleanup(&body);
+	if (note != NULL)
+		mark("events", "e");
 }
 
 static const struct pool_hooks hooks = {
@@ -325,12 +364,15 @@ static void *
 job_main(void *p)
 {
 	struct job *j = p;
-	struct fcgi_client_param params[3] = {
-		{ "REQUEST_METHOD", "POST" },
-		{ "SLEEP_MS", j->sleep_ms },
-		{ "NOTE", "1" },
-	};
-	size_t n = j->sleep_ms[0] == '\0' ? 1 : j->note ? 3 : 2;
+	struct fcgi_client_param params[4] = { { "REQUEST_METHOD", "POST" } };
+	size_t n = 1;
+
+	if (j->sleep_ms[0] != '\0')
+		params[n++] = (struct fcgi_client_param){ "SLEEP_MS", j->sleep_ms };
+	if (j->note)
+		params[n++] = (struct fcgi_client_param){ "NOTE", "1" };
+	if (j->barrier[0] != '\0')
+		params[n++] = (struct fcgi_client_param){ "BARRIER", j->barrier };
 
 	j->rc = fcgi_client_request(j->addr, params, n, j->body,
 	    strlen(j->body), &j->out, CLIENT_TIMEOUT_MS);
@@ -338,18 +380,20 @@ job_main(void *p)
 	return NULL;
 }
 
-/* Run n requests at once, each sleeping ms in the handler; returns the
- * seconds until the last one finished. */
-static double
-run_jobs(const char *addr, struct job *jobs, int n, int ms, int note)
+/* Run n requests at once, each sleeping ms in the handler; with a barrier
+ * b > 0 each first waits until b have started, and marks its start and
+ * end in hook_dir/events. */
+static void
+run_jobs(const char *addr, struct job *jobs, int n, int ms, int b)
 {
-	double t0 = now_s();
-
 	assert_true(n <= MAX_JOBS);
 	for (int i = 0; i < n; i++) {
 		memset(&jobs[i], 0, sizeof(jobs[i]));
 		jobs[i].addr = addr;
-		jobs[i].note = note;
+		jobs[i].note = b > 0;
+		if (b > 0)
+			snprintf(jobs[i].barrier, sizeof(jobs[i].barrier),
+			    "%d", b);
 		snprintf(jobs[i].body, sizeof(jobs[i].body), "job-%d", i);
 		snprintf(jobs[i].sleep_ms, sizeof(jobs[i].sleep_ms), "%d", ms);
 		buf_init(&jobs[i].out, REPLY_LIMIT);
@@ -358,7 +402,23 @@ run_jobs(const char *addr, struct job *jobs, int n, int ms, int note)
 	}
 	for (int i = 0; i < n; i++)
 		pthread_join(jobs[i].tid, NULL);
-	return now_s() - t0;
+}
+
+/* What the noted requests did, in order: 's' a start, 'e' an end. */
+static void
+read_events(char *out, size_t size)
+{
+	char path[128];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events", hook_dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(out, 1, size - 1, f);
+		fclose(f);
+	}
+	out[n] = '\0';
+	unlink(path);
 }
 
 static void
@@ -482,23 +542,24 @@ test_concurrency(void **state)
 	struct fx *fx = *state;
 	pid_t seen[MAX_PIDS];
 	struct job jobs[9];
-	double t;
+	char ev[64];
 
 	start_pool(fx);
-	/* workers x threads = 8 run at once: one 500 ms round, not two. */
-	t = run_jobs(fx->addr, jobs, 8, 500, 0);
+	/* workers x threads = 8 run at once: all 8 meet at a barrier of 8
+	 * (a handler that waits in vain answers 504). */
+	run_jobs(fx->addr, jobs, 8, 0, 8);
 	assert_int_equal(job_pids(jobs, 8, seen, 0), POOL_WORKERS);
 	assert_int_equal(count_pid(jobs, 8, seen[0]), POOL_THREADS);
 	assert_int_equal(count_pid(jobs, 8, seen[1]), POOL_THREADS);
 	free_jobs(jobs, 8);
-	if (t < 0.49 || t > 0.9)
-		fail_msg("8 concurrent 500 ms requests took %.3f s", t);
-	/* And no more: the ninth waits for a free thread. */
-	t = run_jobs(fx->addr, jobs, 9, 500, 0);
+	read_events(ev, sizeof(ev));
+	/* And no more: the ninth starts only once one of the 8 has ended. */
+	run_jobs(fx->addr, jobs, 9, 300, 8);
 	assert_int_equal(job_pids(jobs, 9, seen, 0), POOL_WORKERS);
 	free_jobs(jobs, 9);
-	if (t < 0.95 || t > 1.8)
-		fail_msg("9 concurrent 500 ms requests took %.3f s", t);
+	read_events(ev, sizeof(ev));
+	if (strncmp(ev, "sssssssse", 9) != 0)
+		fail_msg("9 requests on 8 threads ran as '%s'", ev);
 }
 
 static void
@@ -553,22 +614,24 @@ test_sigterm_drains(void **state)
 		jobs[i].addr = fx->addr;
 		jobs[i].note = 1;
 		snprintf(jobs[i].body, sizeof(jobs[i].body), "inflight-%d", i);
-		strcpy(jobs[i].sleep_ms, "800");
+		strcpy(jobs[i].sleep_ms, "1500");
 		buf_init(&jobs[i].out, REPLY_LIMIT);
 		assert_int_equal(pthread_create(&jobs[i].tid, NULL, job_main,
 		    &jobs[i]), 0);
 	}
-	for (end = now_s() + 3; file_size("started") < 4 && now_s() < end;)
+	for (end = now_s() + 10; file_size("started") < 4 && now_s() < end;)
 		sleep_ms(5);
 	assert_int_equal(file_size("started"), 4);
 	assert_int_equal(kill(fx->master, SIGTERM), 0);
-	/* The listening socket closes at once, before the drain ends. */
-	for (end = now_s() + 0.5; now_s() < end; sleep_ms(10)) {
+	/* The listening socket closes at once, before the drain ends: no
+	 * in-flight request has ended when it does. */
+	for (end = now_s() + 10; now_s() < end; sleep_ms(10)) {
 		if ((fd = fcgi_client_connect(fx->addr, 500)) == -1)
 			break;
 		close(fd);
 	}
 	assert_int_equal(fd, -1);
+	assert_int_equal(file_size("events"), 4);
 	for (int i = 0; i < 4; i++)
 		pthread_join(jobs[i].tid, NULL);
 	for (int i = 0; i < 4; i++) {

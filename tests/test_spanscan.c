@@ -997,7 +997,7 @@ test_bench(void **state)
 }
 
 /* The flusher's reader and this one agree (spoolagree.h) on every line of
- * tests/corpus/spoolline: seeds from real spools and otlp_lines.test, and
+ * tests/corpus/fuzz_spoolline: seeds from real spools and otlp_lines.test, and
  * the disagreements fuzz_spoolline found, fixed since. */
 static void
 test_corpus_agree(void **state)
@@ -1009,7 +1009,7 @@ test_corpus_agree(void **state)
 	DIR *d;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/../corpus/spoolline",
+	snprintf(dir, sizeof(dir), "%s/../corpus/fuzz_spoolline",
 	    testutil_data_dir());
 	assert_non_null(d = opendir(dir));
 	while ((de = readdir(d)) != NULL) {

@@ -807,8 +807,8 @@ test_checker(void **state)
 	json_object *o;
 	size_t len, i;
 
-	if (!have_jq())
-		skip();
+	if (!have_jq())	/* a declared dependency (conf/deps.sh) */
+		fail_msg("jq is missing: apt-get install jq");
 	write_rich_line(fx, seg);
 	assert_int_equal(run_checker(seg, 0), 0);
 	good = slurp(seg, &len);

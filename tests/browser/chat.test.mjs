@@ -92,40 +92,60 @@ afterEach(async () => {
 // Fakes POST /chat the way the server answers: the system prompt first,
 // then the request's messages, then the reply. `plan` is a list of
 // answers, one per request: {reply, sessionId?, status?, detail?, body?,
-// abort?, delayMs?}; the last one repeats. Returns the request bodies.
+// abort?, delayMs?, gate?}; the last one repeats. A gate is a promise the
+// answer waits for. Returns the request bodies; bodies.settled[i] resolves
+// once the answer to request i was given (or found nobody to take it).
 async function fakeChat(plan) {
 	const bodies = [];
+	bodies.settled = [];
 	await page.route('**/chat', async (route) => {
-		const req = route.request();
-		const type = req.headers()['content-type'] || '';
-		if (req.method() !== 'POST' || !/^application\/json/.test(type))
-			badChatRequests.push(req.method() + ' ' + type);
-		const body = req.postDataJSON();
-		bodies.push(body);
-		const a = plan[Math.min(bodies.length - 1, plan.length - 1)];
-		if (a.delayMs)
-			await new Promise((r) => setTimeout(r, a.delayMs));
-		// A request cancelled by "New chat" can no longer be answered.
-		const ignoreGone = () => {};
-		if (a.abort)
-			return route.abort('connectionrefused').catch(ignoreGone);
-		if (a.status && a.status !== 200)
-			return route.fulfill({ status: a.status,
-			    contentType: a.body ? 'text/html' : 'application/json',
-			    body: a.body ?? JSON.stringify({ detail: a.detail }) })
-			    .catch(ignoreGone);
-		const history = body.messages[0]?.role === 'system' ?
-		    body.messages :
-		    [{ role: 'system', content: SYSTEM_PROMPT }, ...body.messages];
-		return route.fulfill({ status: 200,
-		    contentType: 'application/json',
-		    body: JSON.stringify({
-			messages: [...history,
-			    { role: 'assistant', content: a.reply }],
-			session_id: a.sessionId ?? body.session_id,
-		    }) }).catch(ignoreGone);
+		let done;
+		bodies.settled.push(new Promise((r) => { done = r; }));
+		await answerChat(route, plan, bodies);
+		done();
 	});
 	return bodies;
+}
+
+// One fake answer to the request route holds (see fakeChat).
+async function answerChat(route, plan, bodies) {
+	const req = route.request();
+	const type = req.headers()['content-type'] || '';
+	if (req.method() !== 'POST' || !/^application\/json/.test(type))
+		badChatRequests.push(req.method() + ' ' + type);
+	const body = req.postDataJSON();
+	bodies.push(body);
+	const a = plan[Math.min(bodies.length - 1, plan.length - 1)];
+	if (a.delayMs)
+		await new Promise((r) => setTimeout(r, a.delayMs));
+	if (a.gate)
+		await a.gate;
+	// A request cancelled by "New chat" can no longer be answered.
+	const ignoreGone = () => {};
+	if (a.abort)
+		return route.abort('connectionrefused').catch(ignoreGone);
+	if (a.status && a.status !== 200)
+		return route.fulfill({ status: a.status,
+		    contentType: a.body ? 'text/html' : 'application/json',
+		    body: a.body ?? JSON.stringify({ detail: a.detail }) })
+		    .catch(ignoreGone);
+	const history = body.messages[0]?.role === 'system' ?
+	    body.messages :
+	    [{ role: 'system', content: SYSTEM_PROMPT }, ...body.messages];
+	return route.fulfill({ status: 200,
+	    contentType: 'application/json',
+	    body: JSON.stringify({
+		messages: [...history,
+		    { role: 'assistant', content: a.reply }],
+		session_id: a.sessionId ?? body.session_id,
+	    }) }).catch(ignoreGone);
+}
+
+// Resolves once every image in the page has loaded or failed, so that an
+// onerror handler that survived sanitizing would have run.
+async function imagesSettled() {
+	await page.waitForFunction(() =>
+	    [...document.images].every((i) => i.complete));
 }
 
 async function open() {
@@ -208,8 +228,12 @@ test('Shift+Enter adds a line, Enter sends', { timeout: TEST_TIMEOUT },
 	// Blank input sends nothing.
 	await page.fill('#input', '   \n ');
 	await page.click('#send');
-	await page.waitForTimeout(200);
-	assert.equal(bodies.length, 1);
+	// The next real message is the next request: the blank one sent none.
+	await say('line three');
+	await waitBubbles('assistant', 2);
+	assert.equal(bodies.length, 2);
+	assert.equal(bodies[1].messages.at(-1).content, 'line three');
+	assert.equal(await page.locator('#messages .msg.user').count(), 2);
 });
 
 test('assistant Markdown is rendered', { timeout: TEST_TIMEOUT }, async () => {
@@ -246,7 +270,7 @@ test('replies are sanitized, user text is plain text',
 	await open();
 	await say('<b>bold?</b><img src=y onerror="window.__xss=5">');
 	await waitBubbles('assistant', 1);
-	await page.waitForTimeout(300);	// let a broken image fire onerror
+	await imagesSettled();	// a broken image has fired onerror
 	const u = page.locator('#messages .msg.user');
 	assert.equal(await u.textContent(),
 	    '<b>bold?</b><img src=y onerror="window.__xss=5">');
@@ -370,30 +394,38 @@ test('New chat resets history and session id', { timeout: TEST_TIMEOUT },
 
 test('New chat during a request drops the late reply',
     { timeout: TEST_TIMEOUT }, async () => {
-	await fakeChat([{ reply: 'LATE', sessionId: 'srv-late',
-	    delayMs: 800 }]);
+	const bodies = await fakeChat([{ reply: 'LATE', sessionId: 'srv-late',
+	    delayMs: 800 }, { reply: 'NEXT' }]);
 	await open();
 	await say('slow one');
 	await page.waitForSelector('#typing', { state: 'visible' });
 	await page.click('#new-chat');
 	const fresh = await footerSession();
 	assert.equal(await page.isHidden('#typing'), true);
-	await page.waitForTimeout(1200);
-	assert.equal(await page.locator('#messages .msg').count(), 0);
+	// The late answer has been given; one more round trip orders the
+	// page's handling of it before the next reply.
+	await bodies.settled[0];
+	await say('after');
+	await waitBubbles('assistant', 1);
+	const shown = await page.locator('#messages .msg').allTextContents();
+	assert.deepEqual(shown.map((t) => t.trim()), ['after', 'NEXT']);
 	assert.equal(await footerSession(), fresh);
 	assert.equal(await page.isEnabled('#send'), true);
 });
 
 test('typing indicator while waiting', { timeout: TEST_TIMEOUT }, async () => {
-	await fakeChat([{ reply: 'Done.', delayMs: 1500 }]);
+	let release;
+	const gate = new Promise((r) => { release = r; });
+	await fakeChat([{ reply: 'Done.', gate }]);
 	await open();
 	assert.equal(await page.isHidden('#typing'), true);
 	await say('wait for it');
-	await page.waitForSelector('#typing', { state: 'visible',
-	    timeout: 1000 });
+	// The answer is held until the indicator has been seen.
+	await page.waitForSelector('#typing', { state: 'visible' });
 	assert.equal(await page.isDisabled('#send'), true);
 	// A second Enter while waiting sends nothing more.
 	await say('impatient');
+	release();
 	await waitBubbles('assistant', 1);
 	assert.equal(await page.isHidden('#typing'), true);
 	assert.equal(await page.isEnabled('#send'), true);
@@ -408,7 +440,7 @@ test('without the vendor libraries replies are plain text',
 	await open();
 	await say('pasta');
 	await waitBubbles('assistant', 1);
-	await page.waitForTimeout(200);
+	await imagesSettled();
 	const a = page.locator('#messages .msg.assistant');
 	assert.equal(await a.textContent(),
 	    '## Pasta\n<img src=x onerror="window.__xss=1">');
