@@ -108,6 +108,7 @@ check "the page has security headers" sh -c "curl -sSI '$BASE/' | grep -qi \"con
 # Workers killed over and over, under load: the pool backs off and keeps
 # answering; the master and the stack never stop.
 master=$(pgrep -P "$STACK_PID" -f chat-fcgi)
+eq "no worker died before the drill" 0 "$(it_log_count "$IT_RESPAWN_RE")"
 ( while :; do chat '{"messages":[{"role":"user","content":"load"}]}' > /dev/null 2>&1; done ) &
 load=$!
 # Kill each live worker (not yet a zombie) as soon as it appears, until the
@@ -127,6 +128,10 @@ check "the master still runs" kill -0 "$master"
 check "the stack still runs" kill -0 "$STACK_PID"
 check "the pool answers again" wait_for 30 sh -c \
     "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{\"messages\":[{\"role\":\"user\",\"content\":\"back\"}]}' '$BASE/chat')\" = 200 ]"
+# Every respawn so far was one of ours; none may follow (finish checks).
+EXPECT_RESPAWNS=$(it_log_count "$IT_RESPAWN_RE")
+check "respawns ($EXPECT_RESPAWNS) are of the $kills killed workers" \
+    test "$EXPECT_RESPAWNS" -ge 1 -a "$EXPECT_RESPAWNS" -le "$kills"
 stop_stack
 
 # nginx's per-client limits, loopback not exempt, and a pool on TCP with

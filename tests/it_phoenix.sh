@@ -6,6 +6,8 @@
 # and shapes relied on are listed in docs/phoenix.md.
 . "$SRC_DIR/tests/lib.sh"
 . "$SRC_DIR/tests/phoenix.sh"
+# The drill below kills the stack's flusher once; run.sh restarts it.
+EXPECT_FLUSHER_RESTARTS=1
 
 phoenix_install
 phoenix_start

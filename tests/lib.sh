@@ -51,6 +51,8 @@ SLOW=1
 [ "${RC_SANITIZE:-0}" = 1 ] && SLOW=3
 # Respawns and restarts a test causes on purpose; any other is a failure.
 EXPECT_RESPAWNS=0
+# A worker's death as the pool logs it (not its backoff lines).
+IT_RESPAWN_RE='worker [0-9]* \(died of signal\|exited with\) .*; respawning'
 EXPECT_FLUSHER_RESTARTS=0
 EXPECT_STACK_EXITS=0
 
@@ -101,7 +103,7 @@ it_log_count() {
 # that took the stack down, beyond what the test declared, is a failure.
 it_unexpected_exits() {
 	eq "worker respawns are the $EXPECT_RESPAWNS expected" \
-	    "$EXPECT_RESPAWNS" "$(it_log_count 'respawning')"
+	    "$EXPECT_RESPAWNS" "$(it_log_count "$IT_RESPAWN_RE")"
 	eq "flusher restarts are the $EXPECT_FLUSHER_RESTARTS expected" \
 	    "$EXPECT_FLUSHER_RESTARTS" "$(it_log_count 'span-flusher exited')"
 	eq "stack exits are the $EXPECT_STACK_EXITS expected" \
