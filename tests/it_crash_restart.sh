@@ -39,7 +39,7 @@ ok_trace_ids "$T"/load.* > "$T/ok.ids"
 n=$(wc -l < "$T/ok.ids")
 check "turns were answered 200 before the kill ($n)" [ "$n" -ge 100 ]
 before=$(missing_turns "$T/ok.ids")
-echo "# turns answered 200: $n; not at the collector when killed: $before"
+echo "# $nproc processes killed; turns answered 200: $n; not at the collector when killed: $before"
 
 receiver_mode ok
 # The same spool, the same run dir (stale sockets and pid files included).

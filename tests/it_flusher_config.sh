@@ -24,9 +24,11 @@ window() {
 	eq "$st: nothing accepted meanwhile" "$acc" "$(received_count)"
 	eq "$st: one log line, not one per probe" $((before + 1)) "$(grep -c "$line" "$T/stack.log")"
 	check "$st: naming $hint" sh -c "grep '$line' '$T/stack.log' | tail -n 1 | grep -q '$hint'"
+	r=$(($(requests) - r)); t=$(date +%s)
 	receiver_mode ok
 	ok_trace_ids "$T/load.$tag" > "$T/ok.$tag"
 	check "$st then 200: every turn answered 200 is delivered" wait_for 60 turns_delivered "$T/ok.$tag"
+	echo "# $st: $r requests refused, one log line; $(wc -l < "$T/ok.$tag") turns delivered $(($(date +%s) - t)) s after the first 200"
 	eq "$st: nothing set aside in rejected/" 0 "$(rejected_files)"
 }
 

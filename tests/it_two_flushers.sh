@@ -28,6 +28,7 @@ check "saying another flusher holds the lock" grep -q "another span-flusher is s
 eq "one line, nothing else" 1 "$(wc -l < "$T/once.0")"
 
 n=$(spool_unique)
+echo "# $i runs of --once beside the daemon during 300 turns ($n spans)"
 check "every span arrives ($n)" wait_for 30 has_received "$n"
 ok_trace_ids "$T/load" > "$T/ok.ids"
 check "every turn answered 200 has its chat_turn at the collector" turns_delivered "$T/ok.ids"
