@@ -25,7 +25,8 @@ check "the load goes on" wait_for 30 sh -c "[ \$(cat '$T'/load.* | grep -c '^200
 
 pids=$(stack_pids)
 nproc=$(echo "$pids" | wc -l)
-check "the stack has its processes ($nproc: run.sh, nginx x2, pool x3, flusher x2, model)" [ "$nproc" -ge 8 ]
+echo "# the stack: $(ps -o comm= -p "$(echo $pids | tr ' ' ,)" | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')"
+check "the stack has its processes ($nproc: run.sh, nginx, the pool, the flusher, the model)" [ "$nproc" -ge 8 ]
 kill_stack
 rm -f "$T/go"
 wait $load1 $load2 $load3 $load4
