@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libfcgi-dev libcurl4-openssl-dev
 libjson-c-dev uuid-dev libcmocka-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
 nginx-light curl jq wrk time nodejs npm chromium docker-compose libfcgi-bin
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev strace"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -279,3 +279,57 @@ spool_spans() {
 ATTR='def attr($k): (.attributes[] | select(.key == $k) | .value
     | (.stringValue // .boolValue // .doubleValue // (.intValue | tonumber? // .)
        // .arrayValue));'
+
+# ---- Fault drills (issue 8, item 10: it_flusher_config, it_two_flushers,
+# it_spool_full, it_crash_restart) ----------------------------------------
+
+# chat_load N PARALLEL TAG: N /chat turns, PARALLEL at once; prints
+# "STATUS TRACE_ID" for each (the trace id from X-Trace-Id).
+chat_load() {
+	seq 1 "$1" | xargs -P "$2" -I{} curl -s -o /dev/null -X POST \
+	    -H 'Content-Type: application/json' --max-time 30 \
+	    --data-binary "{\"messages\":[{\"role\":\"user\",\"content\":\"soup $3 {}\"}],\"session_id\":\"$3-{}\"}" \
+	    -w '%{http_code} %header{x-trace-id}\n' "$BASE/chat"
+}
+
+# ok_trace_ids FILE...: the trace ids of the turns answered 200, sorted.
+ok_trace_ids() { awk '$1 == 200 && $2 != "" { print tolower($2) }' "$@" | sort -u; }
+
+# missing_turns IDS_FILE: how many of those trace ids have no chat_turn
+# span at the receiver yet. turns_delivered IDS_FILE: none is missing.
+missing_turns() {
+	received_spans | jq -r 'select(.name == "chat_turn") | .traceId' |
+	    tr 'A-F' 'a-f' | sort -u > "$T/arrived.ids"
+	comm -23 "$1" "$T/arrived.ids" | wc -l
+}
+turns_delivered() { [ "$(missing_turns "$1")" -eq 0 ]; }
+
+# Distinct span ids in the spool (pending and sent/).
+spool_unique() { spool_spans | jq -r .spanId | sort -u | wc -l; }
+
+# stack_pids: every process of the running stack (run.sh and all it
+# started, at any depth), one pid a line.
+stack_pids() {
+	[ -n "$STACK_PID" ] || return 0
+	ps -e -o pid= -o ppid= | awk -v root="$STACK_PID" '
+	    { parent[$1] = $2 }
+	    END { want[root] = 1; n = 1
+		while (n > 0) { n = 0
+			for (p in parent) if (!(p in want) && (parent[p] in want)) { want[p] = 1; n++ } }
+		for (p in want) print p }' | sort -n
+}
+
+# kill_stack: SIGKILL every process of the stack at once, as a power cut
+# would. They are stopped first so none can start another in between.
+kill_stack() {
+	local pids n=0
+	while [ "$n" -lt 20 ]; do
+		pids=$(stack_pids)
+		kill -STOP $pids 2>/dev/null
+		[ "$pids" = "$(stack_pids)" ] && break
+		n=$((n + 1))
+	done
+	kill -KILL $pids 2>/dev/null
+	wait "$STACK_PID" 2>/dev/null
+	STACK_PID=""
+}
