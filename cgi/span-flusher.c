@@ -28,6 +28,7 @@ static struct {
 #define FLUSHD_EXIT_LOCKED	3	/* another flusher ships this spool */
 #define FLUSHD_EXIT_SETTINGS	4	/* --once: the collector refuses our
 					 * settings (401, 404, ...) */
+#define FLUSHD_EXIT_LOCAL	5	/* --once: a local error (disk) */
 
 static const struct config_entry flushd_config[] = {
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
@@ -66,7 +67,8 @@ flushd_usage(FILE *fp)
 	    "as protobuf, at least once; one flusher per spool. --once ships\n"
 	    "what is there and exits: 0 when all was shipped, 1 when the\n"
 	    "collector was unavailable, 3 at once when another flusher ships\n"
-	    "the spool, 4 when the collector refuses our settings. Without\n"
+	    "the spool, 4 when the collector refuses our settings, 5 on a\n"
+	    "local error (the disk). Without\n"
 	    "--once a second flusher waits for the first. --redrive first\n"
 	    "queues what the collector refused (rejected/) again.\n"
 	    "\nEnvironment:\n");
@@ -113,6 +115,22 @@ flushd_log_totals(const struct flusher_stats *st)
 	    (unsigned long long)st->dropped_lines, st->backlog_bytes);
 }
 
+/* --once's exit status for the step that ended it. */
+static int
+flushd_once_status(enum flusher_step r)
+{
+	switch (r) {
+	case FLUSHER_IDLE:
+		return 0;
+	case FLUSHER_CONFIG:
+		return FLUSHD_EXIT_SETTINGS;
+	case FLUSHER_ERROR:
+		return FLUSHD_EXIT_LOCAL;
+	default:
+		return FLUSHD_EXIT_UNAVAILABLE;
+	}
+}
+
 /* Ship until told to stop (or, once, until idle). Returns the exit status. */
 static int
 flushd_run(struct flusher *f, int once)
@@ -125,8 +143,7 @@ flushd_run(struct flusher *f, int once)
 		if (r == FLUSHER_SENT)
 			continue;
 		if (once)
-			return r == FLUSHER_IDLE ? 0 : r == FLUSHER_CONFIG ?
-			    FLUSHD_EXIT_SETTINGS : FLUSHD_EXIT_UNAVAILABLE;
+			return flushd_once_status(r);
 		if (r == FLUSHER_IDLE)
 			flushd_nap(flushd.interval_ms);
 		else
