@@ -144,8 +144,17 @@ start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini \
 
 # Each process has only the keys it needs.
 pool=$(pgrep -P "$STACK_PID" -f chat-fcgi)
-wait_for 10 pgrep -f "$BUILD_DIR/bin/span-flusher"
-flusher=$(pgrep -f "$BUILD_DIR/bin/span-flusher" | head -n 1)
+# This stack's own flusher (the one on its spool): other tests may run
+# flushers of the same build at the same time.
+stack_flusher() {
+	for p in $(pgrep -f "$BUILD_DIR/bin/span-flusher"); do
+		grep -qz "^SPOOL_DIR=$SPOOL\$" "/proc/$p/environ" 2>/dev/null &&
+			echo "$p" && return 0
+	done
+	return 1
+}
+wait_for 10 stack_flusher
+flusher=$(stack_flusher)
 check "the pool has the model key" grep -qz '^OPENAI_API_KEY=' "/proc/$pool/environ"
 check "but not the collector's" sh -c "! grep -qz '^PHOENIX_API_KEY=' /proc/$pool/environ"
 check "the flusher has the collector key" grep -qz '^PHOENIX_API_KEY=' "/proc/$flusher/environ"
