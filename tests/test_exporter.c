@@ -1,37 +1,28 @@
 /* test_exporter.c - exporter settings, header lists (tests/data), retry
- * timing, and exporter_send against a scripted HTTP server on 127.0.0.1. */
-#define _GNU_SOURCE	/* memmem, strcasestr */
+ * timing, and exporter_send against the scripted HTTP server of
+ * tests/testsrv.h on 127.0.0.1. */
+#define _GNU_SOURCE	/* open_memstream */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <zlib.h>
 
-#include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "exporter.h"
 #include "httpc.h"
+#include "testsrv.h"
 #include "testutil.h"
 
 #define TEST_LINE_MAX	4096
 #define TEST_KEY	"sekrit-KEY-0123456789"
-#define SRV_HEAD_MAX	(64 * 1024)
-#define SRV_BODY_MAX	(8 * 1024 * 1024)
 
 static const char *const env_vars[] = {
 	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -519,208 +510,16 @@ test_retry_after(void **state)
 			fail_msg("accepted Retry-After \"%s\"", garbage[i]);
 }
 
-/* A scripted HTTP/1.1 server on 127.0.0.1: one request per connection. */
-
-enum srv_mode { SRV_ANSWER, SRV_SILENT };
-
-struct srv {
-	int		 fd;
-	int		 port;
-	pthread_t	 th;
-	atomic_int	 stop;
-	pthread_mutex_t	 mu;
-	/* script */
-	enum srv_mode	 mode;
-	int		 status;
-	char		 extra[256];	/* more response header lines */
-	char		*body;
-	size_t		 body_len;
-	/* record of the last request */
-	int		 nreq;
-	char		*head;
-	uint8_t		*req_body;
-	size_t		 req_len;
-};
-
-static int
-srv_wait_readable(struct srv *s, int fd)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	int r;
-
-	while (!atomic_load(&s->stop))
-		if ((r = poll(&p, 1, 50)) != 0)
-			return r;
-	return -1;
-}
-
-static size_t
-srv_content_length(const char *head)
-{
-	const char *p = strcasestr(head, "\r\ncontent-length:");
-
-	return p != NULL ? strtoul(p + 17, NULL, 10) : 0;
-}
-
-/* Read the head and the body; NULL when the client went away. */
-static char *
-srv_read_request(struct srv *s, int fd, uint8_t **body, size_t *blen)
-{
-	char *buf = malloc(SRV_HEAD_MAX + SRV_BODY_MAX), *end = NULL;
-	size_t len = 0, hlen = 0, want = 0;
-	ssize_t n;
-
-	while (len < SRV_HEAD_MAX + SRV_BODY_MAX) {
-		if (end != NULL && len >= want)
-			break;
-		if (srv_wait_readable(s, fd) <= 0 ||
-		    (n = read(fd, buf + len, SRV_HEAD_MAX + SRV_BODY_MAX -
-		    len)) <= 0) {
-			free(buf);
-			return NULL;
-		}
-		len += (size_t)n;
-		if (end == NULL && (end = memmem(buf, len, "\r\n\r\n", 4))) {
-			hlen = (size_t)(end - buf) + 4;
-			end[2] = '\0';
-			want = hlen + srv_content_length(buf);
-		}
-	}
-	*blen = len - hlen;
-	*body = malloc(*blen + 1);
-	memcpy(*body, buf + hlen, *blen);
-	return buf;
-}
-
-static void
-srv_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0 && (w = send(fd, p, n, MSG_NOSIGNAL)) > 0) {
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static void
-srv_answer(struct srv *s, int fd)
-{
-	char head[512];
-	int n;
-
-	pthread_mutex_lock(&s->mu);
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d Scripted\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", s->status,
-	    s->body_len, s->extra);
-	srv_write_all(fd, head, (size_t)n);
-	srv_write_all(fd, s->body != NULL ? s->body : "", s->body_len);
-	pthread_mutex_unlock(&s->mu);
-}
-
-static void
-srv_handle(struct srv *s, int fd)
-{
-	uint8_t *body = NULL;
-	size_t blen = 0;
-	char *head = srv_read_request(s, fd, &body, &blen), c;
-
-	if (head == NULL)
-		return;
-	pthread_mutex_lock(&s->mu);
-	free(s->head);
-	free(s->req_body);
-	s->head = head;
-	s->req_body = body;
-	s->req_len = blen;
-	s->nreq++;
-	pthread_mutex_unlock(&s->mu);
-	if (s->mode == SRV_ANSWER)
-		srv_answer(s, fd);
-	else	/* until the client gives up */
-		while (srv_wait_readable(s, fd) > 0 && read(fd, &c, 1) > 0)
-			;
-}
-
-static void *
-srv_main(void *arg)
-{
-	struct srv *s = arg;
-	int fd;
-
-	while (srv_wait_readable(s, s->fd) > 0) {
-		if ((fd = accept(s->fd, NULL, NULL)) == -1)
-			continue;
-		srv_handle(s, fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-/* A socket bound to a free 127.0.0.1 port, listening when asked; the
- * port goes to *port. Bound but not listening, it refuses connections
- * and keeps the port from any other process until closed. */
-static int
-bind_free_port(int *port, int listening)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t slen = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	if (listening)
-		assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &slen), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-/* A listening socket on a free 127.0.0.1 port; the port goes to *port. */
-static int
-listen_free_port(int *port)
-{
-	return bind_free_port(port, 1);
-}
-
-static void
-srv_script(struct srv *s, int status, const char *extra, const char *body,
-    size_t len)
-{
-	pthread_mutex_lock(&s->mu);
-	s->status = status;
-	snprintf(s->extra, sizeof(s->extra), "%s", extra);
-	free(s->body);
-	s->body = malloc(len + 1);
-	memcpy(s->body, body, len);
-	s->body_len = len;
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* Point the exporter at the server. */
-static void
-srv_env(const struct srv *s)
-{
-	char url[64];
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
-	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url, 1);
-}
-
 static int
 srv_setup(void **state)
 {
-	struct srv *s = calloc(1, sizeof(*s));
+	struct testsrv *s;
 
 	env_clear(state);
-	pthread_mutex_init(&s->mu, NULL);
-	s->fd = listen_free_port(&s->port);
-	srv_script(s, 200, "", "", 0);
-	srv_env(s);
+	s = testsrv_start("");
+	/* Point the exporter at the server. */
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", s->url, 1);
 	setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "5000", 1);
-	if (pthread_create(&s->th, NULL, srv_main, s) != 0)
-		return -1;
 	*state = s;
 	return 0;
 }
@@ -728,45 +527,14 @@ srv_setup(void **state)
 static int
 srv_teardown(void **state)
 {
-	struct srv *s = *state;
-
-	atomic_store(&s->stop, 1);
-	pthread_join(s->th, NULL);
-	close(s->fd);
-	pthread_mutex_destroy(&s->mu);
-	free(s->head);
-	free(s->req_body);
-	free(s->body);
-	free(s);
+	testsrv_stop(*state);
 	return env_clear(state);
 }
 
-/* The value of a request header (first one, name case-insensitive), or
- * NULL. Caller frees. */
-static char *
-req_header(struct srv *s, const char *name)
-{
-	size_t nlen = strlen(name);
-	char *line, *v = NULL;
-
-	pthread_mutex_lock(&s->mu);
-	for (line = strstr(s->head, "\r\n"); line != NULL;
-	    line = strstr(line + 2, "\r\n"))
-		if (strncasecmp(line + 2, name, nlen) == 0 &&
-		    line[2 + nlen] == ':') {
-			v = line + 3 + nlen;
-			v = strndup(v + strspn(v, " "), strcspn(v, "\r") -
-			    strspn(v, " "));
-			break;
-		}
-	pthread_mutex_unlock(&s->mu);
-	return v;
-}
-
 static void
-assert_header(struct srv *s, const char *name, const char *want)
+assert_header(struct testsrv *s, const char *name, const char *want)
 {
-	char *got = req_header(s, name);
+	char *got = testsrv_header(s, name);
 
 	if (want == NULL && got != NULL)
 		fail_msg("header %s sent: \"%s\"", name, got);
@@ -846,14 +614,14 @@ run_done(struct run *r)
 static void
 test_send_ok_gzip(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	uint8_t *pb = make_payload(5000);
 	const char reply[] = { 0x0a, 0x00 };
 	struct run r;
 
 	setenv("PHOENIX_API_KEY", TEST_KEY, 1);
 	setenv("PHOENIX_CLIENT_HEADERS", "x-project-name=recipes,X-Empty=", 1);
-	srv_script(s, 200, "Content-Type: application/x-protobuf\r\n", reply,
+	testsrv_answer(s, 200, "Content-Type: application/x-protobuf\r\n", reply,
 	    sizeof(reply));
 	run_send(&r, pb, 5000);
 	assert_int_equal(r.rc, 0);
@@ -872,12 +640,12 @@ test_send_ok_gzip(void **state)
 	assert_header(s, "x-project-name", "recipes");
 	assert_header(s, "x-empty", "");
 	assert_header(s, "Expect", NULL);
-	gunzip_equal(s->req_body, s->req_len, pb, 5000);
-	assert_true(s->req_len < 5000);
+	gunzip_equal(s->req_body, s->req_body_len, pb, 5000);
+	assert_true(s->req_body_len < 5000);
 	/* The same handle again. */
 	assert_int_equal(exporter_send(r.ex, pb, 100, &r.res), 0);
 	assert_int_equal(s->nreq, 2);
-	gunzip_equal(s->req_body, s->req_len, pb, 100);
+	gunzip_equal(s->req_body, s->req_body_len, pb, 100);
 	run_done(&r);
 	free(pb);
 }
@@ -885,7 +653,7 @@ test_send_ok_gzip(void **state)
 static void
 test_send_plain_no_key(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	size_t len = 2 * 1024 * 1024;	/* past curl's Expect threshold */
 	uint8_t *pb = make_payload(len);
 	struct run r;
@@ -900,7 +668,7 @@ test_send_plain_no_key(void **state)
 	assert_header(s, "Content-Encoding", NULL);
 	assert_header(s, "Authorization", NULL);
 	assert_header(s, "Expect", NULL);
-	assert_int_equal(s->req_len, len);
+	assert_int_equal(s->req_body_len, len);
 	assert_memory_equal(s->req_body, pb, len);
 	run_done(&r);
 	free(pb);
@@ -927,7 +695,7 @@ test_send_status_classes(void **state)
 		{ 501, EXPORTER_CONFIG }, { 505, EXPORTER_CONFIG },
 		{ 418, EXPORTER_CONFIG },
 	};
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	const uint8_t pb[] = { 0x0a, 0x01, 0x00 };
 	char want[32];
 	struct run r;
@@ -935,7 +703,7 @@ test_send_status_classes(void **state)
 	load_ok(&r.cfg);
 	assert_non_null(r.ex = exporter_new(&r.cfg));
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		srv_script(s, t[i].status, t[i].status == 301 ?
+		testsrv_answer(s, t[i].status, t[i].status == 301 ?
 		    "Location: http://127.0.0.1:1/\r\n" : "", "", 0);
 		r.rc = exporter_send(r.ex, pb, sizeof(pb), &r.res);
 		if (r.res.outcome != t[i].want)
@@ -960,12 +728,12 @@ test_send_status_classes(void **state)
 static void
 test_send_retry_after(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	const uint8_t pb[] = { 1, 2, 3 };
 	const char *q = "queue full";
 	struct run r;
 
-	srv_script(s, 503, "Retry-After: 2\r\n", q, strlen(q));
+	testsrv_answer(s, 503, "Retry-After: 2\r\n", q, strlen(q));
 	run_send(&r, pb, sizeof(pb));
 	assert_int_equal(r.rc, -1);
 	assert_int_equal(r.res.outcome, EXPORTER_RETRY);
@@ -976,19 +744,19 @@ test_send_retry_after(void **state)
 	assert_int_equal(exporter_retry_delay_ms(0, r.res.retry_after_ms,
 	    NULL, NULL), 2000);
 	/* Garbage is ignored; the next answer's header is its own. */
-	srv_script(s, 429, "retry-after: later\r\n", "", 0);
+	testsrv_answer(s, 429, "retry-after: later\r\n", "", 0);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.outcome, EXPORTER_RETRY);
 	assert_int_equal(r.res.retry_after_ms, -1);
-	srv_script(s, 429, "", "", 0);
+	testsrv_answer(s, 429, "", "", 0);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.retry_after_ms, -1);
 	/* Capped at five minutes. */
-	srv_script(s, 503, "Retry-After: 86400\r\n", "", 0);
+	testsrv_answer(s, 503, "Retry-After: 86400\r\n", "", 0);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.retry_after_ms, EXPORTER_RETRY_AFTER_MAX_MS);
 	/* A REJECT does not carry a Retry-After. */
-	srv_script(s, 400, "Retry-After: 2\r\n", "", 0);
+	testsrv_answer(s, 400, "Retry-After: 2\r\n", "", 0);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.outcome, EXPORTER_REJECT);
 	assert_int_equal(r.res.retry_after_ms, -1);
@@ -998,14 +766,14 @@ test_send_retry_after(void **state)
 static void
 test_send_reject_excerpt(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	const uint8_t pb[] = { 1, 2, 3 };
 	char body[2000], want[400];
 	struct run r;
 
 	const char *bad = "bad request:\x01\tno\r\nspans\n";
 
-	srv_script(s, 400, "", bad, strlen(bad));
+	testsrv_answer(s, 400, "", bad, strlen(bad));
 	run_send(&r, pb, sizeof(pb));
 	assert_int_equal(r.rc, -1);
 	assert_int_equal(r.res.outcome, EXPORTER_REJECT);
@@ -1014,14 +782,14 @@ test_send_reject_excerpt(void **state)
 	/* A long body: its first EXPORTER_EXCERPT_MAX bytes, then "...". */
 	for (size_t i = 0; i < sizeof(body); i++)
 		body[i] = (char)('a' + i % 26);
-	srv_script(s, 422, "", body, sizeof(body));
+	testsrv_answer(s, 422, "", body, sizeof(body));
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	snprintf(want, sizeof(want), "HTTP 422: %.*s...", EXPORTER_EXCERPT_MAX,
 	    body);
 	assert_string_equal(r.res.msg, want);
 	assert_int_equal(r.res.body_len, sizeof(body));
 	assert_memory_equal(r.res.body, body, sizeof(body));
-	srv_script(s, 500, "", "Internal Server Error", 21);
+	testsrv_answer(s, 500, "", "Internal Server Error", 21);
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_int_equal(r.res.outcome, EXPORTER_RETRY);
 	assert_string_equal(r.res.msg, "HTTP 500: Internal Server Error");
@@ -1031,7 +799,7 @@ test_send_reject_excerpt(void **state)
 static void
 test_send_key_never_shown(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	const uint8_t pb[] = { 1, 2, 3 };
 	char body[600];
 	struct run r;
@@ -1041,7 +809,7 @@ test_send_key_never_shown(void **state)
 	setenv("PHOENIX_CLIENT_HEADERS", "x-tenant-token=tenant-s3cret", 1);
 	n = snprintf(body, sizeof(body), "invalid token 'Bearer %s' for "
 	    "tenant-s3cret", TEST_KEY);
-	srv_script(s, 401, "", body, (size_t)n);
+	testsrv_answer(s, 401, "", body, (size_t)n);
 	run_send(&r, pb, sizeof(pb));
 	assert_int_equal(r.res.outcome, EXPORTER_CONFIG);
 	assert_non_null(strstr(r.res.check, "PHOENIX_API_KEY"));
@@ -1050,11 +818,11 @@ test_send_key_never_shown(void **state)
 	/* The key alone, straddling the excerpt's cut. */
 	memset(body, 'x', sizeof(body));
 	memcpy(body + EXPORTER_EXCERPT_MAX - 5, TEST_KEY, strlen(TEST_KEY));
-	srv_script(s, 403, "", body, sizeof(body));
+	testsrv_answer(s, 403, "", body, sizeof(body));
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_null(strstr(r.res.msg, "sekri"));
 	assert_non_null(strstr(r.res.msg, "xxx[reda"));
-	srv_script(s, 503, "", body, sizeof(body));
+	testsrv_answer(s, 503, "", body, sizeof(body));
 	assert_int_equal(exporter_send(r.ex, pb, sizeof(pb), &r.res), -1);
 	assert_no_key(&r.res);
 	run_done(&r);
@@ -1063,14 +831,14 @@ test_send_key_never_shown(void **state)
 static void
 test_send_big_ok_body(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	size_t len = EXPORTER_RESPONSE_MAX + 500 * 1024;
 	char *body = malloc(len);
 	const uint8_t pb[] = { 1 };
 	struct run r;
 
 	memset(body, 'z', len);
-	srv_script(s, 200, "", body, len);
+	testsrv_answer(s, 200, "", body, len);
 	run_send(&r, pb, sizeof(pb));
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.res.outcome, EXPORTER_OK);
@@ -1084,7 +852,7 @@ test_send_big_ok_body(void **state)
 static void
 test_send_bad_sizes(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	const uint8_t pb[] = { 1 };
 	struct run r;
 
@@ -1105,7 +873,7 @@ test_send_closed_port(void **state)
 	const uint8_t pb[] = { 1 };
 	char url[64];
 	struct run r;
-	int port, fd = bind_free_port(&port, 0);
+	int port, fd = testsrv_bind_free_port(&port, 0);
 
 	(void)state;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
@@ -1124,13 +892,13 @@ test_send_closed_port(void **state)
 static void
 test_send_timeout(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	const uint8_t pb[] = { 1, 2 };
 	struct timespec t0, t1;
 	struct run r;
 	long ms;
 
-	s->mode = SRV_SILENT;
+	testsrv_mode(s, TESTSRV_SILENT);
 	setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "300", 1);
 	setenv("PHOENIX_API_KEY", TEST_KEY, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1196,13 +964,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_send_timeout, srv_setup,
 		    srv_teardown),
 	};
-	const char *proxies[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
-	    "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
 	int rc;
 
-	/* Nothing here may leave 127.0.0.1. */
-	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
-		unsetenv(proxies[i]);
+	testsrv_no_proxy();
 	if (httpc_global_init() == -1)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,32 +1,21 @@
 /* test_httpc.c - the HTTP client: the key check, redaction of secrets and
- * URL user:password, header checks, then httpc_post against a scripted
- * server that this test opens on an ephemeral 127.0.0.1 port: the bounded
+ * URL user:password, header checks, then httpc_post against the scripted
+ * server of tests/testsrv.h on an ephemeral 127.0.0.1 port: the bounded
  * body both ways, Retry-After, headers sent, and the error classes. */
-#define _GNU_SOURCE	/* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "httpc.h"
-
-#define SRV_REQ_MAX	(64 * 1024)
+#include "testsrv.h"
 
 /* The key check. */
 
@@ -224,214 +213,26 @@ test_parse_date(void **state)
 	assert_int_equal(httpc_parse_date("not a date", &t), -1);
 }
 
-/* A scripted HTTP/1.1 server on an ephemeral 127.0.0.1 port: one request
- * per connection. */
-
-enum srv_mode {
-	SRV_ANSWER,	/* the scripted answer */
-	SRV_SILENT,	/* read the request, say nothing until the client goes */
-	SRV_CLOSE,	/* read the request, close without a word */
-};
-
-struct srv {
-	int		 fd;
-	int		 port;
-	char		 url[96];
-	pthread_t	 th;
-	atomic_int	 stop;
-	pthread_mutex_t	 mu;
-	enum srv_mode	 mode;
-	int		 status;
-	char		 extra[256];	/* more response header lines */
-	char		*body;
-	size_t		 body_len;
-	int		 nreq;
-	char		*req;		/* the last request, head and body */
-	size_t		 req_len;
-};
-
-static int
-srv_wait_readable(struct srv *s, int fd)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-	int r;
-
-	while (!atomic_load(&s->stop))
-		if ((r = poll(&p, 1, 50)) != 0)
-			return r;
-	return -1;
-}
-
-/* The request head and body; NULL when the client went away. */
-static char *
-srv_read_request(struct srv *s, int fd, size_t *len)
-{
-	char *buf = calloc(1, SRV_REQ_MAX + 1), *end, *cl;
-	size_t want = SRV_REQ_MAX;
-	ssize_t n;
-
-	*len = 0;
-	while (*len < want) {
-		if (srv_wait_readable(s, fd) <= 0 ||
-		    (n = read(fd, buf + *len, SRV_REQ_MAX - *len)) <= 0) {
-			free(buf);
-			return NULL;
-		}
-		*len += (size_t)n;
-		if ((end = memmem(buf, *len, "\r\n\r\n", 4)) != NULL) {
-			cl = strcasestr(buf, "\r\ncontent-length:");
-			want = (size_t)(end - buf) + 4 +
-			    (cl != NULL && cl < end ? strtoul(cl + 17, NULL,
-			    10) : 0);
-		}
-	}
-	return buf;
-}
-
-static void
-srv_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0 && (w = send(fd, p, n, MSG_NOSIGNAL)) > 0) {
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-static void
-srv_answer(struct srv *s, int fd)
-{
-	char head[512];
-	int n;
-
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d Scripted\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", s->status,
-	    s->body_len, s->extra);
-	srv_write_all(fd, head, (size_t)n);
-	srv_write_all(fd, s->body != NULL ? s->body : "", s->body_len);
-}
-
-static void
-srv_handle(struct srv *s, int fd)
-{
-	size_t len;
-	char *req = srv_read_request(s, fd, &len), c;
-
-	if (req == NULL)
-		return;
-	pthread_mutex_lock(&s->mu);
-	free(s->req);
-	s->req = req;
-	s->req_len = len;
-	s->nreq++;
-	if (s->mode == SRV_ANSWER)
-		srv_answer(s, fd);
-	pthread_mutex_unlock(&s->mu);
-	if (s->mode == SRV_SILENT)
-		while (srv_wait_readable(s, fd) > 0 && read(fd, &c, 1) > 0)
-			;
-}
-
-static void *
-srv_main(void *arg)
-{
-	struct srv *s = arg;
-	int fd;
-
-	while (srv_wait_readable(s, s->fd) > 0) {
-		if ((fd = accept(s->fd, NULL, NULL)) == -1)
-			continue;
-		srv_handle(s, fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-static void
-srv_script(struct srv *s, enum srv_mode mode, int status, const char *extra,
-    const char *body, size_t len)
-{
-	pthread_mutex_lock(&s->mu);
-	s->mode = mode;
-	s->status = status;
-	snprintf(s->extra, sizeof(s->extra), "%s", extra);
-	free(s->body);
-	s->body = malloc(len + 1);
-	memcpy(s->body, body, len);
-	s->body_len = len;
-	pthread_mutex_unlock(&s->mu);
-}
+/* The scripted server (tests/testsrv.h) on a fresh port for each test. */
 
 static int
 srv_setup(void **state)
 {
-	struct srv *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t slen = sizeof(sa);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s == NULL || (s->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    listen(s->fd, 8) == -1 ||
-	    getsockname(s->fd, (struct sockaddr *)&sa, &slen) == -1)
-		return -1;
-	s->port = ntohs(sa.sin_port);
-	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d/v1/x", s->port);
-	pthread_mutex_init(&s->mu, NULL);
-	srv_script(s, SRV_ANSWER, 200, "", "", 0);
-	if (pthread_create(&s->th, NULL, srv_main, s) != 0)
-		return -1;
-	*state = s;
+	*state = testsrv_start("/v1/x");
 	return 0;
 }
 
 static int
 srv_teardown(void **state)
 {
-	struct srv *s = *state;
-
-	atomic_store(&s->stop, 1);
-	pthread_join(s->th, NULL);
-	close(s->fd);
-	pthread_mutex_destroy(&s->mu);
-	free(s->req);
-	free(s->body);
-	free(s);
+	testsrv_stop(*state);
 	return 0;
-}
-
-/* Whether the last request's head holds this exact line. */
-static int
-srv_got_line(struct srv *s, const char *line)
-{
-	char want[256];
-	int found;
-
-	snprintf(want, sizeof(want), "\r\n%s\r\n", line);
-	pthread_mutex_lock(&s->mu);
-	found = s->req != NULL && strstr(s->req, want) != NULL;
-	pthread_mutex_unlock(&s->mu);
-	return found;
-}
-
-static int
-srv_got_name(struct srv *s, const char *name)
-{
-	char want[64];
-	int found;
-
-	snprintf(want, sizeof(want), "\r\n%s:", name);
-	pthread_mutex_lock(&s->mu);
-	found = s->req != NULL && strcasestr(s->req, want) != NULL;
-	pthread_mutex_unlock(&s->mu);
-	return found;
 }
 
 static void
 test_post_answer(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	struct httpc *c = client_for(s->url, 1024, 0, 5000);
 	struct httpc_request req = { .body = "{\"a\":1}", .len = 7 };
 	struct httpc_response res;
@@ -444,7 +245,7 @@ test_post_answer(void **state)
 	    HTTPC_SECRET), 0);
 	req.headers[req.nheaders++] = "traceparent: 00-aa-bb-01";
 	req.headers[req.nheaders++] = "X-Injected: 1\r\nX-Evil: 2";
-	srv_script(s, SRV_ANSWER, 200, "Retry-After: 7\r\n", "hello", 5);
+	testsrv_answer(s, 200, "Retry-After: 7\r\n", "hello", 5);
 	assert_int_equal(httpc_post(c, &req, &res), 0);
 	assert_int_equal(res.error, HTTPC_OK);
 	assert_int_equal(res.status, 200);
@@ -454,26 +255,26 @@ test_post_answer(void **state)
 	assert_string_equal(res.retry_after, "7");
 	assert_string_equal(res.errmsg, "");
 	assert_int_equal(strncmp(s->req, "POST /v1/x HTTP/1.1\r\n", 21), 0);
-	assert_true(srv_got_line(s, "Content-Type: application/json"));
-	assert_true(srv_got_line(s, "X-Empty:"));
-	assert_true(srv_got_line(s, "Authorization: Bearer sk-SECRET1"));
-	assert_true(srv_got_line(s, "traceparent: 00-aa-bb-01"));
-	assert_true(srv_got_line(s, "User-Agent: httpc-test/1"));
-	assert_true(srv_got_line(s, "Content-Length: 7"));
-	assert_false(srv_got_name(s, "X-Injected"));
-	assert_false(srv_got_name(s, "X-Evil"));
-	assert_false(srv_got_name(s, "Expect"));
+	assert_true(testsrv_got_line(s, "Content-Type: application/json"));
+	assert_true(testsrv_got_line(s, "X-Empty:"));
+	assert_true(testsrv_got_line(s, "Authorization: Bearer sk-SECRET1"));
+	assert_true(testsrv_got_line(s, "traceparent: 00-aa-bb-01"));
+	assert_true(testsrv_got_line(s, "User-Agent: httpc-test/1"));
+	assert_true(testsrv_got_line(s, "Content-Length: 7"));
+	assert_false(testsrv_got_name(s, "X-Injected"));
+	assert_false(testsrv_got_name(s, "X-Evil"));
+	assert_false(testsrv_got_name(s, "Expect"));
 	assert_memory_equal(s->req + s->req_len - 7, "{\"a\":1}", 7);
 	/* The per-request line was for that request only; an error status is
 	 * an answer, and the next answer's Retry-After is its own. */
 	req.nheaders = 0;
-	srv_script(s, SRV_ANSWER, 503, "", "", 0);
+	testsrv_answer(s, 503, "", "", 0);
 	assert_int_equal(httpc_post(c, &req, &res), 0);
 	assert_int_equal(res.status, 503);
 	assert_int_equal(res.body_len, 0);
 	assert_non_null(res.body);
 	assert_string_equal(res.retry_after, "");
-	assert_false(srv_got_name(s, "traceparent"));
+	assert_false(testsrv_got_name(s, "traceparent"));
 	assert_int_equal(s->nreq, 2);
 	httpc_free(c);
 }
@@ -492,14 +293,14 @@ letters(size_t n)
 static void
 test_body_truncate(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	struct httpc *c = client_for(s->url, 100, 1, 5000);
 	const struct httpc_request req = { .body = "x", .len = 1 };
 	struct httpc_response res;
 	char *big = letters(200000);
 
 	/* Past the limit the answer is read away, the first bytes kept. */
-	srv_script(s, SRV_ANSWER, 200, "", big, 200000);
+	testsrv_answer(s, 200, "", big, 200000);
 	assert_int_equal(httpc_post(c, &req, &res), 0);
 	assert_int_equal(res.status, 200);
 	assert_int_equal(res.truncated, 1);
@@ -507,7 +308,7 @@ test_body_truncate(void **state)
 	assert_memory_equal(res.body, big, 100);
 	assert_int_equal(res.body[100], '\0');
 	/* Exactly the limit is not truncated. */
-	srv_script(s, SRV_ANSWER, 200, "", big, 100);
+	testsrv_answer(s, 200, "", big, 100);
 	assert_int_equal(httpc_post(c, &req, &res), 0);
 	assert_int_equal(res.truncated, 0);
 	assert_int_equal(res.body_len, 100);
@@ -518,22 +319,22 @@ test_body_truncate(void **state)
 static void
 test_body_limit_fails(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	struct httpc *c = client_for(s->url, 100, 0, 5000);
 	const struct httpc_request req = { .body = "x", .len = 1 };
 	struct httpc_response res;
 	char *big = letters(200000);
 
-	srv_script(s, SRV_ANSWER, 200, "", big, 101);
+	testsrv_answer(s, 200, "", big, 101);
 	assert_int_equal(httpc_post(c, &req, &res), -1);
 	assert_int_equal(res.error, HTTPC_ERR_RESPONSE);
 	assert_int_equal(res.truncated, 1);
 	assert_string_equal(res.errmsg, "response larger than 100 bytes");
-	srv_script(s, SRV_ANSWER, 200, "", big, 200000);
+	testsrv_answer(s, 200, "", big, 200000);
 	assert_int_equal(httpc_post(c, &req, &res), -1);
 	assert_int_equal(res.error, HTTPC_ERR_RESPONSE);
 	/* The client is usable again, the body starts empty. */
-	srv_script(s, SRV_ANSWER, 200, "", big, 100);
+	testsrv_answer(s, 200, "", big, 100);
 	assert_int_equal(httpc_post(c, &req, &res), 0);
 	assert_int_equal(res.truncated, 0);
 	assert_int_equal(res.body_len, 100);
@@ -545,14 +346,14 @@ test_body_limit_fails(void **state)
 static void
 test_timeout(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	struct httpc *c = client_for(s->url, 100, 0, 300);
 	const struct httpc_request req = { .body = "x", .len = 1 };
 	struct httpc_response res;
 	struct timespec t0, t1;
 	long ms;
 
-	srv_script(s, SRV_SILENT, 0, "", "", 0);
+	testsrv_mode(s, TESTSRV_SILENT);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(httpc_post(c, &req, &res), -1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -569,12 +370,12 @@ test_timeout(void **state)
 static void
 test_no_answer(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	struct httpc *c = client_for(s->url, 100, 0, 5000);
 	const struct httpc_request req = { .body = "x", .len = 1 };
 	struct httpc_response res;
 
-	srv_script(s, SRV_CLOSE, 0, "", "", 0);
+	testsrv_mode(s, TESTSRV_CLOSE);
 	assert_int_equal(httpc_post(c, &req, &res), -1);
 	assert_int_equal(res.error, HTTPC_ERR_CONNECT);
 	assert_int_equal(res.status, 0);
@@ -588,7 +389,7 @@ test_no_answer(void **state)
 static void
 test_errmsg_redacted(void **state)
 {
-	struct srv *s = *state;
+	struct testsrv *s = *state;
 	char url[128];
 	struct httpc *c;
 	const struct httpc_request req = { .body = "x", .len = 1 };
@@ -599,7 +400,7 @@ test_errmsg_redacted(void **state)
 	c = client_for(url, 100, 0, 5000);
 	assert_int_equal(httpc_header(c, "X-Token", "Empty reply",
 	    HTTPC_SECRET), 0);
-	srv_script(s, SRV_CLOSE, 0, "", "", 0);
+	testsrv_mode(s, TESTSRV_CLOSE);
 	assert_int_equal(httpc_post(c, &req, &res), -1);
 	assert_int_equal(res.error, HTTPC_ERR_CONNECT);
 	assert_null(strstr(res.errmsg, "Empty"));
@@ -607,7 +408,7 @@ test_errmsg_redacted(void **state)
 	assert_null(strstr(res.errmsg, "hunter2"));
 	assert_non_null(strstr(res.errmsg, HTTPC_REDACTED));
 	/* The URL's user:password went out as Basic authentication. */
-	assert_true(srv_got_name(s, "Authorization"));
+	assert_true(testsrv_got_name(s, "Authorization"));
 	httpc_free(c);
 }
 
@@ -635,13 +436,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_errmsg_redacted,
 		    srv_setup, srv_teardown),
 	};
-	const char *proxies[] = { "http_proxy", "HTTP_PROXY", "https_proxy",
-	    "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY" };
 	int rc;
 
-	/* Nothing here may leave 127.0.0.1. */
-	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
-		unsetenv(proxies[i]);
+	testsrv_no_proxy();
 	if (httpc_global_init() == -1)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,3 +18,7 @@ target_sources(test_otlp PRIVATE otlpjson.c)
 target_sources(test_flusher PRIVATE otlpjson.c)
 # The viewer's reader against the flusher's, on the fuzz corpus.
 target_sources(test_spanscan PRIVATE spoolagree.c)
+# The scripted loopback HTTP server of the HTTP client tests.
+foreach(t httpc exporter)
+  target_sources(test_${t} PRIVATE testsrv.c)
+endforeach()
