@@ -91,6 +91,17 @@ check "with the collector's answer beside it" grep -q "400" "$d/rejected/spans-1
 eq "each refused line was set aside once" 600 "$(cat "$d"/rejected/*.reason | wc -l)"
 eq "and no line twice" 600 "$(cat "$d"/rejected/*.jsonl | sort -u | wc -l)"
 
+# One line the collector refuses (422) among 300: the batch is halved until
+# that line is alone; everything else ships, only it is set aside.
+stop_receiver; start_receiver; reset_received
+d=$(spool split 300)
+bad=$(sed -n 137p "$T/ordered.jsonl" | jq -r '.resourceSpans[0].scopeSpans[0].spans[0].spanId')
+receiver_mode "refuse $bad"
+check "--once ships around a refused line" flush "$d" "$FLUSHER" --once
+eq "every other span arrived" 1198 "$(received_unique)"
+eq "the refused line's spans did not" 0 "$(received_spans | jq -r .spanId | grep -c "^$bad\$")"
+eq "only that line is set aside" "$(sed -n 137p "$T/ordered.jsonl")" "$(cat "$d"/rejected/*.jsonl)"
+
 # 503 twice, then fine: retried with backoff, everything arrives once.
 stop_receiver; start_receiver; reset_received
 receiver_mode "fail-next 2 503"

@@ -34,7 +34,9 @@
 #define RECV_MAX_IDLE_MS	3600000
 
 enum mode { MODE_OK, MODE_503, MODE_429, MODE_400, MODE_SILENCE,
-    MODE_PARTIAL, MODE_FAIL_NEXT };
+    MODE_PARTIAL, MODE_FAIL_NEXT, MODE_REFUSE };
+
+#define RECV_MARKER_MAX	64
 
 /* Control words; arguments are checked against [min, max]. */
 static const struct mode_word {
@@ -50,11 +52,14 @@ static const struct mode_word {
 	{ "429",	MODE_429,	1, { 0 }, { 86400 } },
 	{ "partial",	MODE_PARTIAL,	1, { 0 }, { 1000000000 } },
 	{ "fail-next",	MODE_FAIL_NEXT,	2, { 1, 400 }, { 1000000, 599 } },
+	/* "refuse TEXT": 422 for a request holding TEXT, others accepted. */
+	{ "refuse",	MODE_REFUSE,	0, { 0 }, { 0 } },
 };
 
 struct control {
 	const struct mode_word	*w;
 	long			 arg[2];	/* fail-next: left, status */
+	char			 marker[RECV_MARKER_MAX]; /* refuse */
 };
 
 /* Everything requests share, under lock. */
@@ -78,7 +83,8 @@ usage(FILE *fp)
 	    "           [--idle-timeout MS] [--api-key KEY] [--dump DIR]\n"
 	    "       otlp-receiver --encode < otlp.jsonl > request.pb\n"
 	    "  POST /v1/traces as Phoenix; POST /control with ok | 503 | "
-	    "429 SECS | 400 |\n  silence | partial N | fail-next K STATUS; "
+	    "429 SECS | 400 |\n  silence | partial N | fail-next K STATUS | "
+	    "refuse TEXT; "
 	    "GET /stats\n"
 	    "  --idle-timeout MS  close keep-alive connections idle MS ms "
 	    "(default 5000,\n                     uvicorn's; 0: never)\n"
@@ -125,6 +131,13 @@ parse_control(char *text, struct control *c)
 	}
 	if (n == 0)
 		return -1;
+	if (strcmp(tok[0], "refuse") == 0) {	/* its argument is text */
+		if (n != 2 || strlen(tok[1]) >= sizeof(c->marker))
+			return -1;
+		snprintf(c->marker, sizeof(c->marker), "%s", tok[1]);
+		c->w = &mode_words[sizeof(mode_words) / sizeof(mode_words[0]) - 1];
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(mode_words) / sizeof(mode_words[0]);
 	    i++) {
 		const struct mode_word *w = &mode_words[i];
@@ -198,6 +211,7 @@ struct verdict {
 	enum mode	mode;
 	long		arg;		/* seconds, rejected spans, or status */
 	unsigned	gen;
+	char		marker[RECV_MARKER_MAX];	/* refuse */
 };
 
 static void
@@ -210,6 +224,7 @@ take_verdict(struct verdict *v)
 	v->mode = c->w->mode;
 	v->arg = c->w->mode == MODE_FAIL_NEXT ? c->arg[1] : c->arg[0];
 	v->gen = st.gen;
+	memcpy(v->marker, c->marker, sizeof(v->marker));
 	if (c->w->mode == MODE_FAIL_NEXT && --c->arg[0] == 0)
 		c->w = &mode_words[0];		/* back to ok */
 	pthread_mutex_unlock(&st.lock);
@@ -445,6 +460,11 @@ accept_traces(const struct testhttp_request *rq, const struct verdict *v)
 		    "Request body is invalid ExportTraceServiceRequest");
 		goto out;
 	}
+	if (v->mode == MODE_REFUSE && strstr(json, v->marker) != NULL) {
+		rc = answer_text(rq, 422, NULL,
+		    "Request body is invalid ExportTraceServiceRequest");
+		goto out;
+	}
 	if ((traces = json_tokener_parse(json)) == NULL) {
 		rc = answer_text(rq, 500, NULL, "decoded JSON does not parse\n");
 		goto out;
@@ -498,7 +518,8 @@ serve_traces(const struct testhttp_request *rq)
 	if (!authorized(rq))
 		return refuse_unauthorized(rq);
 	take_verdict(&v);
-	if (v.mode == MODE_OK || v.mode == MODE_PARTIAL)
+	if (v.mode == MODE_OK || v.mode == MODE_PARTIAL ||
+	    v.mode == MODE_REFUSE)
 		return accept_traces(rq, &v);
 	return answer_mode(rq, &v);
 }
