@@ -235,7 +235,13 @@ spanscan_skip_container(struct cur *c, char open, char close)
 static int
 spanscan_skip_value(struct cur *c)
 {
-	switch (spanscan_peek(c)) {
+	int ch = spanscan_peek(c);
+
+	/* json-c counts a value inside the deepest container as one more
+	 * level: so does the flusher's reader, so must the viewer. */
+	if (ch != '{' && ch != '[' && c->depth >= SPANSCAN_MAX_DEPTH)
+		return -1;
+	switch (ch) {
 	case '"':
 		return spanscan_string(c, NULL);
 	case '{':
