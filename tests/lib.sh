@@ -280,7 +280,7 @@ ATTR='def attr($k): (.attributes[] | select(.key == $k) | .value
     | (.stringValue // .boolValue // .doubleValue // (.intValue | tonumber? // .)
        // .arrayValue));'
 
-# ---- Fault drills (issue 8, item 10: it_flusher_config, it_two_flushers,
+# ---- Fault drills (it_flusher_config, it_two_flushers,
 # it_spool_full, it_crash_restart) ----------------------------------------
 
 # chat_load N PARALLEL TAG: N /chat turns, PARALLEL at once; prints
