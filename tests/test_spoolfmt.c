@@ -19,16 +19,19 @@ test_segment_names(void **state)
 
 	(void)state;
 	assert_int_equal(spoolfmt_segment_name(name, sizeof(name),
-	    1764170000123LL, 4242, "0a1b2c3d", 7), 0);
+	    SPOOLFMT_KIND_SPANS, 1764170000123LL, 4242, "0a1b2c3d", 7), 0);
 	assert_string_equal(name,
 	    "spans-1764170000123-4242-0a1b2c3d-7.jsonl");
-	assert_true(spoolfmt_is_segment(name));
-	assert_int_equal(spoolfmt_segment_name(name, 10, 1, 1, "x", 1), -1);
-	assert_false(spoolfmt_is_segment(".spans-1-2-x-0.jsonl"));
-	assert_false(spoolfmt_is_segment("spans-.jsonl"));
-	assert_false(spoolfmt_is_segment("spans-1.json"));
-	assert_false(spoolfmt_is_segment("offsets"));
-	assert_false(spoolfmt_is_segment("spans-1/x.jsonl"));
+	assert_int_equal(spoolfmt_segment_kind(name), SPOOLFMT_KIND_SPANS);
+	assert_int_equal(spoolfmt_segment_name(name, sizeof(name),
+	    SPOOLFMT_KIND_FEEDBACK, 1764170000123LL, 4242, "0a1b2c3d", 7), 0);
+	assert_string_equal(name,
+	    "feedback-1764170000123-4242-0a1b2c3d-7.jsonl");
+	assert_int_equal(spoolfmt_segment_kind(name), SPOOLFMT_KIND_FEEDBACK);
+	assert_int_equal(spoolfmt_segment_name(name, 10, SPOOLFMT_KIND_SPANS,
+	    1, 1, "x", 1), -1);
+	assert_int_equal(spoolfmt_segment_name(name, sizeof(name),
+	    SPOOLFMT_KIND_NONE, 1, 1, "x", 1), -1);
 }
 
 static void
@@ -55,13 +58,20 @@ test_is_segment_table(void **state)
 		{ "spans-../x.jsonl", 0 },
 		{ "offsets", 0 },
 		{ "", 0 },
+		{ "feedback-1-2-3.jsonl", 2 },
+		{ ".feedback-1-2-3.jsonl", 0 },
+		{ "feedback-.jsonl", 0 },
+		{ "feedbackx-1.jsonl", 0 },
+		{ "feedback-1/2.jsonl", 0 },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (spoolfmt_is_segment(cases[i].name) != cases[i].valid)
-			fail_msg("spoolfmt_is_segment(\"%s\") != %d",
-			    cases[i].name, cases[i].valid);
+		/* valid: 0 none, 1 spans, 2 feedback */
+		if ((int)spoolfmt_segment_kind(cases[i].name) !=
+		    cases[i].valid - 1)
+			fail_msg("spoolfmt_segment_kind(\"%s\") != %d",
+			    cases[i].name, cases[i].valid - 1);
 }
 
 static void
@@ -86,6 +96,10 @@ test_line_kind(void **state)
 	assert_int_equal(spoolfmt_line_kind("{\"resourceSpans\"}", 17),
 	    SPOOLFMT_KIND_NONE);
 	assert_int_equal(spoolfmt_line_kind("{}", 2), SPOOLFMT_KIND_NONE);
+	assert_int_equal(spoolfmt_line_kind("{\"feedback\":{}}", 15),
+	    SPOOLFMT_KIND_FEEDBACK);
+	assert_int_equal(spoolfmt_line_kind("{\"feedbacks\":{}}", 16),
+	    SPOOLFMT_KIND_NONE);
 	assert_int_equal(spoolfmt_line_kind("{\"a\":1,\"resourceSpans\":[]}",
 	    26), SPOOLFMT_KIND_NONE);
 }

@@ -106,7 +106,7 @@ test_list_sorted(void **state)
 	char **names = NULL;
 	size_t n = 99;
 
-	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, SPOOLFMT_KIND_SPANS, &names, &n), 0);
 	assert_int_equal(n, 0);
 	spoolread_list_free(names, n);
 
@@ -123,7 +123,7 @@ test_list_sorted(void **state)
 	assert_int_equal(mkdirat(fx->dirfd, ".flusher", 0750), 0);
 	put_file(fx, "sent/spans-1500000000000-1-0.jsonl", LINE10);
 
-	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, SPOOLFMT_KIND_SPANS, &names, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(names[0], SEG_A);
 	assert_string_equal(names[1], SEG_B);
@@ -131,7 +131,7 @@ test_list_sorted(void **state)
 	spoolread_list_free(names, n);
 
 	/* A second listing through the same descriptor sees the same. */
-	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, SPOOLFMT_KIND_SPANS, &names, &n), 0);
 	assert_int_equal(n, 3);
 	spoolread_list_free(names, n);
 }
@@ -147,7 +147,7 @@ test_list_skips_directory(void **state)
 
 	put_file(fx, SEG_B, LINE10);
 	assert_int_equal(mkdirat(fx->dirfd, SEG_A, 0750), 0);
-	assert_int_equal(spoolread_list(fx->dirfd, &names, &n), 0);
+	assert_int_equal(spoolread_list(fx->dirfd, SPOOLFMT_KIND_SPANS, &names, &n), 0);
 	if (n > 0)
 		snprintf(first, sizeof(first), "%s", names[0]);
 	spoolread_list_free(names, n);
@@ -163,7 +163,7 @@ test_list_bad_dirfd(void **state)
 
 	(void)state;
 	errno = 0;
-	assert_int_equal(spoolread_list(-1, &names, &n), -1);
+	assert_int_equal(spoolread_list(-1, SPOOLFMT_KIND_SPANS, &names, &n), -1);
 	assert_int_equal(errno, EBADF);
 }
 

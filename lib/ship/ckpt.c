@@ -77,7 +77,7 @@ ckpt_parse_line(struct ckpt *c, char *line)
 	if (sp == NULL)
 		return -1;
 	*sp = '\0';
-	if (!spoolfmt_is_segment(line) ||
+	if (spoolfmt_segment_kind(line) == SPOOLFMT_KIND_NONE ||
 	    config_parse_int(sp + 1, 0, (long long)1 << 50, &off) == -1)
 		return -1;
 	ckpt_set(c, line, (off_t)off);

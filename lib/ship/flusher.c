@@ -293,7 +293,7 @@ flusher_scan(struct flusher *f)
 	char **names;
 	size_t n;
 
-	if (spoolread_list(f->dirfd, &names, &n) == -1) {
+	if (spoolread_list(f->dirfd, SPOOLFMT_KIND_SPANS, &names, &n) == -1) {
 		log_warn("%s: %s", __func__, f->cfg.spool_dir);
 		return -1;
 	}
@@ -372,7 +372,7 @@ flusher_dir_bytes(int dirfd, char ***names, size_t *n)
 	long long total = 0;
 	struct stat st;
 
-	if (spoolread_list(dirfd, names, n) == -1)
+	if (spoolread_list(dirfd, SPOOLFMT_KIND_SPANS, names, n) == -1)
 		return -1;
 	for (size_t i = 0; i < *n; i++)
 		if (fstatat(dirfd, (*names)[i], &st, 0) == 0)
@@ -445,7 +445,8 @@ flusher_requeue(struct flusher *f, const char *name, unsigned int seq)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (spoolfmt_segment_name(seg, sizeof(seg), (long long)ts.tv_sec *
+	if (spoolfmt_segment_name(seg, sizeof(seg), SPOOLFMT_KIND_SPANS,
+	    (long long)ts.tv_sec *
 	    1000 + ts.tv_nsec / 1000000, (long)getpid(), "00000000",
 	    seq) == -1) {
 		errno = ENAMETOOLONG;
@@ -467,7 +468,7 @@ flusher_redrive(struct flusher *f)
 	size_t n;
 	int moved = 0;
 
-	if (spoolread_list(f->rejfd, &names, &n) == -1) {
+	if (spoolread_list(f->rejfd, SPOOLFMT_KIND_SPANS, &names, &n) == -1) {
 		log_warn("%s: %s/", __func__, SPOOLFMT_REJECTED_DIR);
 		return -1;
 	}

@@ -25,7 +25,7 @@ spoolread_cmp(const void *a, const void *b)
 }
 
 int
-spoolread_list(int dirfd, char ***names, size_t *n)
+spoolread_list(int dirfd, enum spoolfmt_kind kind, char ***names, size_t *n)
 {
 	struct dirent *de;
 	size_t cap = 16;
@@ -44,7 +44,7 @@ spoolread_list(int dirfd, char ***names, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 
-		if (!spoolfmt_is_segment(de->d_name))
+		if (spoolfmt_segment_kind(de->d_name) != kind)
 			continue;
 		/* Only regular files: a directory of that name is not ours. */
 		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "spoolfmt.h"
 
 struct spoolread_segment {
 	char	name[NAME_MAX + 1];
@@ -19,11 +20,12 @@ struct spoolread_segment {
 	int	complete;	/* we hold its lock: it can no longer grow */
 };
 
-/* Names of the segments (spans-*.jsonl, no hidden files) in dirfd, oldest
- * first (their names sort by creation time; spoolfmt_is_segment). Returns 0
- * with *names and *n (the caller frees them with spoolread_list_free), or
- * -1 with errno. */
-int spoolread_list(int dirfd, char ***names, size_t *n)
+/* Names of the segments of kind (spans-*.jsonl or feedback-*.jsonl, no
+ * hidden files; spoolfmt_segment_kind) in dirfd, oldest first (their names
+ * sort by creation time). Returns 0 with *names and *n (the caller frees
+ * them with spoolread_list_free), or -1 with errno. */
+int spoolread_list(int dirfd, enum spoolfmt_kind kind, char ***names,
+    size_t *n)
 	__attribute__((warn_unused_result));
 /* Free the n names and the array spoolread_list returned. */
 void spoolread_list_free(char **names, size_t n);

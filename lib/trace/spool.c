@@ -233,7 +233,8 @@ spool_list(int dirfd, char ***names, size_t *n)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (!spoolfmt_is_segment(de->d_name) || fstatat(dirfd,
+		if (spoolfmt_segment_kind(de->d_name) == SPOOLFMT_KIND_NONE ||
+		    fstatat(dirfd,
 		    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    !S_ISREG(st.st_mode))
 			continue;
@@ -398,7 +399,7 @@ spool_segment_open(struct spool *sp)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++) {
 		if (spoolfmt_segment_name(sp->name, sizeof(sp->name),
-		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		    SPOOLFMT_KIND_SPANS, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
 		    (long)sp->pid, sp->tag, sp->seq++) == -1) {
 			errno = ENAMETOOLONG;
 			break;

@@ -5,30 +5,43 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SPOOLFMT_SEGMENT_PREFIX	"spans-"
 #define SPOOLFMT_SEGMENT_SUFFIX	".jsonl"
 
+/* Each kind's segment name prefix, by enum spoolfmt_kind. */
+static const char *const spoolfmt_prefixes[] = {
+	[SPOOLFMT_KIND_SPANS] = "spans-",
+	[SPOOLFMT_KIND_FEEDBACK] = "feedback-",
+};
+#define SPOOLFMT_NKINDS	(sizeof(spoolfmt_prefixes) / sizeof(spoolfmt_prefixes[0]))
+
 int
-spoolfmt_segment_name(char *out, size_t outlen, long long ms, long pid,
-    const char *tag, unsigned int seq)
+spoolfmt_segment_name(char *out, size_t outlen, enum spoolfmt_kind kind,
+    long long ms, long pid, const char *tag, unsigned int seq)
 {
 	int n;
 
-	n = snprintf(out, outlen, SPOOLFMT_SEGMENT_PREFIX "%lld-%ld-%s-%u"
-	    SPOOLFMT_SEGMENT_SUFFIX, ms, pid, tag, seq);
+	if (kind < 0 || (size_t)kind >= SPOOLFMT_NKINDS)
+		return -1;
+	n = snprintf(out, outlen, "%s%lld-%ld-%s-%u" SPOOLFMT_SEGMENT_SUFFIX,
+	    spoolfmt_prefixes[kind], ms, pid, tag, seq);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-int
-spoolfmt_is_segment(const char *name)
+enum spoolfmt_kind
+spoolfmt_segment_kind(const char *name)
 {
-	size_t len = strlen(name), pl = strlen(SPOOLFMT_SEGMENT_PREFIX),
-	    sl = strlen(SPOOLFMT_SEGMENT_SUFFIX);
+	size_t len = strlen(name), sl = strlen(SPOOLFMT_SEGMENT_SUFFIX), k, pl;
 
-	return len > pl + sl &&
-	    strncmp(name, SPOOLFMT_SEGMENT_PREFIX, pl) == 0 &&
-	    strcmp(name + len - sl, SPOOLFMT_SEGMENT_SUFFIX) == 0 &&
-	    strchr(name, '/') == NULL;
+	if (strchr(name, '/') != NULL || len <= sl ||
+	    strcmp(name + len - sl, SPOOLFMT_SEGMENT_SUFFIX) != 0)
+		return SPOOLFMT_KIND_NONE;
+	for (k = 0; k < SPOOLFMT_NKINDS; k++) {
+		pl = strlen(spoolfmt_prefixes[k]);
+		if (len > pl + sl &&
+		    strncmp(name, spoolfmt_prefixes[k], pl) == 0)
+			return (enum spoolfmt_kind)k;
+	}
+	return SPOOLFMT_KIND_NONE;
 }
 
 /* Past JSON white space from i (no '\n': a line has none). */
@@ -65,6 +78,8 @@ spoolfmt_line_kind(const char *line, size_t len)
 	if (spoolfmt_key_is(line, len, i, "resourceSpans") ||
 	    spoolfmt_key_is(line, len, i, "resource_spans"))
 		return SPOOLFMT_KIND_SPANS;
+	if (spoolfmt_key_is(line, len, i, "feedback"))
+		return SPOOLFMT_KIND_FEEDBACK;
 	return SPOOLFMT_KIND_NONE;
 }
 

@@ -35,25 +35,31 @@
 
 /* What a line holds, told by its first key: writers put the key that
  * names the kind first. A line whose first key names no kind is not a
- * spool line (readers set it aside). Feedback records will be the next
- * kind. */
+ * spool line (readers set it aside). Each kind has segments of its own,
+ * told by their name's prefix ("spans-", "feedback-"): a segment holds
+ * lines of its kind only. */
 enum spoolfmt_kind {
 	SPOOLFMT_KIND_NONE = -1,	/* not a line of any known kind */
 	SPOOLFMT_KIND_SPANS = 0,	/* an OTLP/JSON TracesData */
+	SPOOLFMT_KIND_FEEDBACK = 1,	/* a user's vote on a turn (feedrec.h) */
 };
 
-/* Write the name of a new segment into out: "spans-<ms>-<pid>-<tag>-<seq>
- * .jsonl", which sorts by creation time (ms since the epoch, 13 digits
- * until the year 2286). tag tells apart writers that share a pid (8 hex
- * chars). Returns 0, or -1 when out is too small. */
-int spoolfmt_segment_name(char *out, size_t outlen, long long ms, long pid,
-    const char *tag, unsigned int seq) __attribute__((warn_unused_result));
-/* 1 when name is a segment's file name (not hidden, no '/'), else 0.
- * Cannot fail. */
-int spoolfmt_is_segment(const char *name);
+/* Write the name of a new segment of kind (SPANS or FEEDBACK) into out:
+ * "<kind>-<ms>-<pid>-<tag>-<seq>.jsonl", which sorts by creation time
+ * within a kind (ms since the epoch, 13 digits until the year 2286). tag
+ * tells apart writers that share a pid (8 hex chars). Returns 0, or -1
+ * when out is too small or kind is NONE. */
+int spoolfmt_segment_name(char *out, size_t outlen, enum spoolfmt_kind kind,
+    long long ms, long pid, const char *tag, unsigned int seq)
+	__attribute__((warn_unused_result));
+/* The kind of the segment named name (not hidden, no '/', the kind's
+ * prefix and ".jsonl"), or SPOOLFMT_KIND_NONE when name is not a
+ * segment's. Cannot fail. */
+enum spoolfmt_kind spoolfmt_segment_kind(const char *name);
 
 /* The kind of a line (without its '\n'), from its first key alone
- * ("resourceSpans", or its proto name "resource_spans", then ':'); the
+ * ("resourceSpans", or its proto name "resource_spans"; "feedback"; then
+ * ':'); the
  * rest is not checked here. Cannot fail: SPOOLFMT_KIND_NONE for anything
  * else. */
 enum spoolfmt_kind spoolfmt_line_kind(const char *line, size_t len);

@@ -179,7 +179,7 @@ spoolwalk_list(struct spoolwalk *w, size_t *n)
 
 	*n = 0;
 	for (int d = 0; d < 2; d++) {
-		if (fds[d] == -1 || spoolread_list(fds[d], &names, &k) == -1)
+		if (fds[d] == -1 || spoolread_list(fds[d], SPOOLFMT_KIND_SPANS, &names, &k) == -1)
 			continue;
 		e = xrealloc(e, (*n + k + 1) * sizeof(*e));
 		for (size_t i = 0; i < k; i++)
