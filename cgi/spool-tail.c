@@ -239,7 +239,7 @@ main(int argc, char *argv[])
 	if (dir == NULL || *dir == '\0')
 		dir = "/var/spool/recipe-chat";
 	tail_parse_args(argc, argv, &t, &dir);
-	if ((w = spoolwalk_open(dir, err, sizeof(err))) == NULL)
+	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

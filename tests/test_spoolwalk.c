@@ -71,7 +71,8 @@ static struct spoolwalk *
 walk_open(struct fx *fx)
 {
 	char err[256];
-	struct spoolwalk *w = spoolwalk_open(fx->dir, err, sizeof(err));
+	struct spoolwalk *w = spoolwalk_open(fx->dir,
+	    SPOOLFMT_KIND_SPANS, err, sizeof(err));
 
 	assert_non_null(w);
 	return w;
@@ -240,8 +241,34 @@ test_missing_spool(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_null(spoolwalk_open("/nonexistent/spool", err, sizeof(err)));
+	assert_null(spoolwalk_open("/nonexistent/spool",
+	    SPOOLFMT_KIND_SPANS, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/spool"));
+}
+
+/* A walk reads the segments of its kind only. */
+static void
+test_one_kind(void **state)
+{
+	struct fx *fx = *state;
+	struct spoolwalk *w;
+	char err[256];
+
+	assert_int_equal(mkdir(strcat(strcpy(fx->got, fx->dir), "/sent"), 0750), 0);
+	fx->got[0] = '\0';
+	put(fx, "spans-2000-1-aa-0.jsonl", "s1\n");
+	put(fx, "feedback-1000-1-aa-0.jsonl", "f2\n");
+	put(fx, "sent/feedback-0500-1-aa-0.jsonl", "f1\n");
+	assert_non_null(w = spoolwalk_open(fx->dir, SPOOLFMT_KIND_FEEDBACK,
+	    err, sizeof(err)));
+	assert_int_equal(spoolwalk_read_all(w, collect, fx), 0);
+	assert_string_equal(fx->got, "f1|f2|");
+	spoolwalk_free(w);
+	fx->got[0] = '\0';
+	w = walk_open(fx);
+	assert_int_equal(spoolwalk_read_all(w, collect, fx), 0);
+	assert_string_equal(fx->got, "s1|");
+	spoolwalk_free(w);
 }
 
 int
@@ -259,6 +286,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_callback_stops,
 		    setup, teardown),
 		cmocka_unit_test(test_missing_spool),
+		cmocka_unit_test_setup_teardown(test_one_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_under_walk,
 		    setup, teardown),
 	};

@@ -25,6 +25,7 @@ struct spoolwalk_file {
 
 struct spoolwalk {
 	int			 dirfd, sentfd;	/* sentfd -1 when absent */
+	enum spoolfmt_kind	 kind;	/* of the segments walked */
 	struct spoolwalk_file	*files;
 	size_t			 n, cap;
 	struct spoolwalk_stats	 st;
@@ -38,10 +39,12 @@ struct spoolwalk {
 #define SPOOLWALK_READ_MAX	(2 * (size_t)SPOOLFMT_LINE_MAX)
 
 struct spoolwalk *
-spoolwalk_open(const char *dir, char *err, size_t errlen)
+spoolwalk_open(const char *dir, enum spoolfmt_kind kind, char *err,
+    size_t errlen)
 {
 	struct spoolwalk *w = xcalloc(1, sizeof(*w));
 
+	w->kind = kind;
 	if ((w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		free(w);
@@ -179,7 +182,8 @@ spoolwalk_list(struct spoolwalk *w, size_t *n)
 
 	*n = 0;
 	for (int d = 0; d < 2; d++) {
-		if (fds[d] == -1 || spoolread_list(fds[d], SPOOLFMT_KIND_SPANS, &names, &k) == -1)
+		if (fds[d] == -1 || spoolread_list(fds[d], w->kind, &names,
+		    &k) == -1)
 			continue;
 		e = xrealloc(e, (*n + k + 1) * sizeof(*e));
 		for (size_t i = 0; i < k; i++)

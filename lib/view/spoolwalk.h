@@ -1,5 +1,6 @@
 /* spoolwalk.h - reading a spool as a viewer: every whole line of its
- * segments (SPOOL_DIR and SPOOL_DIR/sent/, oldest segment first), then, on
+ * segments of one kind (SPOOL_DIR and SPOOL_DIR/sent/, oldest segment
+ * first), then, on
  * each poll, only what was added. Files are followed by inode, so a
  * segment the flusher moves to sent/ keeps its place and one it deletes is
  * forgotten. Takes no locks: viewing never gets in the flusher's way. */
@@ -8,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "spoolfmt.h"
 
 struct spoolwalk_stats {
 	uint64_t	lines;		/* whole lines handed out */
@@ -21,10 +24,12 @@ typedef int (*spoolwalk_fn)(const char *line, size_t len, void *arg);
 
 struct spoolwalk;
 
-/* Open the spool at dir (SPOOLFMT_SENT_DIR may be missing). Returns NULL
- * with the reason in err. Free with spoolwalk_free. */
-struct spoolwalk *spoolwalk_open(const char *dir, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+/* Open the spool at dir (SPOOLFMT_SENT_DIR may be missing) to walk the
+ * segments of one kind (SPOOLFMT_KIND_SPANS or SPOOLFMT_KIND_FEEDBACK;
+ * spoolfmt.h). Returns NULL with the reason in err. Free with
+ * spoolwalk_free. */
+struct spoolwalk *spoolwalk_open(const char *dir, enum spoolfmt_kind kind,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Close the spool and free w. NULL is ignored. */
 void spoolwalk_free(struct spoolwalk *w);
 /* Hand every whole line now in the spool to fn and remember where each
