@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "spanfilter.h"
@@ -147,6 +148,55 @@ test_combined(void **state)
 	assert_false(spanfilter_match(&f, &s));
 }
 
+/* A vote on span id k (hex), voted at t. */
+static void
+vote(struct feedidx *x, const char *span_id, int up, long long t)
+{
+	struct feedrec r;
+	struct buf b;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.trace_id, TRACE_A);
+	strcpy(r.span_id, span_id);
+	strcpy(r.session_id, "sess-1");
+	r.up = up;
+	r.time_unix_nano = t;
+	feedrec_set_identifier(&r);
+	buf_init(&b, 4096);
+	assert_int_equal(feedrec_line(&b, &r), 0);
+	assert_int_equal(feedidx_add(x, b.data, b.len - 1, NULL, 0), 1);
+	buf_cleanup(&b);
+}
+
+static void
+test_feedback(void **state)
+{
+	struct feedidx *x = feedidx_new();
+	struct spanfilter f = { .feedback = -1, .votes = x };
+	struct spanscan_span turn = llm_span(), child = llm_span(),
+	    other = llm_span();
+
+	(void)state;
+	turn.span_id = str("00f067aa0ba902b7");
+	child.span_id = str("00f067aa0ba902b8");
+	child.parent_span_id = str("00f067aa0ba902b7");
+	other.span_id = str("00f067aa0ba902b9");
+	/* No votes yet: a feedback filter lets nothing through. */
+	assert_false(spanfilter_match(&f, &turn));
+	vote(x, "00f067aa0ba902b7", 0, 1);
+	assert_true(spanfilter_match(&f, &turn));
+	assert_true(spanfilter_match(&f, &child));	/* the turn's LLM span */
+	assert_false(spanfilter_match(&f, &other));
+	f.feedback = 1;
+	assert_false(spanfilter_match(&f, &turn));
+	/* The vote changed: the latest counts. */
+	vote(x, "00f067aa0ba902b7", 1, 2);
+	assert_true(spanfilter_match(&f, &turn));
+	f.votes = NULL;
+	assert_false(spanfilter_match(&f, &turn));
+	feedidx_free(x);
+}
+
 int
 main(void)
 {
@@ -156,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_kind),
 		cmocka_unit_test(test_errors_and_since),
+		cmocka_unit_test(test_feedback),
 		cmocka_unit_test(test_combined),
 	};
 

@@ -26,6 +26,27 @@ spanfilter_kind(const struct spanscan_span *s, const char *kind)
 	return strcasecmp(tailview_kind_name(s->kind), kind) == 0;
 }
 
+/* The latest vote on s's turn: on s itself, or on its parent (a turn's
+ * LLM span is a child of the voted chat_turn span). */
+static const struct feedrec *
+spanfilter_vote(const struct feedidx *votes, const struct spanscan_span *s)
+{
+	const struct feedrec *r = NULL;
+	char id[17];
+
+	if (votes == NULL)
+		return NULL;
+	if (s->span_id.len == 16) {
+		spanscan_unescape(s->span_id, id, sizeof(id), 0);
+		r = feedidx_get(votes, id);
+	}
+	if (r == NULL && s->parent_span_id.len == 16) {
+		spanscan_unescape(s->parent_span_id, id, sizeof(id), 0);
+		r = feedidx_get(votes, id);
+	}
+	return r;
+}
+
 bool
 spanfilter_match(const struct spanfilter *f, const struct spanscan_span *s)
 {
@@ -39,5 +60,11 @@ spanfilter_match(const struct spanfilter *f, const struct spanscan_span *s)
 		return false;
 	if (f->kind != NULL && !spanfilter_kind(s, f->kind))
 		return false;
+	if (f->feedback != 0) {
+		const struct feedrec *r = spanfilter_vote(f->votes, s);
+
+		if (r == NULL || r->up != (f->feedback > 0))
+			return false;
+	}
 	return true;
 }

@@ -1,5 +1,6 @@
 /* spanfilter.h - which spans spool-tail shows: by session, trace id
- * prefix, kind, error status and end time; every condition set must hold.
+ * prefix, kind, error status, end time and the user's vote on the turn;
+ * every condition set must hold.
  * The same filter serves every view. */
 #ifndef RC_SPANFILTER_H
 #define RC_SPANFILTER_H
@@ -7,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "feedidx.h"
 #include "spanscan.h"
 
 /* Zeroed, it lets every span through. The strings are the caller's. */
@@ -16,6 +18,10 @@ struct spanfilter {
 	const char	*kind;		/* OpenInference/OTel kind, any case */
 	int		 errors;	/* only spans with status ERROR */
 	uint64_t	 since_ns;	/* only spans that ended since */
+	/* With feedback 1 (👍) or -1 (👎): only turns whose latest vote in
+	 * votes is that one: the voted chat_turn span and its children. */
+	int		 feedback;
+	const struct feedidx *votes;
 };
 
 /* true when s passes every condition f sets. Cannot fail. */
