@@ -220,15 +220,17 @@ out:
 static void
 feedback_answer(struct feedback_output *out, int status, const char *text)
 {
-	json_object *o = json_object_new_object();
+	json_object *o;
 
 	out->status = status;
-	if (status == 202) {
-		json_object_object_add(o, "id", json_object_new_string(text));
-		out->body = xstrdup(json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN));
-	} else
+	if (status != 202) {
 		out->body = chat_error_json(text);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(text));
+	out->body = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 }
 
