@@ -1,5 +1,6 @@
 /* chat-fcgi.c - the recipe chat FastCGI worker pool: POST /chat (one
- * traced turn each, see lib/serve/turn.c) and GET /healthz. Its statics
+ * traced turn each, see lib/serve/turn.c), POST /feedback (a vote on a
+ * turn, spooled: lib/serve/feedback.c) and GET /healthz. Its statics
  * take the prefix chatd_, so that none reads like lib/serve/chat.c's. */
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@
 #include "chat.h"
 #include "config.h"
 #include "fcgiio.h"
+#include "feedback.h"
 #include "httpc.h"
 #include "llm.h"
 #include "log.h"
@@ -79,8 +81,8 @@ chatd_usage(FILE *fp)
 {
 	fprintf(fp, "usage: chat-fcgi [--help]\n\n"
 	    "FastCGI worker pool for the recipe chatbot: POST /chat, "
-	    "GET /healthz.\nSpans go to SPOOL_DIR; nothing is sent on the "
-	    "request path.\n\nEnvironment:\n");
+	    "POST /feedback,\nGET /healthz. Spans and feedback go to SPOOL_DIR; "
+	    "nothing is sent on the\nrequest path.\n\nEnvironment:\n");
 	config_usage(fp, chatd_config, CHATD_NCONFIG);
 	fprintf(fp,
 	    "  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n",
@@ -124,30 +126,68 @@ chatd_chat(FCGX_Request *req, struct llm_client *llm)
 		malloc_trim(0);
 }
 
+/* POST /feedback: the vote is in the spool before the answer. */
+static void
+chatd_feedback(FCGX_Request *req)
+{
+	struct feedback_input in = { 0 };
+	struct feedback_output out;
+	struct buf body;
+	char err[160];
+
+	buf_init(&body, FEEDBACK_MAX_BODY);
+	in.method = fcgiio_param(req, "REQUEST_METHOD");
+	if (in.method != NULL && strcmp(in.method, "POST") == 0) {
+		if (fcgiio_read_body(req, &body, &in.body_status, err,
+		    sizeof(err)) == 0) {
+			in.body = body.data;
+			in.body_len = body.len;
+		} else
+			in.body_error = err;
+	}
+	feedback_handle(chatd.turn.spool, &in, &out);
+	fcgiio_respond(req, out.status, "application/json", out.headers,
+	    out.body, strlen(out.body));
+	free(out.body);
+	buf_cleanup(&body);
+}
+
+/* GET /healthz: this worker's spool drops (each worker has its own). */
+static void
+chatd_healthz(FCGX_Request *req)
+{
+	struct spool_stats st;
+	char ok[320];
+	int n;
+
+	spool_get_stats(chatd.turn.spool, &st);
+	n = snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"spool\":{"
+	    "\"dropped_turns\":%llu,\"dropped_spans\":%llu,"
+	    "\"dropped_feedback\":%llu,\"capped_segments\":%llu}}",
+	    st.dropped_turns, st.dropped_spans, st.dropped_feedback,
+	    st.capped_segments);
+	fcgiio_respond(req, 200, "application/json", NULL, ok, (size_t)n);
+}
+
 static void
 chatd_handle(FCGX_Request *req, void *tctx)
 {
 	const char *uri = fcgiio_param(req, "DOCUMENT_URI");
 	const char *method = fcgiio_param(req, "REQUEST_METHOD");
-	struct spool_stats st;
-	char *body, ok[256];
-	int n;
+	char *body;
 
 	if (uri != NULL && strcmp(uri, "/chat") == 0) {
 		chatd_chat(req, tctx);
 		return;
 	}
+	if (uri != NULL && strcmp(uri, "/feedback") == 0) {
+		chatd_feedback(req);
+		return;
+	}
 	if (uri != NULL && strcmp(uri, "/healthz") == 0) {
 		if (method != NULL && (strcmp(method, "GET") == 0 ||
 		    strcmp(method, "HEAD") == 0)) {
-			/* This worker's spool drops (each worker has its own). */
-			spool_get_stats(chatd.turn.spool, &st);
-			n = snprintf(ok, sizeof(ok), "{\"status\":\"ok\","
-			    "\"spool\":{\"dropped_turns\":%llu,\"dropped_spans\":"
-			    "%llu,\"capped_segments\":%llu}}", st.dropped_turns,
-			    st.dropped_spans, st.capped_segments);
-			fcgiio_respond(req, 200, "application/json", NULL, ok,
-			    (size_t)n);
+			chatd_healthz(req);
 			return;
 		}
 		body = chat_error_json("method not allowed: use GET");

@@ -20,7 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (req.n_messages == 0 ||
 		    !chat_session_id_valid(req.session_id))
 			abort();
-		free(chat_response_json(&req, "reply"));
+		free(chat_response_json(&req, "reply",
+		    "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"));
 		free(chat_messages_json(req.messages, req.n_messages));
 	} else if ((status != 400 && status != 413 && status != 422) ||
 	    err[0] == '\0')

@@ -8,13 +8,23 @@ start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini LLM_TIMEOUT_S=2
 
 user() { printf '{"messages":[{"role":"user","content":"%s"}]%s}' "$1" "${2:+,\"session_id\":\"$2\"}"; }
 
-eq "a turn answers 200" 200 "$(chat "$(user 'a soup please' session_1700000000000_abc123)")"
+eq "a turn answers 200" 200 "$(chat "$(user 'a soup please' session_1700000000000_abc123)" -D "$T/hdr")"
+eq "the body names the turn's trace, as X-Trace-Id does" \
+    "$(sed -n 's/^[Xx]-[Tt]race-[Ii]d: *\([0-9a-fA-F]*\).*/\1/p' "$T/hdr" | tr 'A-F' 'a-f')" "$(resp .trace_id)"
+check "trace_id is 32 hex" sh -c "jq -r .trace_id '$T/resp' | grep -Eqx '[0-9a-f]{32}'"
+check "span_id is 16 hex" sh -c "jq -r .span_id '$T/resp' | grep -Eqx '[0-9a-f]{16}'"
+TURN_TRACE=$(resp .trace_id) TURN_SPAN=$(resp .span_id)
+eq "the body has messages, session_id, trace_id, span_id" "messages session_id span_id trace_id" \
+    "$(resp '[keys[]] | join(" ")')"
 eq "history is system + user + assistant" "system user assistant" \
     "$(resp '[.messages[].role] | join(" ")')"
 eq "the reply is the model's" "mock reply to: a soup please" "$(resp '.messages[2].content')"
 eq "the session id comes back" session_1700000000000_abc123 "$(resp .session_id)"
 check "the system prompt asks for one Markdown recipe" \
     grep -q '### Ingredients' "$T/resp"
+check "span_id is the chat_turn span of that trace in the spool" wait_for 10 sh -c \
+    "cat '$SPOOL'/spans-*.jsonl | jq -e -s '[.[].resourceSpans[].scopeSpans[].spans[]
+	| select(.name == \"chat_turn\" and .traceId == \"$TURN_TRACE\" and .spanId == \"$TURN_SPAN\")] | length == 1'"
 
 chat "$(user hi)" >/dev/null
 check "a missing session id gets a UUID v4" sh -c "jq -r .session_id '$T/resp' |

@@ -17,6 +17,9 @@
 #include "xalloc.h"
 
 #define ERRLEN	256
+/* The ids a turn answers with (chat_turn's). */
+#define TID	"4bf92f3577b34da6a3ce929d0e0e4736"
+#define SID	"00f067aa0ba902b7"
 
 struct fixture {
 	struct chat_request	req;
@@ -177,7 +180,7 @@ test_history_echo_stable(void **state)
 	/* Sending the answered history back (prompt included) gives the
 	 * same prompt once, then the history. */
 	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}");
-	f->out = chat_response_json(&f->req, "r");
+	f->out = chat_response_json(&f->req, "r", TID, SID);
 	n1 = f->req.n_messages;
 	assert_non_null(o = json_tokener_parse(f->out));
 	assert_true(json_object_object_get_ex(o, "messages", &arr));
@@ -334,12 +337,13 @@ test_response_exact(void **state)
 	    "\"session_id\":\"s1\"}");
 	/* Stand in a short prompt so the whole body can be spelt out. */
 	f->req.messages[0].content = "S";
-	f->out = chat_response_json(&f->req, "## Toast\n\"crisp\"");
+	f->out = chat_response_json(&f->req, "## Toast\n\"crisp\"", TID, SID);
 	assert_string_equal(f->out, "{\"messages\":[{\"role\":\"system\","
 	    "\"content\":\"S\"},{\"role\":\"user\",\"content\":\"a/b\"},"
 	    "{\"role\":\"assistant\","
 	    "\"content\":\"## Toast\\n\\\"crisp\\\"\"}],"
-	    "\"session_id\":\"s1\"}");
+	    "\"session_id\":\"s1\",\"trace_id\":\"" TID "\","
+	    "\"span_id\":\"" SID "\"}");
 }
 
 static void
@@ -353,7 +357,7 @@ test_response_roundtrip(void **state)
 	assert_ok(f, "{\"messages\":[{\"role\":\"user\",\"content\":\"one\"},"
 	    "{\"role\":\"assistant\",\"content\":\"two\"},"
 	    "{\"role\":\"user\",\"content\":\"three\"}]}");
-	f->out = chat_response_json(&f->req, reply);
+	f->out = chat_response_json(&f->req, reply, TID, SID);
 	assert_non_null(o = json_tokener_parse(f->out));
 	assert_true(json_object_object_get_ex(o, "messages", &arr));
 	assert_int_equal(json_object_array_length(arr), f->req.n_messages + 1);
@@ -369,7 +373,12 @@ test_response_roundtrip(void **state)
 	}
 	assert_true(json_object_object_get_ex(o, "session_id", &v));
 	assert_string_equal(json_object_get_string(v), f->req.session_id);
-	assert_int_equal(json_object_object_length(o), 2);
+	/* The turn is named, for POST /feedback. */
+	assert_true(json_object_object_get_ex(o, "trace_id", &v));
+	assert_string_equal(json_object_get_string(v), TID);
+	assert_true(json_object_object_get_ex(o, "span_id", &v));
+	assert_string_equal(json_object_get_string(v), SID);
+	assert_int_equal(json_object_object_length(o), 4);
 	json_object_put(o);
 }
 
@@ -433,7 +442,7 @@ test_unicode_roundtrip(void **state)
 	    "\xe6\x97\xa5\xe6\x9c\xac\"}]}");
 	assert_string_equal(f->req.messages[1].content, want);
 	assert_string_equal(f->req.messages[2].content, want);
-	f->out = chat_response_json(&f->req, want);
+	f->out = chat_response_json(&f->req, want, TID, SID);
 	/* Output carries the UTF-8 itself, not escapes. */
 	assert_non_null(strstr(f->out, want));
 	assert_null(strstr(f->out, "\\u"));
@@ -548,7 +557,7 @@ test_big_body(void **state)
 	memcpy(b + plen + n, "\"}]}", 5);
 	assert_ok(f, b);
 	assert_int_equal(strlen(f->req.last_user), n);
-	f->out = chat_response_json(&f->req, "ok");
+	f->out = chat_response_json(&f->req, "ok", TID, SID);
 	assert_true(strlen(f->out) > n);
 	free(b);
 }

@@ -1,5 +1,7 @@
 /* test_spool.c - spool segments: lines, locking, rotation, concurrency,
- * failed writes, and tests/check-otlp-json.jq on what we write. */
+ * failed writes, and tests/check-otlp-json.jq on what we write; feedback
+ * records in segments of their own under the same rules (a full disk is
+ * made by wrapping fileio_write_all). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "spool.h"
 #include "testspan.h"
 #include "testutil.h"
@@ -102,6 +105,24 @@ append_one(struct spool *sp, int i)
 	return rc;
 }
 
+/* fileio_write_all, wrapped: while fail_writes > 0 each call writes half
+ * its bytes, then fails with ENOSPC (a disk that fills mid-line). */
+static int fail_writes;
+int __real_fileio_write_all(int, const void *, size_t);
+int __wrap_fileio_write_all(int, const void *, size_t);
+
+int
+__wrap_fileio_write_all(int fd, const void *p, size_t n)
+{
+	if (fail_writes == 0)
+		return __real_fileio_write_all(fd, p, n);
+	fail_writes--;
+	if (__real_fileio_write_all(fd, p, n / 2) == -1)
+		return -1;
+	errno = ENOSPC;
+	return -1;
+}
+
 static int
 name_cmp(const struct dirent **a, const struct dirent **b)
 {
@@ -118,20 +139,31 @@ is_segment(const struct dirent *d)
 }
 
 static int
+is_feedback(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return strncmp(d->d_name, "feedback-", 9) == 0 && n > 9 &&
+	    strcmp(d->d_name + n - 6, ".jsonl") == 0;
+}
+
+static int
 is_any(const struct dirent *d)
 {
 	return d->d_name[0] != '.' || (strcmp(d->d_name, ".") != 0 &&
 	    strcmp(d->d_name, "..") != 0);
 }
 
-/* Full paths of the segments in fx->dir, sorted; returns how many. */
+/* Full paths of the files in fx->dir that sel takes, sorted; returns how
+ * many. */
 static int
-segments(const struct fx *fx, char paths[MAX_SEGMENTS][PATH_LEN])
+scan(const struct fx *fx, int (*sel)(const struct dirent *),
+    char paths[MAX_SEGMENTS][PATH_LEN])
 {
 	struct dirent **list;
 	int i, n;
 
-	n = scandir(fx->dir, &list, is_segment, name_cmp);
+	n = scandir(fx->dir, &list, sel, name_cmp);
 	if (n == -1)
 		return 0;
 	assert_true(n <= MAX_SEGMENTS);
@@ -141,6 +173,20 @@ segments(const struct fx *fx, char paths[MAX_SEGMENTS][PATH_LEN])
 	}
 	free(list);
 	return n;
+}
+
+/* The spans segments. */
+static int
+segments(const struct fx *fx, char paths[MAX_SEGMENTS][PATH_LEN])
+{
+	return scan(fx, is_segment, paths);
+}
+
+/* The feedback segments. */
+static int
+fb_segments(const struct fx *fx, char paths[MAX_SEGMENTS][PATH_LEN])
+{
+	return scan(fx, is_feedback, paths);
 }
 
 static int
@@ -793,6 +839,251 @@ write_file(const char *path, const char *a, const char *b)
 	assert_int_equal(fclose(fp), 0);
 }
 
+/* A valid feedback record on span number i (never 0). */
+static void
+fb_fill(struct feedrec *r, unsigned int i, int up, const char *comment)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736", 33);
+	snprintf(r->span_id, sizeof(r->span_id), "%016x", i + 1);
+	strcpy(r->session_id, "session_1764170000123_ab12cd");
+	r->up = up;
+	r->comment = comment != NULL ? strdup(comment) : NULL;
+	r->time_unix_nano = 1764170000123456789LL;
+	feedrec_set_identifier(r);
+}
+
+static int
+fb_append(struct spool *sp, unsigned int i, int up, const char *comment)
+{
+	struct feedrec r;
+	int rc;
+
+	fb_fill(&r, i, up, comment);
+	rc = spool_append_feedback(sp, &r);
+	feedrec_clear(&r);
+	return rc;
+}
+
+/* Check every line of path with feedrec_parse; the last one into *last
+ * (when not NULL, caller clears). Returns the number of lines. */
+static size_t
+fb_lines(const char *path, struct feedrec *last)
+{
+	size_t len, lines = 0;
+	char *text = slurp(path, &len), *p = text, *nl, err[128];
+	struct feedrec r;
+
+	assert_true(len == 0 || text[len - 1] == '\n');
+	while ((nl = strchr(p, '\n')) != NULL) {
+		if (feedrec_parse(p, (size_t)(nl - p), &r, err,
+		    sizeof(err)) == -1)
+			fail_msg("%s: line %zu: %s", path, lines + 1, err);
+		if (last != NULL) {
+			feedrec_clear(last);
+			*last = r;
+		} else
+			feedrec_clear(&r);
+		lines++;
+		p = nl + 1;
+	}
+	free(text);
+	return lines;
+}
+
+/* Feedback goes to a segment of its own, named like the spans one, locked
+ * while active, and every line is one feedrec_parse takes. */
+static void
+test_feedback_own_segment(void **state)
+{
+	struct fx *fx = *state;
+	char seg[MAX_SEGMENTS][PATH_LEN], fb[MAX_SEGMENTS][PATH_LEN];
+	char want[64], *tag;
+	struct spool *sp = open_spool(fx);
+	struct feedrec last = { 0 };
+	struct stat st;
+
+	assert_int_equal(fb_append(sp, 7, 0, "too salty"), 0);
+	assert_int_equal(count_entries(fx), 1);	/* no temporary left */
+	assert_int_equal(segments(fx, seg), 0);	/* no spans yet */
+	assert_int_equal(append_one(sp, 1), 0);
+	assert_int_equal(fb_append(sp, 7, 1, NULL), 0);	/* a changed vote */
+	assert_int_equal(segments(fx, seg), 1);
+	assert_int_equal(fb_segments(fx, fb), 1);
+	assert_int_equal(count_entries(fx), 2);
+	/* feedback-<ms>-<pid>-<the spool's tag>-<seq>.jsonl */
+	snprintf(want, sizeof(want), "-%ld-", (long)getpid());
+	assert_non_null(tag = strstr(fb[0], want));
+	assert_int_equal(strncmp(strstr(seg[0], want), tag,
+	    strlen(want) + 8), 0);
+	assert_int_equal(stat(fb[0], &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(try_lock(fb[0]), -1);
+	assert_int_equal(try_lock(seg[0]), -1);
+	spool_close(sp);
+	assert_int_equal(try_lock(fb[0]), 0);
+	assert_int_equal(fb_lines(fb[0], &last), 2);
+	assert_string_equal(last.identifier, "fb-0000000000000008");
+	assert_int_equal(last.up, 1);
+	assert_null(last.comment);
+	feedrec_clear(&last);
+	assert_int_equal(check_lines(seg[0], NULL, NULL), 1);
+	if (have_jq())
+		assert_int_equal(run_checker(seg[0], 0), 0);
+}
+
+/* A record the reader would refuse is never written, nor is one from a
+ * forked child. */
+static void
+test_feedback_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct spool *sp = open_spool(fx);
+	char *longc = malloc(FEEDREC_COMMENT_MAX + 2);
+	struct feedrec r;
+	pid_t pid;
+	int st;
+
+	assert_non_null(longc);
+	memset(longc, 'x', FEEDREC_COMMENT_MAX + 1);
+	longc[FEEDREC_COMMENT_MAX + 1] = '\0';
+	assert_int_equal(fb_append(sp, 1, 0, longc), -1);
+	assert_int_equal(errno, EINVAL);
+	longc[FEEDREC_COMMENT_MAX] = '\0';
+	fb_fill(&r, 1, 0, NULL);
+	r.trace_id[0] = 'A';		/* uppercase */
+	assert_int_equal(spool_append_feedback(sp, &r), -1);
+	assert_int_equal(errno, EINVAL);
+	fb_fill(&r, 1, 0, NULL);
+	r.identifier[3] = 'f';		/* not the span's */
+	assert_int_equal(spool_append_feedback(sp, &r), -1);
+	fb_fill(&r, 1, 0, NULL);
+	memset(r.span_id, '0', 16);
+	assert_int_equal(spool_append_feedback(sp, &r), -1);
+	assert_int_equal(spool_append_feedback(sp, NULL), -1);
+	assert_int_equal(count_entries(fx), 0);
+	/* Exactly FEEDREC_COMMENT_MAX characters is fine. */
+	assert_int_equal(fb_append(sp, 1, 0, longc), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(fb_append(sp, 2, 1, NULL) == -1 && errno == EINVAL ?
+		    0 : 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	spool_close(sp);
+	free(longc);
+}
+
+/* Feedback segments rotate at the same size as spans ones. */
+static void
+test_feedback_rotation(void **state)
+{
+	struct fx *fx = *state;
+	char fb[MAX_SEGMENTS][PATH_LEN], *c = malloc(FEEDREC_COMMENT_MAX + 1);
+	struct spool *sp = open_spool(fx);
+	struct stat st;
+	int i, n;
+
+	assert_non_null(c);
+	memset(c, 'y', FEEDREC_COMMENT_MAX);
+	c[FEEDREC_COMMENT_MAX] = '\0';
+	spool_set_max_bytes(sp, 1 << 20);	/* segments of 128 KiB */
+	for (i = 0, n = 0; n < 2 && i < 1000; i++) {
+		assert_int_equal(fb_append(sp, (unsigned int)i, i % 2, c), 0);
+		n = fb_segments(fx, fb);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(stat(fb[0], &st), 0);
+	assert_true(st.st_size > (1 << 20) / 8);
+	assert_true(st.st_size < (1 << 20) / 8 + 4096);
+	assert_int_equal(try_lock(fb[0]), 0);
+	assert_int_equal(try_lock(fb[1]), -1);
+	spool_close(sp);
+	assert_int_equal(fb_lines(fb[0], NULL) + fb_lines(fb[1], NULL),
+	    (size_t)i);
+	assert_int_equal(segments(fx, fb), 0);
+	free(c);
+}
+
+/* SPOOL_MAX_BYTES counts both kinds, and the oldest go first whatever
+ * their kind. */
+static void
+test_max_bytes_both_kinds(void **state)
+{
+	static const char *names[] = {
+		"feedback-1000000000000-1-aaaaaaaa-0.jsonl",
+		"spans-1000000000001-1-aaaaaaaa-1.jsonl",
+		"feedback-1000000000002-1-aaaaaaaa-2.jsonl",
+		"spans-1000000000003-1-aaaaaaaa-3.jsonl",
+	};
+	struct fx *fx = *state;
+	struct spool *sp = open_spool(fx);
+	struct spool_stats st;
+	char p[PATH_LEN];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		old_segment(fx, names[i], 400000);
+	spool_set_max_bytes(sp, 1 << 20);
+	assert_int_equal(fb_append(sp, 1, 1, NULL), 0);
+	spool_get_stats(sp, &st);
+	assert_int_equal(st.capped_segments, 2);
+	assert_int_equal(st.capped_bytes, 800000);
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", fx->dir, names[i]);
+		assert_int_equal(access(p, F_OK), i < 2 ? -1 : 0);
+	}
+	spool_close(sp);
+}
+
+/* With no space, a feedback line goes after sent/; failing that it is
+ * dropped and counted apart from turns, with no torn line, and writing
+ * resumes. */
+static void
+test_feedback_full_disk(void **state)
+{
+	struct fx *fx = *state;
+	char fb[MAX_SEGMENTS][PATH_LEN], p[PATH_LEN];
+	struct spool *sp = open_spool(fx);
+	struct spool_stats st;
+	struct stat sb;
+	off_t size;
+
+	assert_int_equal(fb_append(sp, 1, 1, "fine"), 0);
+	assert_int_equal(fb_segments(fx, fb), 1);
+	assert_int_equal(stat(fb[0], &sb), 0);
+	size = sb.st_size;
+	fail_writes = 1;	/* no sent/ to prune: dropped */
+	assert_int_equal(fb_append(sp, 2, 0, "lost"), 0);
+	assert_int_equal(fail_writes, 0);
+	spool_get_stats(sp, &st);
+	assert_int_equal(st.dropped_feedback, 1);
+	assert_int_equal(st.dropped_turns, 0);
+	assert_int_equal(stat(fb[0], &sb), 0);
+	assert_int_equal(sb.st_size, size);	/* cut back */
+	fail_writes = 1;
+	assert_int_equal(append_one(sp, 1), 0);
+	spool_get_stats(sp, &st);
+	assert_int_equal(st.dropped_turns, 1);
+	assert_int_equal(st.dropped_spans, 1);
+	assert_int_equal(st.dropped_feedback, 1);
+	/* Shipped history makes room: the line is written after all. */
+	snprintf(p, sizeof(p), "%s/sent", fx->dir);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/sent/feedback-1-1-aaaaaaaa-0.jsonl",
+	    fx->dir);
+	write_file(p, "x", "\n");
+	fail_writes = 1;
+	assert_int_equal(fb_append(sp, 3, 0, "kept"), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(fb_append(sp, 4, 1, NULL), 0);
+	spool_get_stats(sp, &st);
+	assert_int_equal(st.dropped_feedback, 1);
+	spool_close(sp);
+	assert_int_equal(fb_lines(fb[0], NULL), 3);
+}
+
 static void
 test_checker(void **state)
 {
@@ -852,6 +1143,11 @@ main(void)
 		T(test_open_errors),
 		T(test_forked_child_refused),
 		T(test_checker),
+		T(test_feedback_own_segment),
+		T(test_feedback_refused),
+		T(test_feedback_rotation),
+		T(test_max_bytes_both_kinds),
+		T(test_feedback_full_disk),
 #undef T
 	};
 

@@ -417,6 +417,11 @@ test_ok_response(void **state)
 	assert_int_equal(seen.calls, 1);
 	assert_ptr_equal(seen.client, CLIENT);
 	assert_string_equal(str_field(fx->resp, "session_id"), "sess-42");
+	/* The body names its turn: the chat_turn span's ids. */
+	assert_string_equal(str_field(fx->resp, "trace_id"), fx->out.trace_id);
+	assert_string_equal(str_field(fx->resp, "span_id"), fx->out.span_id);
+	assert_string_equal(str_field(fx->turn, "traceId"), fx->out.trace_id);
+	assert_string_equal(str_field(fx->turn, "spanId"), fx->out.span_id);
 	msgs = json_object_object_get(fx->resp, "messages");
 	assert_int_equal(arr_len(msgs), 5);
 	m = arr_get(msgs, 0);

@@ -22,3 +22,5 @@ target_sources(test_spanscan PRIVATE spoolagree.c)
 foreach(t httpc exporter)
   target_sources(test_${t} PRIVATE testsrv.c)
 endforeach()
+# A disk that fills mid-line, for the spool's full-disk rule.
+target_link_options(test_spool PRIVATE -Wl,--wrap=fileio_write_all)

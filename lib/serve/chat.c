@@ -359,7 +359,8 @@ chat_json_take(json_object *o)
 }
 
 char *
-chat_response_json(const struct chat_request *req, const char *reply)
+chat_response_json(const struct chat_request *req, const char *reply,
+    const char *trace_id, const char *span_id)
 {
 	json_object *o, *arr;
 
@@ -369,7 +370,11 @@ chat_response_json(const struct chat_request *req, const char *reply)
 	    (o = json_object_new_object()) == NULL ||
 	    json_object_object_add(o, "messages", arr) != 0 ||
 	    json_object_object_add(o, "session_id",
-	    chat_json_string(req->session_id)) != 0)
+	    chat_json_string(req->session_id)) != 0 ||
+	    json_object_object_add(o, "trace_id",
+	    chat_json_string(trace_id)) != 0 ||
+	    json_object_object_add(o, "span_id",
+	    chat_json_string(span_id)) != 0)
 		abort();
 	return chat_json_take(o);
 }

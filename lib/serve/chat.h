@@ -57,8 +57,11 @@ int chat_parse_request(const char *body, size_t len, struct chat_request *req,
 void chat_request_cleanup(struct chat_request *req);
 
 /* {"messages": [...all of req->messages..., {"role": "assistant",
- * "content": reply}], "session_id": ...} as compact JSON. Caller frees. */
-char *chat_response_json(const struct chat_request *req, const char *reply);
+ * "content": reply}], "session_id": ..., "trace_id": trace_id,
+ * "span_id": span_id} as compact JSON: the ids (32 and 16 hex) name the
+ * turn's chat_turn span, which POST /feedback votes on. Caller frees. */
+char *chat_response_json(const struct chat_request *req, const char *reply,
+    const char *trace_id, const char *span_id);
 /* {"detail": msg} as compact JSON. Caller frees. */
 char *chat_error_json(const char *msg);
 /* The request messages as a JSON array [{"role","content"}...], for the

@@ -177,7 +177,8 @@ turn_call_model(struct turn *t, struct llm_client *llm)
 		span_set_str(t->span, "output.mime_type", "text/plain");
 		span_set_status(t->span, SPAN_STATUS_OK, NULL);
 		t->out->status = 200;
-		t->out->body = chat_response_json(&t->req, res.content);
+		t->out->body = chat_response_json(&t->req, res.content,
+		    t->out->trace_id, t->out->span_id);
 	} else {
 		type = turn_llm_error_type(res.error);
 		if (res.http_status > 0)
@@ -253,6 +254,7 @@ turn_run(const struct turn_env *env, struct llm_client *llm,
 		return;
 	}
 	hex_encode(span_context(t.span)->trace_id, 16, out->trace_id);
+	hex_encode(span_context(t.span)->span_id, 8, out->span_id);
 	turn_handle(&t, llm, in);
 	span_set_int(t.span, "http.response.status_code", out->status);
 	span_end(t.span);

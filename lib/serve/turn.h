@@ -33,6 +33,7 @@ struct turn_output {
 	int	 status;		/* HTTP status */
 	char	*body;			/* JSON; caller frees */
 	char	 trace_id[33];		/* hex, for an X-Trace-Id header */
+	char	 span_id[17];		/* chat_turn's, hex */
 };
 
 /* Serve one turn; always fills out (a 5xx on internal failure). Spans

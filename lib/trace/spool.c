@@ -1,10 +1,12 @@
-/* spool.c - append-only OTLP/JSON span segments under SPOOL_DIR; the only
- * writer there. Each process writes its own locked segment file; the
- * format, lock protocol and durability are in docs/spool-format.md.
+/* spool.c - append-only segments under SPOOL_DIR, spans and feedback; the
+ * only writer there. Each process writes its own locked segment of each
+ * kind; the format, lock protocol and durability are in
+ * docs/spool-format.md.
  * json-c objects built here are put before each function returns. */
 #define _GNU_SOURCE	/* renameat2 */
 #include "spool.h"
 #include "spoolfmt.h"
+#include "feedrec.h"
 #include "hex.h"
 #include "buf.h"
 #include "fileio.h"
@@ -31,6 +33,17 @@
 #define SPOOL_JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
     JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* The active segment of one kind, and its full-disk state. */
+struct spool_seg {
+	enum spoolfmt_kind kind;
+	int		 fd;		/* active segment, locked; or -1 */
+	off_t		 size;		/* bytes in the active segment */
+	char		 name[SPOOLFMT_NAME_MAX];
+	int		 dropping;	/* the last append found no space */
+	long long	 drop_logged_ms; /* monotonic */
+	unsigned long long unlogged;	/* lines dropped since that log */
+};
+
 struct spool {
 	pthread_mutex_t	 mu;		/* guards everything below */
 	int		 dirfd;
@@ -38,18 +51,14 @@ struct spool {
 	char		*prefix;	/* the line up to the spans array */
 	size_t		 prefixlen;
 	pid_t		 pid;		/* the process that opened it */
-	int		 fd;		/* active segment, locked; or -1 */
-	off_t		 size;		/* bytes in the active segment */
-	unsigned int	 seq;
+	struct spool_seg spans;		/* SPOOLFMT_KIND_SPANS */
+	struct spool_seg feedback;	/* SPOOLFMT_KIND_FEEDBACK */
+	unsigned int	 seq;		/* shared by both kinds */
 	char		 tag[9];	/* random: tells apart writers that
 					 * share a pid (containers) */
-	char		 name[SPOOLFMT_NAME_MAX];	/* active segment */
 	long long	 max_bytes;	/* 0: no limit */
 	off_t		 seg_bytes;	/* rotate past this */
 	struct spool_stats st;
-	int		 dropping;	/* the last append found no space */
-	long long	 drop_logged_ms; /* monotonic */
-	unsigned long long unlogged;	/* turns dropped since that log */
 };
 
 /* Append {"key":key,"value":{kind:val}} to arr; takes val. */
@@ -177,7 +186,9 @@ spool_open(const char *dir, const struct spool_resource *res, char *err,
 	    &sp->prefixlen);
 	sp->pid = getpid();
 	spool_make_tag(sp);
-	sp->fd = -1;
+	sp->spans = (struct spool_seg){ .kind = SPOOLFMT_KIND_SPANS, .fd = -1 };
+	sp->feedback = (struct spool_seg){ .kind = SPOOLFMT_KIND_FEEDBACK,
+	    .fd = -1 };
 	sp->seg_bytes = SPOOL_SEGMENT_BYTES;
 	return sp;
 }
@@ -207,10 +218,18 @@ spool_no_space(int err)
 	return err == ENOSPC || err == EDQUOT;
 }
 
+/* Oldest first across kinds: segment names sort by creation time after
+ * their kind's prefix ("spans-", "feedback-"), so compare from there. */
 static int
 spool_name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *tx = strchr(x, '-'), *ty = strchr(y, '-');
+	int c;
+
+	if (tx != NULL && ty != NULL && (c = strcmp(tx, ty)) != 0)
+		return c;
+	return strcmp(x, y);
 }
 
 /* The segments of dirfd, oldest first, with their total size. Caller
@@ -340,45 +359,63 @@ spool_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A turn not written for lack of space: counted, and said at most once
- * a second (a full disk must not flood the log too). */
+/* The kind's name in the log: "turns" or "feedback records". */
+static const char *
+spool_seg_what(const struct spool_seg *seg)
+{
+	return seg->kind == SPOOLFMT_KIND_SPANS ? "turns" : "feedback records";
+}
+
+/* A line not written for lack of space: counted, and said at most once
+ * a second per kind (a full disk must not flood the log too). */
 static void
-spool_drop(struct spool *sp, size_t nspans, int err)
+spool_drop(struct spool *sp, struct spool_seg *seg, size_t nspans, int err)
 {
 	long long now = spool_now_ms();
+	unsigned long long all;
 
-	sp->st.dropped_turns++;
-	sp->st.dropped_spans += nspans;
-	sp->unlogged++;
-	if (sp->dropping && now - sp->drop_logged_ms < 1000)
+	if (seg->kind == SPOOLFMT_KIND_SPANS) {
+		sp->st.dropped_turns++;
+		sp->st.dropped_spans += nspans;
+		all = sp->st.dropped_turns;
+	} else
+		all = ++sp->st.dropped_feedback;
+	seg->unlogged++;
+	if (seg->dropping && now - seg->drop_logged_ms < 1000)
 		return;
-	log_warnx("spool %s: %s: %llu turns not spooled since the last "
+	log_warnx("spool %s: %s: %llu %s not spooled since the last "
 	    "message, %llu in all; writing resumes as soon as space frees",
-	    sp->dir, strerror(err), sp->unlogged, sp->st.dropped_turns);
-	sp->drop_logged_ms = now;
-	sp->unlogged = 0;
-	sp->dropping = 1;
+	    sp->dir, strerror(err), seg->unlogged, spool_seg_what(seg), all);
+	seg->drop_logged_ms = now;
+	seg->unlogged = 0;
+	seg->dropping = 1;
 }
 
 static void
-spool_resumed(struct spool *sp)
+spool_resumed(struct spool *sp, struct spool_seg *seg)
 {
-	if (!sp->dropping)
+	if (!seg->dropping)
 		return;
-	log_warnx("spool %s: writing again; %llu turns (%llu spans) dropped "
-	    "in all", sp->dir, sp->st.dropped_turns, sp->st.dropped_spans);
-	sp->dropping = 0;
-	sp->unlogged = 0;
+	if (seg->kind == SPOOLFMT_KIND_SPANS)
+		log_warnx("spool %s: writing again; %llu turns (%llu spans) "
+		    "dropped in all", sp->dir, sp->st.dropped_turns,
+		    sp->st.dropped_spans);
+	else
+		log_warnx("spool %s: writing feedback again; %llu feedback "
+		    "records dropped in all", sp->dir,
+		    sp->st.dropped_feedback);
+	seg->dropping = 0;
+	seg->unlogged = 0;
 }
 
 /* Give the locked temporary file its segment name, durably. */
 static int
-spool_publish(struct spool *sp, const char *tmp)
+spool_publish(struct spool *sp, const char *tmp, const char *name)
 {
-	if (renameat2(sp->dirfd, tmp, sp->dirfd, sp->name,
+	if (renameat2(sp->dirfd, tmp, sp->dirfd, name,
 	    RENAME_NOREPLACE) == -1) {
 		if (errno != EINVAL || renameat(sp->dirfd, tmp, sp->dirfd,
-		    sp->name) == -1)
+		    name) == -1)
 			return -1;
 	}
 	if (fsync(sp->dirfd) == -1)
@@ -386,36 +423,49 @@ spool_publish(struct spool *sp, const char *tmp)
 	return 0;
 }
 
-/* Create and lock a new segment. It is locked under a hidden name first,
- * so a reader never finds a live segment it can lock. */
+/* Create a new segment of seg's kind under a hidden name. Returns its
+ * descriptor, or -1 with errno set and tmp holding the name tried. */
 static int
-spool_segment_open(struct spool *sp)
+spool_segment_create(struct spool *sp, struct spool_seg *seg, char *tmp,
+    size_t tmplen)
 {
-	char tmp[sizeof(sp->name) + 1] = "";
 	struct timespec ts;
-	int fd = -1, tries, saved;
+	int fd = -1, tries;
 
-	spool_enforce_cap(sp);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < SPOOL_NAME_TRIES; tries++) {
-		if (spoolfmt_segment_name(sp->name, sizeof(sp->name),
-		    SPOOLFMT_KIND_SPANS, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-		    (long)sp->pid, sp->tag, sp->seq++) == -1) {
+		if (spoolfmt_segment_name(seg->name, sizeof(seg->name),
+		    seg->kind, (long long)ts.tv_sec * 1000 +
+		    ts.tv_nsec / 1000000, (long)sp->pid, sp->tag,
+		    sp->seq++) == -1) {
 			errno = ENAMETOOLONG;
-			break;
+			return -1;
 		}
-		snprintf(tmp, sizeof(tmp), ".%s", sp->name);
+		snprintf(tmp, tmplen, ".%s", seg->name);
 		fd = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_APPEND | O_CLOEXEC, 0640);
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
-	if (fd == -1) {
+	return fd;
+}
+
+/* Create and lock a new segment. It is locked under a hidden name first,
+ * so a reader never finds a live segment it can lock. */
+static int
+spool_segment_open(struct spool *sp, struct spool_seg *seg)
+{
+	char tmp[sizeof(seg->name) + 1] = "";
+	int fd, saved;
+
+	spool_enforce_cap(sp);
+	if ((fd = spool_segment_create(sp, seg, tmp, sizeof(tmp))) == -1) {
 		if (!spool_no_space(errno))	/* that one: spool_drop */
 			log_warn("%s: create %s/%s", __func__, sp->dir, tmp);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX) == -1 || spool_publish(sp, tmp) == -1) {
+	if (flock(fd, LOCK_EX) == -1 || spool_publish(sp, tmp,
+	    seg->name) == -1) {
 		saved = errno;
 		if (!spool_no_space(saved))
 			log_warn("%s: lock or rename %s/%s", __func__, sp->dir,
@@ -425,72 +475,74 @@ spool_segment_open(struct spool *sp)
 		errno = saved;
 		return -1;
 	}
-	sp->fd = fd;
-	sp->size = 0;
+	seg->fd = fd;
+	seg->size = 0;
 	return 0;
 }
 
 /* Sync and close the active segment; closing drops its lock. */
 static void
-spool_segment_close(struct spool *sp)
+spool_segment_close(struct spool *sp, struct spool_seg *seg)
 {
-	if (sp->fd == -1)
+	if (seg->fd == -1)
 		return;
-	if (fdatasync(sp->fd) == -1)
-		log_warn("%s: fdatasync %s/%s", __func__, sp->dir, sp->name);
-	close(sp->fd);
-	sp->fd = -1;
+	if (fdatasync(seg->fd) == -1)
+		log_warn("%s: fdatasync %s/%s", __func__, sp->dir, seg->name);
+	close(seg->fd);
+	seg->fd = -1;
 }
 
 /* Called with sp->mu held. A failed write is cut back so no torn line
  * stays; if even that fails the segment is given up (readers skip a torn
  * last line of a segment they can lock). */
 static int
-spool_try_write(struct spool *sp, const char *line, size_t len)
+spool_try_write(struct spool *sp, struct spool_seg *seg, const char *line,
+    size_t len)
 {
 	int saved;
 
-	if (sp->fd == -1 && spool_segment_open(sp) == -1)
+	if (seg->fd == -1 && spool_segment_open(sp, seg) == -1)
 		return -1;
-	if (fileio_write_all(sp->fd, line, len) == -1) {
+	if (fileio_write_all(seg->fd, line, len) == -1) {
 		saved = errno;
 		if (!spool_no_space(saved))
-			log_warn("%s: write %s/%s", __func__, sp->dir, sp->name);
-		if (ftruncate(sp->fd, sp->size) == -1) {
+			log_warn("%s: write %s/%s", __func__, sp->dir,
+			    seg->name);
+		if (ftruncate(seg->fd, seg->size) == -1) {
 			log_warn("%s: ftruncate %s/%s", __func__, sp->dir,
-			    sp->name);
-			spool_segment_close(sp);
+			    seg->name);
+			spool_segment_close(sp, seg);
 		}
 		errno = saved;
 		return -1;
 	}
-	sp->size += (off_t)len;
-	if (sp->size > sp->seg_bytes)
-		spool_segment_close(sp);
+	seg->size += (off_t)len;
+	if (seg->size > sp->seg_bytes)
+		spool_segment_close(sp, seg);
 	return 0;
 }
 
-/* Called with sp->mu held. No space: sent/ goes first, then the turn. */
+/* Called with sp->mu held. No space: sent/ goes first, then the line. */
 static int
-spool_write_line(struct spool *sp, const char *line, size_t len,
-    size_t nspans)
+spool_write_line(struct spool *sp, struct spool_seg *seg, const char *line,
+    size_t len, size_t nspans)
 {
 	int err;
 
-	if (spool_try_write(sp, line, len) == 0)
+	if (spool_try_write(sp, seg, line, len) == 0)
 		goto written;
 	if (!spool_no_space(err = errno))
 		return -1;
 	if (spool_prune_sent(sp, len)) {
-		if (spool_try_write(sp, line, len) == 0)
+		if (spool_try_write(sp, seg, line, len) == 0)
 			goto written;
 		if (!spool_no_space(err = errno))
 			return -1;
 	}
-	spool_drop(sp, nspans, err);
+	spool_drop(sp, seg, nspans, err);
 	return 0;
 written:
-	spool_resumed(sp);
+	spool_resumed(sp, seg);
 	return 0;
 }
 
@@ -518,6 +570,17 @@ spool_build_line(const struct spool *sp, const struct span *const *spans,
 	return rc;
 }
 
+/* A forked child shares the parent's segments and locks. */
+static int
+spool_check_owner(const struct spool *sp, const char *fn)
+{
+	if (getpid() == sp->pid)
+		return 0;
+	log_warnx("%s: spool opened by pid %ld", fn, (long)sp->pid);
+	errno = EINVAL;
+	return -1;
+}
+
 int
 spool_append(struct spool *sp, const struct span *const *spans, size_t n)
 {
@@ -533,13 +596,8 @@ spool_append(struct spool *sp, const struct span *const *spans, size_t n)
 			errno = EINVAL;
 			return -1;
 		}
-	/* A forked child shares the parent's segment and lock. */
-	if (getpid() != sp->pid) {
-		log_warnx("%s: spool opened by pid %ld", __func__,
-		    (long)sp->pid);
-		errno = EINVAL;
+	if (spool_check_owner(sp, __func__) == -1)
 		return -1;
-	}
 	buf_init(&b, SPOOLFMT_LINE_MAX);
 	if (spool_build_line(sp, spans, n, &b) == -1) {
 		log_warnx("%s: line over %d bytes, %zu spans not written",
@@ -548,7 +606,57 @@ spool_append(struct spool *sp, const struct span *const *spans, size_t n)
 		goto out;
 	}
 	pthread_mutex_lock(&sp->mu);
-	rc = spool_write_line(sp, b.data, b.len, n);
+	rc = spool_write_line(sp, &sp->spans, b.data, b.len, n);
+	pthread_mutex_unlock(&sp->mu);
+out:
+	saved = errno;
+	buf_cleanup(&b);
+	errno = saved;
+	return rc;
+}
+
+/* r's line into b, checked with the one reader: a record it would refuse
+ * is never written. Returns 0, or -1 with errno EINVAL. */
+static int
+spool_feedback_line(const struct feedrec *r, struct buf *b)
+{
+	struct feedrec back;
+	char why[128];
+
+	if (feedrec_line(b, r) == -1) {
+		log_warnx("%s: feedback line over %d bytes", __func__,
+		    SPOOLFMT_LINE_MAX);
+		errno = EINVAL;
+		return -1;
+	}
+	if (feedrec_parse(b->data, b->len - 1, &back, why,
+	    sizeof(why)) == -1) {
+		log_warnx("%s: feedback on span %.16s not written: %s",
+		    __func__, r->span_id, why);
+		errno = EINVAL;
+		return -1;
+	}
+	feedrec_clear(&back);
+	return 0;
+}
+
+int
+spool_append_feedback(struct spool *sp, const struct feedrec *r)
+{
+	struct buf b;
+	int rc = -1, saved;
+
+	if (r == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (spool_check_owner(sp, __func__) == -1)
+		return -1;
+	buf_init(&b, SPOOLFMT_LINE_MAX);
+	if (spool_feedback_line(r, &b) == -1)
+		goto out;
+	pthread_mutex_lock(&sp->mu);
+	rc = spool_write_line(sp, &sp->feedback, b.data, b.len, 0);
 	pthread_mutex_unlock(&sp->mu);
 out:
 	saved = errno;
@@ -563,7 +671,8 @@ spool_close(struct spool *sp)
 	if (sp == NULL)
 		return;
 	pthread_mutex_lock(&sp->mu);
-	spool_segment_close(sp);
+	spool_segment_close(sp, &sp->spans);
+	spool_segment_close(sp, &sp->feedback);
 	pthread_mutex_unlock(&sp->mu);
 	pthread_mutex_destroy(&sp->mu);
 	close(sp->dirfd);

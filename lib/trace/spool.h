@@ -1,10 +1,12 @@
-/* spool.h - append-only OTLP/JSON span files under SPOOL_DIR; the only
- * writer there. Format and durability: docs/spool-format.md. */
+/* spool.h - append-only segments under SPOOL_DIR: OTLP/JSON spans and
+ * feedback records, each kind in segments of its own; the only writer
+ * there. Format and durability: docs/spool-format.md. */
 #ifndef RC_SPOOL_H
 #define RC_SPOOL_H
 
 #include <stddef.h>
 
+#include "feedrec.h"
 #include "span.h"
 
 /* A segment past this size is synced, unlocked and replaced by a new one. */
@@ -21,6 +23,8 @@ struct spool_resource {
 struct spool_stats {
 	unsigned long long	dropped_turns;	/* lines not written: no space */
 	unsigned long long	dropped_spans;
+	unsigned long long	dropped_feedback; /* feedback lines not
+						   * written: no space */
 	unsigned long long	capped_segments; /* finished segments removed
 						  * over max_bytes */
 	unsigned long long	capped_bytes;
@@ -50,6 +54,18 @@ void spool_set_max_bytes(struct spool *sp, long long max_bytes);
  * tries again. Returns 0, or -1 with errno set and the reason logged for
  * any other failure. Thread-safe. */
 int spool_append(struct spool *sp, const struct span *const *spans, size_t n)
+	__attribute__((warn_unused_result));
+/* Append feedback record r as one line (feedrec_line) to this process's
+ * active feedback segment, a segment of its own beside the spans one:
+ * the same lock protocol, hidden-name creation, write-or-cut-back,
+ * rotation, SPOOL_MAX_BYTES cap (which counts both kinds) and full-disk
+ * rule as spool_append, the drop counted in dropped_feedback and logged
+ * at most once a second. A record feedrec_parse would refuse is not
+ * written. Returns 0 when the line was handed to the kernel or dropped
+ * for lack of space, or -1 with errno set (EINVAL: r is not a valid
+ * record, or sp belongs to another process) and the reason logged.
+ * Thread-safe; r stays the caller's. */
+int spool_append_feedback(struct spool *sp, const struct feedrec *r)
 	__attribute__((warn_unused_result));
 /* Copy the counters into *st. Thread-safe; cannot fail. */
 void spool_get_stats(struct spool *sp, struct spool_stats *st);
