@@ -41,11 +41,11 @@ run_wrk() {	# run_wrk LABEL CONNECTIONS BODY
 unset OPENAI_API_KEY OPENAI_BASE_URL MODEL_NAME
 start_stack LOG_LEVEL=error
 run_wrk "offline model" 32 '{"messages":[{"role":"user","content":"a quick vegan pasta"}],"session_id":"bench"}'
-echo "   spans in the spool: $(cat "$SPOOL"/*.jsonl | wc -l) lines, $(du -sh "$SPOOL" | cut -f1)"
+echo "   spans in the spool: $(cat "$SPOOL"/spans-*.jsonl | wc -l) lines, $(du -sh "$SPOOL" | cut -f1)"
 stop_stack
 
 # The flusher against a receiver that decodes every request (same 2 cores).
-lines=$(cat "$SPOOL"/*.jsonl | wc -l)
+lines=$(cat "$SPOOL"/spans-*.jsonl | wc -l)
 "$TESTS_BIN/otlp-receiver" --listen 127.0.0.1:0 --port-file "$T/fl.port" --log /dev/null &
 fl_recv=$!
 wait_for 10 test -s "$T/fl.port"

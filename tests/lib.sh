@@ -271,7 +271,7 @@ resp() { jq -r "$1" "$T/resp"; }
 # All spans in the spool (pending and sent/), one compact OTLP/JSON span per line, each with
 # its resource flattened in as "resource".
 spool_spans() {
-	cat "$SPOOL"/*.jsonl "$SPOOL"/sent/*.jsonl 2>/dev/null | jq -c '.resourceSpans[] | .resource as $r
+	cat "$SPOOL"/spans-*.jsonl "$SPOOL"/sent/spans-*.jsonl 2>/dev/null | jq -c '.resourceSpans[] | .resource as $r
 	    | .scopeSpans[] | .spans[] | . + {resource: $r}'
 }
 
