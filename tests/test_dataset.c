@@ -90,7 +90,7 @@ add(struct dataset *d, const char *line)
 
 /* The request body as a json-c tree; caller puts. */
 static json_object *
-request(const struct dataset *d, int append)
+request(struct dataset *d, int append)
 {
 	char *s = dataset_request_json(d, "disliked", "why", append);
 	json_object *o = json_tokener_parse(s);

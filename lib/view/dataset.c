@@ -27,11 +27,19 @@
 #define DATASET_IN_PREFIX	"llm.input_messages."
 #define DATASET_IN_MAX		10000	/* messages of one turn */
 
+/* One example; its parts are put with the dataset. */
+struct dataset_ex {
+	uint64_t	 start_ns;	/* of the chat_turn span: the order */
+	uint64_t	 seq;		/* then the order they were read in */
+	json_object	*input, *output, *metadata, *span_id;
+};
+
 struct dataset {
 	const struct spanfilter	*flt;
 	const struct feedidx	*votes;
 	size_t			 limit;
-	json_object		*inputs, *outputs, *metadata, *span_ids;
+	struct dataset_ex	*ex;
+	size_t			 nex, excap;
 	struct dataset_stats	 st;
 	struct spanscan_span	*spans;		/* of the current line */
 	size_t			 nspans, cap;
@@ -46,23 +54,23 @@ dataset_new(const struct spanfilter *f, const struct feedidx *votes,
 	d->flt = f;
 	d->votes = votes;
 	d->limit = limit != 0 ? limit : DATASET_LIMIT_DEFAULT;
-	if ((d->inputs = json_object_new_array()) == NULL ||
-	    (d->outputs = json_object_new_array()) == NULL ||
-	    (d->metadata = json_object_new_array()) == NULL ||
-	    (d->span_ids = json_object_new_array()) == NULL)
-		abort();
 	return d;
 }
 
 void
 dataset_free(struct dataset *d)
 {
+	size_t i;
+
 	if (d == NULL)
 		return;
-	json_object_put(d->inputs);
-	json_object_put(d->outputs);
-	json_object_put(d->metadata);
-	json_object_put(d->span_ids);
+	for (i = 0; i < d->nex; i++) {
+		json_object_put(d->ex[i].input);
+		json_object_put(d->ex[i].output);
+		json_object_put(d->ex[i].metadata);
+		json_object_put(d->ex[i].span_id);
+	}
+	free(d->ex);
 	free(d->spans);
 	free(d);
 }
@@ -308,7 +316,8 @@ static int
 dataset_add(struct dataset *d, const struct spanscan_span *turn,
     const struct spanscan_span *llm)
 {
-	json_object *t = dataset_span_json(turn->raw), *l = NULL, *in;
+	json_object *t = dataset_span_json(turn->raw), *l = NULL;
+	struct dataset_ex *e;
 	const char *span_id;
 	int rc = -1;
 
@@ -317,14 +326,19 @@ dataset_add(struct dataset *d, const struct spanscan_span *turn,
 	span_id = json_object_get_string(dataset_get(t, "spanId"));
 	if (span_id == NULL)
 		goto out;
-	if ((in = json_object_new_object()) == NULL)
+	if (d->nex == d->excap) {
+		d->excap = d->excap ? 2 * d->excap : 64;
+		d->ex = xrealloc(d->ex, d->excap * sizeof(*d->ex));
+	}
+	e = &d->ex[d->nex++];
+	e->start_ns = turn->start_ns;
+	e->seq = d->st.selected++;
+	if ((e->input = json_object_new_object()) == NULL)
 		abort();
-	json_object_object_add(in, "messages", dataset_messages(l));
-	json_object_array_add(d->inputs, in);
-	json_object_array_add(d->outputs, dataset_output(t));
-	json_object_array_add(d->metadata, dataset_meta(d, t, l, span_id));
-	json_object_array_add(d->span_ids, dataset_str(span_id));
-	d->st.selected++;
+	json_object_object_add(e->input, "messages", dataset_messages(l));
+	e->output = dataset_output(t);
+	e->metadata = dataset_meta(d, t, l, span_id);
+	e->span_id = dataset_str(span_id);
 	rc = 0;
 out:
 	json_object_put(t);
@@ -401,12 +415,42 @@ dataset_line(const char *line, size_t len, void *arg)
 
 /* ---- The request ------------------------------------------------------- */
 
+/* Oldest turn first: the spool's segments interleave the workers'. */
+static int
+dataset_cmp(const void *a, const void *b)
+{
+	const struct dataset_ex *x = a, *y = b;
+
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A new array of part off of every example. */
+static json_object *
+dataset_column(const struct dataset *d, size_t off)
+{
+	json_object *a, *v;
+	size_t i;
+
+	if ((a = json_object_new_array_ext((int)d->nex)) == NULL)
+		abort();
+	for (i = 0; i < d->nex; i++) {
+		memcpy(&v, (const char *)&d->ex[i] + off, sizeof(v));
+		json_object_array_add(a, json_object_get(v));
+	}
+	return a;
+}
+
 char *
-dataset_request_json(const struct dataset *d, const char *name,
+dataset_request_json(struct dataset *d, const char *name,
     const char *description, int append)
 {
 	json_object *o;
 	char *out;
+
+	if (d->nex > 1)
+		qsort(d->ex, d->nex, sizeof(*d->ex), dataset_cmp);
 
 	if ((o = json_object_new_object()) == NULL)
 		abort();
@@ -414,10 +458,14 @@ dataset_request_json(const struct dataset *d, const char *name,
 	    dataset_str(append ? "append" : "create"));
 	json_object_object_add(o, "name", dataset_str(name));
 	json_object_object_add(o, "description", dataset_str(description));
-	json_object_object_add(o, "inputs", json_object_get(d->inputs));
-	json_object_object_add(o, "outputs", json_object_get(d->outputs));
-	json_object_object_add(o, "metadata", json_object_get(d->metadata));
-	json_object_object_add(o, "span_ids", json_object_get(d->span_ids));
+	json_object_object_add(o, "inputs", dataset_column(d,
+	    offsetof(struct dataset_ex, input)));
+	json_object_object_add(o, "outputs", dataset_column(d,
+	    offsetof(struct dataset_ex, output)));
+	json_object_object_add(o, "metadata", dataset_column(d,
+	    offsetof(struct dataset_ex, metadata)));
+	json_object_object_add(o, "span_ids", dataset_column(d,
+	    offsetof(struct dataset_ex, span_id)));
 	out = xstrdup(json_object_to_json_string_ext(o, DATASET_JSON_OUT));
 	json_object_put(o);
 	return out;

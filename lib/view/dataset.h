@@ -35,7 +35,8 @@ struct dataset_stats {
 struct dataset;
 
 /* An empty selection of at most limit examples (0: DATASET_LIMIT_DEFAULT)
- * of the chat_turn spans f passes. votes (or NULL) gives each example its
+ * of the chat_turn spans f passes: the first ones read (segments are read
+ * oldest first, so about the oldest turns). votes (or NULL) gives each example its
  * feedback metadata. f and votes stay the caller's and must outlive d.
  * Cannot fail (out of memory aborts). Free with dataset_free. */
 struct dataset *dataset_new(const struct spanfilter *f,
@@ -52,8 +53,9 @@ int dataset_line(const char *line, size_t len, void *d);
 const struct dataset_stats *dataset_stats(const struct dataset *d);
 /* The upload body: {"action","name","description","inputs","outputs",
  * "metadata","span_ids"} with action "append" when append is set, else
- * "create". Caller frees. Cannot fail. */
-char *dataset_request_json(const struct dataset *d, const char *name,
+ * "create"; the examples oldest turn first (d's are sorted so). Caller
+ * frees. Cannot fail. */
+char *dataset_request_json(struct dataset *d, const char *name,
     const char *description, int append);
 /* Say how f selects, for the default description ("spool-dataset: turns
  * with feedback thumbs_down, since 2026-11-24T10:00:00Z"). Truncates to
