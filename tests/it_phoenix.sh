@@ -186,14 +186,45 @@ check "every span arrives after kill -9" wait_for 90 all_stored
 eq "every span is stored once: distinct" "$(spool_unique)" "$(phx_unique "$PROJECT")"
 eq "every span is stored once: rows" "$(spool_unique)" "$(phx_total "$PROJECT")"
 
+# --- spool-dataset: the disliked turn becomes a dataset ---------------------
+# A 👎 on the second turn, written as /feedback writes it; spool-dataset
+# uploads it (POST /v1/datasets/upload?sync=true) and Phoenix's REST API
+# reads it back: GET /v1/datasets?name=, GET /v1/datasets/{id}/examples,
+# whose source.span_id is the span the example is linked to.
+t2_span=$(printf '%s\n' "$root" | jq -r .context.span_id)
+"$TESTS_BIN/feedgen" "$SPOOL" "$t2" "$t2_span" "$sid" down "too bland"
+DSNAME=disliked-$PROJECT
+ds() {
+	env PHOENIX_COLLECTOR_ENDPOINT="$PHX_URL/v1/traces" \
+	    "$BUILD_DIR/bin/spool-dataset" --spool "$SPOOL" "$@" \
+	    > "$T/ds.out" 2> "$T/ds.err"
+	echo $?
+}
+eq "spool-dataset uploads the disliked turn" 0 "$(ds --name "$DSNAME" --feedback down)"
+phx_get "/v1/datasets?name=$DSNAME" > "$T/dsets" || : > "$T/dsets"
+eq "GET /v1/datasets finds it, with one example" 1 "$(jq -r '.data[0].example_count' "$T/dsets")"
+dsid=$(jq -r '.data[0].id' "$T/dsets")
+phx_get "/v1/datasets/$dsid/examples" > "$T/dsex" || : > "$T/dsex"
+eq "the example is linked to the turn's chat_turn span" "$t2_span" \
+    "$(jq -r '.data.examples[0].source.span_id' "$T/dsex")"
+eq "its input is the conversation the model received, without the system prompt" \
+    "user:lentil soup|assistant:mock reply to: lentil soup|user:second turn" \
+    "$(jq -r '.data.examples[0].input.messages | map("\(.role):\(.content)") | join("|")' "$T/dsex")"
+eq "its output is the answer" "mock reply to: second turn" \
+    "$(jq -r '.data.examples[0].output.content' "$T/dsex")"
+eq "its metadata has the vote, the comment, the session and the trace" \
+    "thumbs_down too bland $sid $t2" \
+    "$(jq -r '.data.examples[0].metadata | "\(.feedback) \(.comment) \(.session_id) \(.trace_id)"' "$T/dsex")"
+eq "the same name again: Phoenix's 409, exit 4" 4 "$(ds --name "$DSNAME" --feedback down)"
+check "explained: --append or another --name" grep -q "already exists in Phoenix: add to it with --append" "$T/ds.err"
+eq "--append adds the error turn" 0 "$(ds --name "$DSNAME" --append --errors --trace "$te")"
+eq "the dataset now has two examples" 2 "$(phx_get "/v1/datasets/$dsid/examples" | jq '.data.examples | length')"
+
 # --- Still to come ------------------------------------------------------------------
 # Feedback (not built yet): a vote on a turn is a span annotation on its
 # chat_turn span (POST /v1/span_annotations); read it back with GET
 # /v1/projects/{name}/span_annotations?span_ids=..., and check that
 # changing the vote updates that annotation instead of adding one.
-# spool-dataset (not built yet): the dataset it uploads (POST
-# /v1/datasets/upload) reads back with GET /v1/datasets and
-# /v1/datasets/{id}/examples, each example linked to its span.
 
 stop_stack
 finish

@@ -16,6 +16,7 @@
 #include "otlpjson.h"
 #include "testhttp.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <strings.h>
 #include <poll.h>
@@ -81,6 +82,7 @@ usage(FILE *fp)
 	fprintf(fp, "usage: otlp-receiver --listen ADDR:PORT [--port-file F] "
 	    "[--log F] [--down-file F]\n"
 	    "           [--idle-timeout MS] [--api-key KEY] [--dump DIR]\n"
+	    "           [--datasets-log F]\n"
 	    "       otlp-receiver --encode < otlp.jsonl > request.pb\n"
 	    "  POST /v1/traces as Phoenix; POST /control with ok | 503 | "
 	    "429 SECS | 400 |\n  silence | partial N | fail-next K STATUS | "
@@ -91,7 +93,9 @@ usage(FILE *fp)
 	    "  --api-key KEY      /v1/traces answers 401 without "
 	    "\"Authorization: Bearer KEY\"\n"
 	    "  --dump DIR         keep each accepted request's protobuf "
-	    "as DIR/N.pb\n");
+	    "as DIR/N.pb\n"
+	    "  POST /v1/datasets/upload (JSON) as Phoenix; --datasets-log F "
+	    "logs each\n  accepted upload as a JSON line\n");
 }
 
 static int
@@ -524,6 +528,386 @@ serve_traces(const struct testhttp_request *rq)
 	return answer_mode(rq, &v);
 }
 
+/* ---- POST /v1/datasets/upload, as Phoenix 20.26.1 answers it
+ * (server/api/routers/v1/datasets.py upload_dataset and _process_json,
+ * db/insertion/dataset.py add_dataset_examples). JSON bodies only; each
+ * accepted upload is one line of --datasets-log. Examples are matched by
+ * their input, output and metadata text, as Phoenix matches by a hash of
+ * them: an append of the same example creates nothing. */
+
+#define DS_MAX_DATASETS	256
+
+static struct {
+	struct ds_set {
+		char	*name;
+		long	 id, version;
+		char	**hashes;	/* the latest version's examples */
+		size_t	 n;
+	}		 v[DS_MAX_DATASETS];
+	size_t		 n;
+	long		 next_version;
+	int		 log_fd;
+} ds = { .log_fd = -1 };
+
+/* Python's truthiness of a JSON value, as `if v` tests it. */
+static int
+ds_truthy(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:	return 0;
+	case json_type_boolean:	return json_object_get_boolean(v);
+	case json_type_int:	return json_object_get_int64(v) != 0;
+	case json_type_double:	return json_object_get_double(v) != 0;
+	case json_type_string:	return json_object_get_string_len(v) != 0;
+	case json_type_array:	return json_object_array_length(v) != 0;
+	default:		return json_object_object_length(v) != 0;
+	}
+}
+
+/* Python's type name of a JSON value, for Phoenix's messages. */
+static const char *
+ds_type(json_object *v)
+{
+	static const char *names[] = { "NoneType", "bool", "float", "int",
+	    "dict", "list", "str" };
+
+	return names[json_object_get_type(v)];
+}
+
+static int
+ds_all_dict(json_object *a)
+{
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (!json_object_is_type(json_object_array_get_idx(a, i),
+		    json_type_object))
+			return 0;
+	return 1;
+}
+
+/* splits and span_ids: absent, or a list as long as inputs. */
+static int
+ds_check_list(json_object *o, const char *key, size_t n, char *why,
+    size_t whylen)
+{
+	json_object *v = json_object_object_get(o, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return snprintf(why, whylen, "%s must be a list", key), -1;
+	if (json_object_array_length(v) != n)
+		return snprintf(why, whylen, "%s must have same length as "
+		    "inputs (%zu != %zu)", key, json_object_array_length(v),
+		    n), -1;
+	return 0;
+}
+
+/* DatasetAction(data.get("action") or "create"), into out. */
+static int
+ds_action(json_object *o, char *out, size_t outlen, char *why, size_t whylen)
+{
+	json_object *a = json_object_object_get(o, "action");
+	const char *s = ds_truthy(a) ? json_object_get_string(a) : "create";
+	size_t i;
+
+	snprintf(out, outlen, "%s", s);
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	if (json_object_is_type(a, json_type_string) || a == NULL ||
+	    !ds_truthy(a))
+		if (strcmp(out, "create") == 0 || strcmp(out, "append") == 0 ||
+		    strcmp(out, "update") == 0)
+			return 0;
+	snprintf(why, whylen, "%s%s%s is not a valid DatasetAction",
+	    json_object_is_type(a, json_type_string) ? "'" : "", s,
+	    json_object_is_type(a, json_type_string) ? "'" : "");
+	return -1;
+}
+
+/* _process_json's checks. Returns 0, or the status with why. */
+static int
+ds_validate(json_object *o, char *action, size_t actlen, char *why,
+    size_t whylen)
+{
+	static const char *const buckets[] = { "outputs", "metadata" };
+	json_object *in, *v;
+	size_t n, i;
+
+	if (!json_object_is_type(o, json_type_object))
+		return snprintf(why, whylen, "Internal Server Error"), 500;
+	if (!ds_truthy(json_object_object_get(o, "name")))
+		return snprintf(why, whylen, "Dataset name is required"), 422;
+	if (!json_object_is_type(json_object_object_get(o, "name"),
+	    json_type_string))	/* the database refuses it */
+		return snprintf(why, whylen, "Internal Server Error"), 500;
+	if ((in = json_object_object_get(o, "inputs")) == NULL)
+		return snprintf(why, whylen, "input is required"), 422;
+	if (!json_object_is_type(in, json_type_array) || !ds_all_dict(in))
+		return snprintf(why, whylen, "Input should be a list containing "
+		    "only dictionary objects"), 422;
+	n = json_object_array_length(in);
+	for (i = 0; i < 2; i++) {
+		v = json_object_object_get(o, buckets[i]);
+		if (ds_truthy(v) && !(json_object_is_type(v, json_type_array) &&
+		    json_object_array_length(v) == n && ds_all_dict(v)))
+			return snprintf(why, whylen, "%s should be a list of same "
+			    "length as input containing only dictionary objects",
+			    buckets[i]), 422;
+	}
+	if (ds_check_list(o, "splits", n, why, whylen) == -1 ||
+	    ds_check_list(o, "span_ids", n, why, whylen) == -1 ||
+	    ds_check_list(o, "example_ids", n, why, whylen) == -1)
+		return 422;
+	v = json_object_object_get(o, "span_ids");
+	for (i = 0; ds_truthy(v) && i < n; i++) {
+		json_object *id = json_object_array_get_idx(v, i);
+
+		if (id != NULL && !json_object_is_type(id, json_type_string))
+			return snprintf(why, whylen, "Span ID must be a string or "
+			    "None, got %s", ds_type(id)), 422;
+	}
+	return ds_action(o, action, actlen, why, whylen) == -1 ? 422 : 0;
+}
+
+/* Example i's {"input","metadata","output"} text, its identity here. */
+static char *
+ds_hash(json_object *o, size_t i)
+{
+	json_object *e = json_object_new_object(), *b;
+	static const char *const keys[][2] = { { "inputs", "input" },
+	    { "metadata", "metadata" }, { "outputs", "output" } };
+	char *s;
+
+	for (size_t k = 0; k < 3; k++) {
+		b = json_object_object_get(o, keys[k][0]);
+		b = ds_truthy(b) ? json_object_array_get_idx(b, i) : NULL;
+		json_object_object_add(e, keys[k][1], b != NULL ?
+		    json_object_get(b) : json_object_new_object());
+	}
+	s = strdup(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+	json_object_put(e);
+	return s;
+}
+
+/* A GlobalID as Phoenix makes it: base64 of "Type:id". */
+static void
+ds_global_id(const char *type, long id, char *out, size_t outlen)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char in[96];
+	size_t n = (size_t)snprintf(in, sizeof(in), "%s:%ld", type, id), i, o;
+
+	for (i = 0, o = 0; i < n && o + 5 < outlen; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16 | (i + 1 < n ?
+		    (unsigned char)in[i + 1] << 8 : 0) | (i + 2 < n ?
+		    (unsigned char)in[i + 2] : 0);
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+struct ds_counts {
+	long	created, deleted;
+};
+
+/* Diff the upload against the set's latest version: matched examples are
+ * unchanged, unmatched ones created, unmatched old ones deleted (not on
+ * append). The set then holds the new version's examples. */
+static void
+ds_apply(struct ds_set *set, json_object *o, const char *action,
+    struct ds_counts *c)
+{
+	size_t n = json_object_array_length(json_object_object_get(o,
+	    "inputs")), i, j, keep = 0;
+	char **hashes = calloc(set->n + n + 1, sizeof(*hashes));
+	char *used = calloc(set->n + 1, 1), *h;
+
+	for (i = 0; i < n; i++) {
+		h = ds_hash(o, i);
+		for (j = 0; j < set->n; j++)
+			if (!used[j] && strcmp(set->hashes[j], h) == 0)
+				break;
+		if (j < set->n)
+			used[j] = 1;
+		else
+			c->created++;
+		hashes[keep++] = h;
+	}
+	for (j = 0; j < set->n; j++) {
+		if (!used[j] && strcmp(action, "append") == 0)
+			hashes[keep++] = set->hashes[j];
+		else {
+			c->deleted += !used[j];
+			free(set->hashes[j]);
+		}
+	}
+	if (c->created > 0 || c->deleted > 0 || set->version == 0)
+		set->version = ++ds.next_version;
+	free(set->hashes);
+	free(used);
+	set->hashes = hashes;
+	set->n = keep;
+}
+
+/* The set named name, made when missing; NULL when it exists and action
+ * is create (409), or when the table is full. */
+static struct ds_set *
+ds_find(const char *name, const char *action, int *exists)
+{
+	size_t i;
+
+	*exists = 0;
+	for (i = 0; i < ds.n; i++)
+		if (strcmp(ds.v[i].name, name) == 0) {
+			*exists = strcmp(action, "create") == 0;
+			return *exists ? NULL : &ds.v[i];
+		}
+	if (ds.n == DS_MAX_DATASETS)
+		return NULL;
+	ds.v[ds.n].name = strdup(name);
+	ds.v[ds.n].id = (long)ds.n + 1;
+	return &ds.v[ds.n++];
+}
+
+/* One line of --datasets-log: what was accepted and the request. */
+static void
+ds_record(json_object *o, const struct ds_set *set, const char *action,
+    const struct ds_counts *c)
+{
+	json_object *l = json_object_new_object();
+	const char *text;
+
+	json_object_object_add(l, "name", json_object_new_string(set->name));
+	json_object_object_add(l, "action", json_object_new_string(action));
+	json_object_object_add(l, "dataset", json_object_new_int64(set->id));
+	json_object_object_add(l, "version",
+	    json_object_new_int64(set->version));
+	json_object_object_add(l, "created", json_object_new_int64(c->created));
+	json_object_object_add(l, "examples",
+	    json_object_new_int64((int64_t)set->n));
+	json_object_object_add(l, "request", json_object_get(o));
+	text = json_object_to_json_string_ext(l, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (ds.log_fd != -1 && (write(ds.log_fd, text, strlen(text)) == -1 ||
+	    write(ds.log_fd, "\n", 1) == -1))
+		log_warn("%s", __func__);
+	json_object_put(l);
+}
+
+static int
+ds_answer_json(const struct testhttp_request *rq, int status,
+    const char *body)
+{
+	return testhttp_respond(rq, status, "application/json", NULL, body,
+	    strlen(body));
+}
+
+/* Store the upload. With sync=true the answer is the dataset, the
+ * version and the counts (or 409); without, Phoenix queues the work and
+ * answers null at once, so a taken name fails unseen. */
+static int
+ds_store(const struct testhttp_request *rq, json_object *o,
+    const char *action, int sync)
+{
+	const char *name = json_object_get_string(json_object_object_get(o,
+	    "name"));
+	struct ds_counts c = { 0, 0 };
+	struct ds_set *set;
+	char why[512], did[64], vid[64], body[512];
+	int exists;
+
+	pthread_mutex_lock(&st.lock);
+	if ((set = ds_find(name, action, &exists)) == NULL) {
+		pthread_mutex_unlock(&st.lock);
+		if (!sync)
+			return ds_answer_json(rq, 200, "null");
+		snprintf(why, sizeof(why), exists ? "A dataset named \"%s\" "
+		    "already exists." : "too many datasets", name);
+		return answer_text(rq, exists ? 409 : 500, NULL, why);
+	}
+	ds_apply(set, o, action, &c);
+	ds_record(o, set, action, &c);
+	ds_global_id("Dataset", set->id, did, sizeof(did));
+	ds_global_id("DatasetVersion", set->version, vid, sizeof(vid));
+	pthread_mutex_unlock(&st.lock);
+	if (!sync)
+		return ds_answer_json(rq, 200, "null");
+	snprintf(body, sizeof(body), "{\"data\":{\"dataset_id\":\"%s\","
+	    "\"version_id\":\"%s\",\"num_created_examples\":%ld,"
+	    "\"num_updated_examples\":0,\"num_deleted_examples\":%ld}}",
+	    did, vid, c.created, c.deleted);
+	return ds_answer_json(rq, 200, body);
+}
+
+/* FastAPI's bool query value: 1 true, 0 false or absent, -1 neither. */
+static int
+ds_sync(const char *path)
+{
+	static const char *const yes[] = { "1", "true", "t", "yes", "y", "on" };
+	static const char *const no[] = { "0", "false", "f", "no", "n", "off" };
+	const char *q = strstr(path, "?sync="), *e;
+	char v[8];
+	size_t i, n;
+
+	if (q == NULL && (q = strstr(path, "&sync=")) == NULL)
+		return 0;
+	q += 6;
+	n = (e = strchr(q, '&')) != NULL ? (size_t)(e - q) : strlen(q);
+	if (n >= sizeof(v))
+		return -1;
+	for (i = 0; i < n; i++)
+		v[i] = (char)tolower((unsigned char)q[i]);
+	v[n] = '\0';
+	for (i = 0; i < 6; i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+serve_datasets_upload(const struct testhttp_request *rq)
+{
+	const char *ct = testhttp_header(rq, "content-type");
+	char why[512], action[64];
+	json_object *o;
+	int status, sync;
+
+	if (strcmp(rq->method, "POST") != 0)
+		return answer_text(rq, 405, "Allow: POST\r\n",
+		    "Method Not Allowed");
+	if (!authorized(rq))
+		return answer_text(rq, 401, NULL, "Invalid token");
+	if ((sync = ds_sync(rq->path)) == -1)
+		return ds_answer_json(rq, 422, "{\"detail\":[{\"type\":"
+		    "\"bool_parsing\",\"loc\":[\"query\",\"sync\"],\"msg\":"
+		    "\"Input should be a valid boolean, unable to interpret "
+		    "input\"}]}");
+	if (ct == NULL || *ct == '\0')
+		return answer_text(rq, 400, NULL, "Missing content-type header");
+	if (strncmp(ct, "application/json", 16) != 0)
+		return answer_text(rq, 422, NULL, strncmp(ct,
+		    "multipart/form-data", 19) == 0 ? "multipart uploads: not "
+		    "in this test double" : "Invalid request Content-Type");
+	if ((o = json_tokener_parse(rq->body)) == NULL)
+		return answer_text(rq, 422, NULL,
+		    "Expecting value: line 1 column 1 (char 0)");
+	if ((status = ds_validate(o, action, sizeof(action), why,
+	    sizeof(why))) != 0)
+		status = answer_text(rq, status, NULL, why);
+	else
+		status = ds_store(rq, o, action, sync);
+	json_object_put(o);
+	return status;
+}
+
 static int
 handle(struct testhttp_request *rq, void *arg)
 {
@@ -538,6 +922,9 @@ handle(struct testhttp_request *rq, void *arg)
 	char allow[32];
 
 	(void)arg;
+	if (strncmp(rq->path, "/v1/datasets/upload", 19) == 0 &&
+	    (rq->path[19] == '\0' || rq->path[19] == '?'))
+		return serve_datasets_upload(rq);
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (strcmp(rq->path, routes[i].path) != 0)
 			continue;
@@ -629,6 +1016,14 @@ main(int argc, char **argv)
 			st.api_key = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--dump") == 0)
 			st.dump_dir = argv[++i];
+		else if (i + 1 < argc &&
+		    strcmp(argv[i], "--datasets-log") == 0) {
+			if ((ds.log_fd = open(argv[++i], O_WRONLY | O_CREAT |
+			    O_APPEND | O_CLOEXEC, 0644)) == -1) {
+				log_warn("%s", argv[i]);
+				return 1;
+			}
+		}
 		else if (i + 1 < argc &&
 		    strcmp(argv[i], "--idle-timeout") == 0 &&
 		    parse_num(argv[i + 1], 0, RECV_MAX_IDLE_MS, &idle) == 0) {

@@ -1,0 +1,320 @@
+/* spool-dataset.c - chosen chat turns from the spool become a Phoenix
+ * dataset: spool-tail's filters plus the user's vote select the turns,
+ * and one POST /v1/datasets/upload sends them. The selection, the body
+ * and the answers are lib/view/dataset.c; this is options and wiring. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dataset.h"
+#include "feedidx.h"
+#include "httpc.h"
+#include "log.h"
+#include "span.h"
+#include "spanfilter.h"
+#include "spoolwalk.h"
+#include "timearg.h"
+
+/* Exit statuses (--help, docs/spool-dataset.md). */
+#define DS_EXIT_UNAVAILABLE	1	/* no answer, time-out, 5xx, 429 */
+#define DS_EXIT_USAGE		2	/* options or settings */
+#define DS_EXIT_NOTHING		3	/* no turn selected: nothing sent */
+#define DS_EXIT_REFUSED		4	/* 4xx, the 409 of a taken name too */
+#define DS_EXIT_LOCAL		5	/* the spool cannot be read */
+
+#define DS_PROGRESS_EVERY	1000	/* turns between progress lines */
+
+struct ds {
+	const char		*dir, *name, *description;
+	int			 append, dry_run;
+	long long		 limit;
+	struct spanfilter	 flt;
+	struct dataset		*set;
+	uint64_t		 reported;	/* turns at the last progress */
+};
+
+static void
+ds_usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: spool-dataset --name NAME [--append] [--description TEXT]\n"
+"                     [--feedback up|down] [--session ID] [--trace ID]\n"
+"                     [--errors] [--since 10m|2h|7d|ISO-TIME]\n"
+"                     [--limit N] [--spool DIR] [--dry-run] [--help]\n\n"
+"Selects chat turns from the span spool (SPOOL_DIR and SPOOL_DIR/sent/)\n"
+"and uploads them to Phoenix as a dataset (POST /v1/datasets/upload):\n"
+"one example per turn, its input the conversation the model received\n"
+"(without the system prompt), its output the answer, its metadata the\n"
+"session, trace, the user's vote and comment and the model, linked to\n"
+"the turn's chat_turn span.\n\n"
+"  --name NAME         the dataset (required)\n"
+"  --append            add to the dataset NAME; without it a dataset of\n"
+"                      that name must not exist yet\n"
+"  --description TEXT  default: how the turns were selected\n"
+"  --feedback up|down  turns whose latest vote is thumbs up / down\n"
+"  --session ID, --trace ID (a prefix is enough), --errors, --since T\n"
+"                      as spool-tail's; they combine\n"
+"  --limit N           keep the first N turns selected, oldest first\n"
+"                      (default %d)\n"
+"  --spool DIR         default $SPOOL_DIR, else /var/spool/recipe-chat\n"
+"  --dry-run           print the request's JSON to stdout; send nothing\n\n"
+"Phoenix: PHOENIX_ENDPOINT, else PHOENIX_COLLECTOR_ENDPOINT without a\n"
+"trailing /v1/traces, else %s; PHOENIX_API_KEY,\n"
+"PHOENIX_CLIENT_HEADERS as for span-flusher.\n\n"
+"Exit status: 0 uploaded (or printed), 1 Phoenix unreachable or failing\n"
+"(5xx, 429), 2 usage or settings, 3 no turn selected (nothing sent),\n"
+"4 refused by Phoenix (4xx: a taken name without --append, a bad key),\n"
+"5 the spool cannot be read.\n", DATASET_LIMIT_DEFAULT, DATASET_DEFAULT_BASE);
+}
+
+static void
+ds_bad(const char *opt, const char *why, const char *arg)
+{
+	fprintf(stderr, "spool-dataset: %s: '%s' %s\n", opt, arg, why);
+	exit(DS_EXIT_USAGE);
+}
+
+static void
+ds_feedback(struct ds *d, const char *arg)
+{
+	if (strcmp(arg, "up") == 0)
+		d->flt.feedback = 1;
+	else if (strcmp(arg, "down") == 0)
+		d->flt.feedback = -1;
+	else
+		ds_bad("--feedback", "is neither up nor down", arg);
+}
+
+static void
+ds_parse_args(int argc, char *argv[], struct ds *d)
+{
+	enum { O_SPOOL = 256, O_NAME, O_DESC, O_APPEND, O_FEEDBACK,
+	    O_SESSION, O_TRACE, O_ERRORS, O_SINCE, O_LIMIT, O_DRY };
+	static const struct option opts[] = {
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "description", required_argument, NULL, O_DESC },
+		{ "append", no_argument, NULL, O_APPEND },
+		{ "feedback", required_argument, NULL, O_FEEDBACK },
+		{ "session", required_argument, NULL, O_SESSION },
+		{ "trace", required_argument, NULL, O_TRACE },
+		{ "errors", no_argument, NULL, O_ERRORS },
+		{ "since", required_argument, NULL, O_SINCE },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_SPOOL: d->dir = optarg; break;
+		case O_NAME: d->name = optarg; break;
+		case O_DESC: d->description = optarg; break;
+		case O_APPEND: d->append = 1; break;
+		case O_FEEDBACK: ds_feedback(d, optarg); break;
+		case O_SESSION: d->flt.session = optarg; break;
+		case O_TRACE: d->flt.trace = optarg; break;
+		case O_ERRORS: d->flt.errors = 1; break;
+		case O_DRY: d->dry_run = 1; break;
+		case O_LIMIT:
+			if (config_parse_int(optarg, 1, DATASET_LIMIT_MAX,
+			    &d->limit) == -1)
+				ds_bad("--limit", "is not a number from 1 to "
+				    "1000000", optarg);
+			break;
+		case O_SINCE:
+			if (timearg_parse(optarg, span_now_ns(),
+			    &d->flt.since_ns) == -1)
+				ds_bad("--since", "is neither a duration (10m, "
+				    "2h, 7d) nor a time (2026-11-24T10:00:00Z)",
+				    optarg);
+			break;
+		case 'h':
+			ds_usage(stdout);
+			exit(0);
+		default:
+			ds_usage(stderr);
+			exit(DS_EXIT_USAGE);
+		}
+	}
+	if (optind < argc || d->name == NULL || *d->name == '\0') {
+		if (optind >= argc)
+			fprintf(stderr, "spool-dataset: --name is required\n");
+		ds_usage(stderr);
+		exit(DS_EXIT_USAGE);
+	}
+}
+
+/* ---- Reading the spool -------------------------------------------------- */
+
+static int
+ds_vote_line(const char *line, size_t len, void *arg)
+{
+	(void)feedidx_add(arg, line, len, NULL, 0);
+	return 0;
+}
+
+/* Every vote in the spool: the feedback segments, read first. */
+static struct feedidx *
+ds_votes(const char *dir)
+{
+	struct feedidx *x = feedidx_new();
+	struct spoolwalk *w;
+	char err[512];
+
+	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_FEEDBACK, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "spool-dataset: spool %s\n", err);
+		exit(DS_EXIT_LOCAL);
+	}
+	(void)spoolwalk_read_all(w, ds_vote_line, x);
+	spoolwalk_free(w);
+	if (feedidx_stats(x)->bad_lines > 0)
+		fprintf(stderr, "spool-dataset: skipped %llu unreadable "
+		    "feedback lines\n",
+		    (unsigned long long)feedidx_stats(x)->bad_lines);
+	return x;
+}
+
+static void
+ds_progress(struct ds *d, int final)
+{
+	const struct dataset_stats *st = dataset_stats(d->set);
+
+	if (!final && st->turns - d->reported < DS_PROGRESS_EVERY)
+		return;
+	d->reported = st->turns;
+	fprintf(stderr, "spool-dataset: %s %llu of %llu turns\n",
+	    final ? "selected" : "so far", (unsigned long long)st->selected,
+	    (unsigned long long)st->turns);
+}
+
+static int
+ds_span_line(const char *line, size_t len, void *arg)
+{
+	struct ds *d = arg;
+
+	(void)dataset_line(line, len, d->set);
+	ds_progress(d, 0);
+	return 0;
+}
+
+/* What was left out, on stderr. */
+static void
+ds_report(const struct ds *d)
+{
+	const struct dataset_stats *st = dataset_stats(d->set);
+
+	if (st->bad_lines > 0)
+		fprintf(stderr, "spool-dataset: skipped %llu unparsable or torn "
+		    "lines\n", (unsigned long long)st->bad_lines);
+	if (st->no_llm > 0)
+		fprintf(stderr, "spool-dataset: skipped %llu matching turns "
+		    "the model never saw (refused before the call)\n",
+		    (unsigned long long)st->no_llm);
+	if (st->over_limit > 0)
+		fprintf(stderr, "spool-dataset: left out %llu matching turns "
+		    "past --limit %lld\n", (unsigned long long)st->over_limit,
+		    d->limit);
+}
+
+static void
+ds_select(struct ds *d, struct feedidx *votes)
+{
+	struct spoolwalk *w;
+	char err[512];
+
+	d->flt.votes = votes;
+	d->set = dataset_new(&d->flt, votes, (size_t)d->limit);
+	if ((w = spoolwalk_open(d->dir, SPOOLFMT_KIND_SPANS, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "spool-dataset: spool %s\n", err);
+		exit(DS_EXIT_LOCAL);
+	}
+	(void)spoolwalk_read_all(w, ds_span_line, d);
+	spoolwalk_free(w);
+	ds_progress(d, 1);
+	ds_report(d);
+}
+
+/* ---- Sending ----------------------------------------------------------- */
+
+static int
+ds_send(const struct ds *d, const char *body)
+{
+	struct dataset_result r;
+	const char *from;
+	char err[256], *base;
+	int rc;
+
+	if ((base = dataset_phoenix_base(&from, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "spool-dataset: %s\n", err);
+		return DS_EXIT_USAGE;
+	}
+	rc = dataset_upload(base, body, d->name, &r);
+	free(base);
+	switch (rc) {
+	case DATASET_UPLOADED:
+		printf("uploaded %llu examples to %s\n", (unsigned long long)
+		    dataset_stats(d->set)->selected, r.msg);
+		return 0;
+	case DATASET_UNAVAILABLE:
+	case DATASET_BAD_ANSWER:
+		fprintf(stderr, "spool-dataset: %s\n", r.msg);
+		return DS_EXIT_UNAVAILABLE;
+	case DATASET_EXISTS:
+	case DATASET_REFUSED:
+		fprintf(stderr, "spool-dataset: %s\n", r.msg);
+		return DS_EXIT_REFUSED;
+	default:
+		fprintf(stderr, "spool-dataset: %s\n", r.msg);
+		return DS_EXIT_USAGE;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ds d = { .limit = DATASET_LIMIT_DEFAULT };
+	struct feedidx *votes;
+	char desc[1024], *body;
+	int rc;
+
+	log_init("spool-dataset", LOG_LVL_WARN);
+	if ((d.dir = getenv("SPOOL_DIR")) == NULL || *d.dir == '\0')
+		d.dir = "/var/spool/recipe-chat";
+	ds_parse_args(argc, argv, &d);
+	signal(SIGPIPE, SIG_DFL);	/* --dry-run | head ends us quietly */
+	votes = ds_votes(d.dir);
+	ds_select(&d, votes);
+	if (dataset_stats(d.set)->selected == 0) {
+		fprintf(stderr, "spool-dataset: no turn selected; nothing "
+		    "sent\n");
+		rc = DS_EXIT_NOTHING;
+		goto out;
+	}
+	dataset_describe(&d.flt, desc, sizeof(desc));
+	body = dataset_request_json(d.set, d.name, d.description != NULL ?
+	    d.description : desc, d.append);
+	if (d.dry_run) {
+		rc = puts(body) == EOF || fflush(stdout) != 0 ?
+		    DS_EXIT_LOCAL : 0;
+	} else if (httpc_global_init() == -1) {
+		fprintf(stderr, "spool-dataset: libcurl cannot start\n");
+		rc = DS_EXIT_LOCAL;
+	} else {
+		rc = ds_send(&d, body);
+		httpc_global_cleanup();
+	}
+	free(body);
+out:
+	dataset_free(d.set);
+	feedidx_free(votes);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/* dataset.h - chat turns chosen from the spool as a Phoenix dataset:
+ * selecting chat_turn spans with spool-tail's filter, one example per turn
+ * from the turn's spans (the conversation the model received, the answer,
+ * the vote), the body of Phoenix's POST /v1/datasets/upload, and its
+ * answers (docs/spool-dataset.md). The example trees are json-c objects
+ * this module owns and puts. */
+#ifndef RC_DATASET_H
+#define RC_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feedidx.h"
+#include "spanfilter.h"
+
+#define DATASET_LIMIT_DEFAULT	10000	/* examples kept (--limit) */
+#define DATASET_LIMIT_MAX	1000000
+#define DATASET_UPLOAD_PATH	"/v1/datasets/upload?sync=true"
+#define DATASET_DEFAULT_BASE	"http://127.0.0.1:6006" /* Phoenix's client */
+#define DATASET_RESPONSE_MAX	(1024 * 1024)
+#define DATASET_TIMEOUT_MS	120000	/* a sync upload of 10,000 rows */
+#define DATASET_MSG_MAX		512
+
+struct dataset_stats {
+	uint64_t	lines;		/* spool lines read */
+	uint64_t	bad_lines;	/* unparsable or torn */
+	uint64_t	turns;		/* chat_turn spans seen */
+	uint64_t	matched;	/* chat_turn spans the filter passed */
+	uint64_t	selected;	/* examples kept (at most the limit) */
+	uint64_t	no_llm;		/* matched, but the model never saw
+					 * the turn (no LLM span): skipped */
+	uint64_t	over_limit;	/* matched past the limit: dropped */
+};
+
+struct dataset;
+
+/* An empty selection of at most limit examples (0: DATASET_LIMIT_DEFAULT)
+ * of the chat_turn spans f passes: the first ones read (segments are read
+ * oldest first, so about the oldest turns). votes (or NULL) gives each example its
+ * feedback metadata. f and votes stay the caller's and must outlive d.
+ * Cannot fail (out of memory aborts). Free with dataset_free. */
+struct dataset *dataset_new(const struct spanfilter *f,
+    const struct feedidx *votes, size_t limit);
+/* Free d and its examples. NULL is ignored. */
+void dataset_free(struct dataset *d);
+/* Take one spool line of spans (without its '\n'): each chat_turn span the
+ * filter passes becomes an example, with the conversation from its LLM
+ * child span in the same line (a turn's spans are written together).
+ * Returns 0, or -1 for a line that does not parse (counted). Never stops a
+ * walk: the signature is spoolwalk_fn's. */
+int dataset_line(const char *line, size_t len, void *d);
+/* The counters; owned by d. */
+const struct dataset_stats *dataset_stats(const struct dataset *d);
+/* The upload body: {"action","name","description","inputs","outputs",
+ * "metadata","span_ids"} with action "append" when append is set, else
+ * "create"; the examples oldest turn first (d's are sorted so). Caller
+ * frees. Cannot fail. */
+char *dataset_request_json(struct dataset *d, const char *name,
+    const char *description, int append);
+/* Say how f selects, for the default description ("spool-dataset: turns
+ * with feedback thumbs_down, since 2026-11-24T10:00:00Z"). Truncates to
+ * outlen. Cannot fail. */
+void dataset_describe(const struct spanfilter *f, char *out, size_t outlen);
+
+/* Phoenix's base URL as its own client resolves it for REST calls:
+ * PHOENIX_ENDPOINT, else PHOENIX_COLLECTOR_ENDPOINT with a trailing
+ * /v1/traces removed, else DATASET_DEFAULT_BASE; a trailing '/' is
+ * removed. *from names the variable (or "default"). Returns a copy the
+ * caller frees, or NULL with the reason in err when the value is not an
+ * http(s) URL. */
+char *dataset_phoenix_base(const char **from, char *err, size_t errlen);
+
+enum dataset_outcome {
+	DATASET_UPLOADED = 0,	/* 200 with the dataset and version ids */
+	DATASET_UNAVAILABLE,	/* no answer, a time-out, 5xx, 429 */
+	DATASET_EXISTS,		/* 409: the name exists and action=create */
+	DATASET_REFUSED,	/* any other 4xx: the request or the key */
+	DATASET_BAD_ANSWER,	/* 2xx without the ids */
+};
+
+struct dataset_result {
+	char		dataset_id[128], version_id[128];
+	long		created, updated, deleted;
+	char		msg[DATASET_MSG_MAX]; /* what to tell the user */
+};
+
+/* Read Phoenix's answer to an upload (status, body of len bytes) into r.
+ * Cannot fail: the outcome says what the answer was. */
+enum dataset_outcome dataset_answer(long status, const char *body,
+    size_t len, const char *name, struct dataset_result *r);
+/* POST body to base + DATASET_UPLOAD_PATH as JSON with the headers of
+ * PHOENIX_CLIENT_HEADERS and PHOENIX_API_KEY (as a bearer token), and read
+ * the answer into r. Returns the outcome, or -1 with the reason in r->msg
+ * when the settings are wrong or the request cannot be set up. */
+int dataset_upload(const char *base, const char *body, const char *name,
+    struct dataset_result *r) __attribute__((warn_unused_result));
+
+#endif

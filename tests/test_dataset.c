@@ -1,0 +1,352 @@
+/* test_dataset.c - turns from spool lines become dataset examples: the
+ * conversation without the system prompt, the answer, the vote, the span
+ * link; filters, turns the model never saw, the limit; Phoenix's answers
+ * to an upload; the base URL as Phoenix's client finds it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "dataset.h"
+
+#define TRACE	"4bf92f3577b34da6a3ce929d0e0e47%02x"
+#define T0	"1764000000000000000"
+
+static char linebuf[16384];
+
+/* A string attribute. */
+static int
+attr(char *out, size_t n, const char *key, const char *val)
+{
+	return snprintf(out, n, "{\"key\":\"%s\",\"value\":{\"stringValue\":"
+	    "\"%s\"}},", key, val);
+}
+
+/* One spool line with turn k: its completion span (unless no_llm) and its
+ * chat_turn span, answered or (error) failed. */
+static const char *
+turn_line(unsigned k, int no_llm, int error)
+{
+	char llm[4096] = "", a[2048];
+	size_t n = 0;
+
+	n += attr(a + n, sizeof(a) - n, "openinference.span.kind", "LLM");
+	n += attr(a + n, sizeof(a) - n, "session.id", "sess-1");
+	n += attr(a + n, sizeof(a) - n, "llm.model_name", "gpt-4o-mini");
+	n += attr(a + n, sizeof(a) - n, "llm.input_messages.0.message.role",
+	    "system");
+	n += attr(a + n, sizeof(a) - n,
+	    "llm.input_messages.0.message.content", "You are a chef.");
+	/* Out of order on purpose: the index orders them, not the list. */
+	n += attr(a + n, sizeof(a) - n,
+	    "llm.input_messages.2.message.content", "Sure, which one?");
+	n += attr(a + n, sizeof(a) - n, "llm.input_messages.2.message.role",
+	    "assistant");
+	n += attr(a + n, sizeof(a) - n, "llm.input_messages.1.message.role",
+	    "user");
+	n += attr(a + n, sizeof(a) - n,
+	    "llm.input_messages.1.message.content", "a soup \\\"please\\\"");
+	n += attr(a + n, sizeof(a) - n, "llm.input_messages.3.message.role",
+	    "user");
+	n += attr(a + n, sizeof(a) - n,
+	    "llm.input_messages.3.message.content", "lentil");
+	a[n - 1] = '\0';
+	if (!no_llm)
+		snprintf(llm, sizeof(llm), "{\"traceId\":\"" TRACE "\","
+		    "\"spanId\":\"00000000000001%02x\",\"parentSpanId\":"
+		    "\"00000000000000%02x\",\"name\":\"completion\",\"kind\":3,"
+		    "\"startTimeUnixNano\":\"" T0 "\",\"endTimeUnixNano\":\""
+		    T0 "\",\"status\":{\"code\":%d},\"attributes\":[%s]},",
+		    k, k, k, error ? 2 : 1, a);
+	n = attr(a, sizeof(a), "openinference.span.kind", "AGENT");
+	n += attr(a + n, sizeof(a) - n, "session.id", "sess-1");
+	n += attr(a + n, sizeof(a) - n, "input.value", "lentil");
+	if (!error)
+		n += attr(a + n, sizeof(a) - n, "output.value", "Lentil soup!");
+	a[n - 1] = '\0';
+	snprintf(linebuf, sizeof(linebuf), "{\"resourceSpans\":[{\"resource\":"
+	    "{\"attributes\":[]},\"scopeSpans\":[{\"scope\":{\"name\":\"t\"},"
+	    "\"spans\":[%s{\"traceId\":\"" TRACE "\",\"spanId\":"
+	    "\"00000000000000%02x\",\"name\":\"chat_turn\",\"kind\":2,"
+	    "\"startTimeUnixNano\":\"" T0 "\",\"endTimeUnixNano\":\"" T0 "\","
+	    "\"status\":{\"code\":%d%s},\"attributes\":[%s]}]}]}]}", llm, k, k,
+	    error ? 2 : 1, error ? ",\"message\":\"model endpoint timed out\""
+	    : "", a);
+	return linebuf;
+}
+
+static int
+add(struct dataset *d, const char *line)
+{
+	return dataset_line(line, strlen(line), d);
+}
+
+/* The request body as a json-c tree; caller puts. */
+static json_object *
+request(struct dataset *d, int append)
+{
+	char *s = dataset_request_json(d, "disliked", "why", append);
+	json_object *o = json_tokener_parse(s);
+
+	free(s);
+	assert_non_null(o);
+	return o;
+}
+
+static const char *
+member(json_object *o, const char *key)
+{
+	return json_object_get_string(json_object_object_get(o, key));
+}
+
+static const char *
+path(json_object *o, const char *a, int i, const char *b)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(o, a, &v));
+	v = json_object_array_get_idx(v, (size_t)i);
+	if (b != NULL && !json_object_object_get_ex(v, b, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void
+test_example(void **state)
+{
+	struct dataset *d = dataset_new(&(struct spanfilter){ 0 }, NULL, 0);
+	json_object *o, *msgs;
+
+	(void)state;
+	assert_int_equal(add(d, turn_line(1, 0, 0)), 0);
+	assert_int_equal(dataset_stats(d)->turns, 1);
+	assert_int_equal(dataset_stats(d)->selected, 1);
+	o = request(d, 0);
+	assert_string_equal(member(o, "action"), "create");
+	assert_string_equal(member(o, "name"), "disliked");
+	assert_string_equal(member(o, "description"), "why");
+	msgs = json_object_object_get(json_object_array_get_idx(
+	    json_object_object_get(o, "inputs"), 0), "messages");
+	/* The system prompt is left out; the rest keeps its order. */
+	assert_int_equal(json_object_array_length(msgs), 3);
+	assert_string_equal(json_object_to_json_string_ext(msgs,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[{\"role\":\"user\",\"content\":\"a soup \\\"please\\\"\"},"
+	    "{\"role\":\"assistant\",\"content\":\"Sure, which one?\"},"
+	    "{\"role\":\"user\",\"content\":\"lentil\"}]");
+	assert_string_equal(path(o, "outputs", 0, "content"), "Lentil soup!");
+	assert_string_equal(path(o, "metadata", 0, "session_id"), "sess-1");
+	assert_string_equal(path(o, "metadata", 0, "trace_id"),
+	    "4bf92f3577b34da6a3ce929d0e0e4701");
+	assert_string_equal(path(o, "metadata", 0, "model"), "gpt-4o-mini");
+	assert_null(path(o, "metadata", 0, "feedback"));
+	assert_string_equal(path(o, "span_ids", 0, NULL), "0000000000000001");
+	json_object_put(o);
+	o = request(d, 1);
+	assert_string_equal(member(o, "action"), "append");
+	json_object_put(o);
+	dataset_free(d);
+}
+
+/* A feedback line as /feedback writes it. */
+static void
+vote(struct feedidx *x, unsigned k, int up, const char *comment)
+{
+	struct feedrec r;
+	struct buf b;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.trace_id, sizeof(r.trace_id), TRACE, k);
+	snprintf(r.span_id, sizeof(r.span_id), "00000000000000%02x", k);
+	strcpy(r.session_id, "sess-1");
+	r.up = up;
+	r.comment = comment != NULL ? strdup(comment) : NULL;
+	r.time_unix_nano = 1;
+	feedrec_set_identifier(&r);
+	buf_init(&b, 1 << 16);
+	assert_int_equal(feedrec_line(&b, &r), 0);
+	assert_int_equal(feedidx_add(x, b.data, b.len - 1, NULL, 0), 1);
+	buf_cleanup(&b);
+	feedrec_clear(&r);
+}
+
+static void
+test_feedback(void **state)
+{
+	struct feedidx *x = feedidx_new();
+	struct spanfilter f = { .feedback = -1, .votes = x };
+	struct dataset *d = dataset_new(&f, x, 0);
+	json_object *o;
+	unsigned k;
+
+	(void)state;
+	vote(x, 2, 0, "too salty");
+	vote(x, 3, 1, NULL);
+	for (k = 1; k <= 3; k++)
+		assert_int_equal(add(d, turn_line(k, 0, 0)), 0);
+	assert_int_equal(dataset_stats(d)->turns, 3);
+	assert_int_equal(dataset_stats(d)->selected, 1);
+	o = request(d, 0);
+	assert_string_equal(path(o, "span_ids", 0, NULL), "0000000000000002");
+	assert_string_equal(path(o, "metadata", 0, "feedback"), "thumbs_down");
+	assert_string_equal(path(o, "metadata", 0, "comment"), "too salty");
+	json_object_put(o);
+	dataset_free(d);
+	feedidx_free(x);
+}
+
+static void
+test_skips_and_limit(void **state)
+{
+	struct spanfilter f = { 0 };
+	struct dataset *d = dataset_new(&f, NULL, 2);
+	json_object *o;
+
+	(void)state;
+	assert_int_equal(add(d, turn_line(1, 1, 1)), 0);	/* no LLM span */
+	assert_int_equal(add(d, turn_line(2, 0, 1)), 0);	/* failed call */
+	assert_int_equal(add(d, turn_line(3, 0, 0)), 0);
+	assert_int_equal(add(d, turn_line(4, 0, 0)), 0);	/* past limit */
+	assert_int_equal(add(d, "{\"resourceSpans\":[{"), -1);
+	assert_int_equal(dataset_stats(d)->turns, 4);
+	assert_int_equal(dataset_stats(d)->matched, 4);
+	assert_int_equal(dataset_stats(d)->no_llm, 1);
+	assert_int_equal(dataset_stats(d)->selected, 2);
+	assert_int_equal(dataset_stats(d)->over_limit, 1);
+	assert_int_equal(dataset_stats(d)->bad_lines, 1);
+	o = request(d, 0);
+	assert_string_equal(path(o, "span_ids", 0, NULL), "0000000000000002");
+	assert_null(path(o, "outputs", 0, "content"));
+	assert_string_equal(path(o, "outputs", 0, "error"),
+	    "model endpoint timed out");
+	assert_string_equal(path(o, "span_ids", 1, NULL), "0000000000000003");
+	json_object_put(o);
+	dataset_free(d);
+	/* --errors: only the failed turn that reached the model. */
+	f.errors = 1;
+	d = dataset_new(&f, NULL, 0);
+	for (unsigned k = 1; k <= 3; k++)
+		assert_int_equal(add(d, turn_line(k, k == 1, k < 3)), 0);
+	assert_int_equal(dataset_stats(d)->matched, 2);
+	assert_int_equal(dataset_stats(d)->selected, 1);
+	dataset_free(d);
+}
+
+static void
+test_describe(void **state)
+{
+	struct spanfilter f = { .feedback = -1, .since_ns =
+	    1764000000000000000ULL, .session = "s1" };
+	char out[256];
+
+	(void)state;
+	dataset_describe(&f, out, sizeof(out));
+	assert_string_equal(out, "spool-dataset: chat turns of session s1 "
+	    "with feedback thumbs_down since 2025-11-24T16:00:00Z");
+	dataset_describe(&(struct spanfilter){ 0 }, out, sizeof(out));
+	assert_string_equal(out, "spool-dataset: chat turns");
+}
+
+static void
+test_answers(void **state)
+{
+	struct dataset_result r;
+	const char *ok = "{\"data\":{\"dataset_id\":\"RGF0YXNldDox\","
+	    "\"version_id\":\"RGF0YXNldFZlcnNpb246MQ==\","
+	    "\"num_created_examples\":2,\"num_updated_examples\":0,"
+	    "\"num_deleted_examples\":0}}";
+
+	(void)state;
+	assert_int_equal(dataset_answer(200, ok, strlen(ok), "d", &r),
+	    DATASET_UPLOADED);
+	assert_string_equal(r.dataset_id, "RGF0YXNldDox");
+	assert_int_equal(r.created, 2);
+	assert_int_equal(dataset_answer(200, "null", 4, "d", &r),
+	    DATASET_BAD_ANSWER);
+	assert_int_equal(dataset_answer(409, "A dataset named \"d\" already "
+	    "exists.", 33, "d", &r), DATASET_EXISTS);
+	assert_non_null(strstr(r.msg, "--append"));
+	assert_int_equal(dataset_answer(422, "span_ids must be a list", 23,
+	    "d", &r), DATASET_REFUSED);
+	assert_non_null(strstr(r.msg, "refused the upload (HTTP 422): span_ids must be a list"));
+	assert_int_equal(dataset_answer(401, "Invalid token", 13, "d", &r),
+	    DATASET_REFUSED);
+	assert_non_null(strstr(r.msg, "PHOENIX_API_KEY"));
+	assert_int_equal(dataset_answer(503, "", 0, "d", &r),
+	    DATASET_UNAVAILABLE);
+	assert_int_equal(dataset_answer(429, "", 0, "d", &r),
+	    DATASET_UNAVAILABLE);
+}
+
+static void
+base_is(const char *endpoint, const char *collector, const char *want,
+    const char *want_from)
+{
+	const char *from = NULL;
+	char err[128], *url;
+
+	if (endpoint != NULL)
+		setenv("PHOENIX_ENDPOINT", endpoint, 1);
+	else
+		unsetenv("PHOENIX_ENDPOINT");
+	if (collector != NULL)
+		setenv("PHOENIX_COLLECTOR_ENDPOINT", collector, 1);
+	else
+		unsetenv("PHOENIX_COLLECTOR_ENDPOINT");
+	url = dataset_phoenix_base(&from, err, sizeof(err));
+	if (want == NULL) {
+		assert_null(url);
+		assert_non_null(strstr(err, want_from));
+		return;
+	}
+	assert_non_null(url);
+	assert_string_equal(url, want);
+	assert_string_equal(from, want_from);
+	free(url);
+}
+
+static void
+test_base_url(void **state)
+{
+	(void)state;
+	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+	base_is(NULL, NULL, "http://127.0.0.1:6006", "default");
+	base_is(NULL, "http://phx:6006/v1/traces", "http://phx:6006",
+	    "PHOENIX_COLLECTOR_ENDPOINT");
+	base_is(NULL, "http://phx:6006//v1/traces/", "http://phx:6006",
+	    "PHOENIX_COLLECTOR_ENDPOINT");
+	base_is(NULL, "https://gw/phoenix/", "https://gw/phoenix",
+	    "PHOENIX_COLLECTOR_ENDPOINT");
+	/* A route under /v1/traces is left alone, as Phoenix's client does. */
+	base_is(NULL, "http://gw/v1/traces/x", "http://gw/v1/traces/x",
+	    "PHOENIX_COLLECTOR_ENDPOINT");
+	base_is("http://api:6006/", "http://phx:6006", "http://api:6006",
+	    "PHOENIX_ENDPOINT");
+	base_is("", "http://phx:6006", "http://phx:6006",
+	    "PHOENIX_COLLECTOR_ENDPOINT");
+	base_is("phx:6006", NULL, NULL, "PHOENIX_ENDPOINT");
+	unsetenv("PHOENIX_ENDPOINT");
+	unsetenv("PHOENIX_COLLECTOR_ENDPOINT");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_feedback),
+		cmocka_unit_test(test_skips_and_limit),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_base_url),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
