@@ -8,11 +8,6 @@
 # against Phoenix's rules first.
 . "$SRC_DIR/tests/lib.sh"
 
-# Spans only: the spool now holds feedback segments too.
-spool_spans() {
-	cat "$SPOOL"/spans-*.jsonl "$SPOOL"/sent/spans-*.jsonl 2>/dev/null | jq -c '.resourceSpans[] | .resource as $r
-	    | .scopeSpans[] | .spans[] | . + {resource: $r}'
-}
 DS=$BUILD_DIR/bin/spool-dataset
 FEEDGEN=$TESTS_BIN/feedgen
 [ -x "$DS" ] || { echo "$DS is missing" >&2; exit 1; }
