@@ -752,6 +752,29 @@ test_client_success(void **state)
 	call_close(&c);
 }
 
+/* Usage details over the wire, as OpenAI sends them for a cached prompt. */
+static void
+test_client_usage_details(void **state)
+{
+	struct call c;
+
+	(void)state;
+	call_open(&c);
+	call_do(&c, "MOCK_USAGE=prompt_tokens=1200,prompt_tokens_details."
+	    "cached_tokens=1024,completion_tokens_details.reasoning_tokens=0",
+	    NULL);
+	if (c.rc != 0)
+		fail_msg("%s", c.res.errmsg);
+	assert_int_equal(c.res.prompt_tokens, 1200);
+	assert_int_equal(c.res.cache_read_tokens, 1024);
+	assert_int_equal(c.res.reasoning_tokens, 0);
+	assert_int_equal(c.res.cache_write_tokens, -1);
+	assert_int_equal(c.res.prompt_audio_tokens, -1);
+	assert_int_equal(c.res.completion_audio_tokens, -1);
+	assert_int_equal(c.res.total_tokens, 1200 + c.res.completion_tokens);
+	call_close(&c);
+}
+
 static void
 test_client_headers_absent(void **state)
 {
@@ -985,6 +1008,7 @@ main(void)
 	};
 	const struct CMUnitTest client[] = {
 		cmocka_unit_test_setup(test_client_success, mock_env),
+		cmocka_unit_test_setup(test_client_usage_details, mock_env),
 		cmocka_unit_test_setup(test_client_headers_absent, mock_env),
 		cmocka_unit_test_setup(test_client_http_error, mock_env),
 		cmocka_unit_test_setup(test_client_echoed_key, mock_env),
