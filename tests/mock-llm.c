@@ -39,9 +39,12 @@ struct mock_mode {
 	long	total;		/* usage.total_tokens; -1: the sum; -2: none */
 	const char *usage;	/* "k=v,obj.k=v" members set in usage, or NULL */
 	size_t	usage_len;
+	const char *model;	/* the model the reply names */
+	size_t	model_len;
 };
 
-static struct mock_mode defaults = { .retry_after = -1, .total = -1 };
+static struct mock_mode defaults = { .retry_after = -1, .total = -1,
+    .model = "mock-model", .model_len = 10 };
 
 static int log_fd = -1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -53,7 +56,7 @@ usage(FILE *fp)
 	    "[--log F]\n"
 	    "           [--chunked] [--gzip] [--trickle MS] [--rate-limit SECS]"
 	    " [--total N|none]\n"
-	    "           [--usage SPEC]\n"
+	    "           [--usage SPEC] [--model NAME]\n"
 	    "  port 0 picks a free port, written to the port file\n"
 	    "  --chunked          bodies go out chunked (Transfer-Encoding)\n"
 	    "  --gzip             bodies go out gzipped (Content-Encoding), "
@@ -70,11 +73,13 @@ usage(FILE *fp)
 	    "prompt_tokens_details.\n"
 	    "                     cached_tokens=1024 (a total not set "
 	    "is the new sum)\n"
+	    "  --model NAME       the model replies name (default: "
+	    "mock-model)\n"
 	    "  The last user message may hold, for that request: "
 	    "MOCK_CHUNKED, MOCK_GZIP,\n"
 	    "  MOCK_TRICKLE=MS, MOCK_429=SECS, MOCK_TOTAL=N|none, "
 	    "MOCK_USAGE=SPEC,\n"
-	    "  MOCK_DELAY=MS, MOCK_CLOSE,"
+	    "  MOCK_MODEL=NAME, MOCK_DELAY=MS, MOCK_CLOSE,"
 	    " MOCK_STATUS=CODE, MOCK_ECHO_AUTH, MOCK_GARBAGE, MOCK_HUGE\n",
 	    MOCK_PIECES);
 }
@@ -380,7 +385,7 @@ static int
 answer_reply(const struct testhttp_request *rq, const struct mock_mode *m,
     const char *last, int words)
 {
-	char *reply, *q, *body;
+	char *reply, *q, *mq, *body, *model;
 	json_object *usage;
 	int rwords;
 
@@ -389,13 +394,17 @@ answer_reply(const struct testhttp_request *rq, const struct mock_mode *m,
 	rwords = count_words(reply);
 	q = json_quote(reply);
 	usage = usage_object(m, words, rwords);
+	model = strndup(m->model, m->model_len);
+	mq = json_quote(model != NULL ? model : "");
 	if (asprintf(&body, "{\"id\":\"chatcmpl-mock\",\"object\":"
-	    "\"chat.completion\",\"created\":%lld,\"model\":\"mock-model\","
+	    "\"chat.completion\",\"created\":%lld,\"model\":%s,"
 	    "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
 	    "\"content\":%s},\"finish_reason\":\"stop\"}],\"usage\":%s}",
-	    (long long)time(NULL), q, json_object_to_json_string_ext(usage,
+	    (long long)time(NULL), mq, q, json_object_to_json_string_ext(usage,
 	    JSON_C_TO_STRING_PLAIN)) == -1)
 		body = NULL;
+	free(mq);
+	free(model);
 	json_object_put(usage);
 	free(q);
 	free(reply);
@@ -448,6 +457,10 @@ mode_from_words(const char *last, struct mock_mode *m)
 	if ((p = strstr(last, "MOCK_TOTAL=")) != NULL &&
 	    (v = parse_total(p + 11, strcspn(p + 11, " \t\r\n"))) != -1)
 		m->total = v;
+	if ((p = strstr(last, "MOCK_MODEL=")) != NULL) {
+		m->model = p + 11;
+		m->model_len = strcspn(m->model, " \t\r\n");
+	}
 	if ((p = strstr(last, "MOCK_USAGE=")) != NULL) {
 		m->usage = p + 11;
 		m->usage_len = strcspn(m->usage, " \t\r\n");
@@ -556,6 +569,10 @@ main(int argc, char **argv)
 		    usage_valid(argv[i + 1])) {
 			defaults.usage = argv[++i];
 			defaults.usage_len = strlen(defaults.usage);
+		} else if (i + 1 < argc && strcmp(argv[i], "--model") == 0 &&
+		    argv[i + 1][0] != '\0') {
+			defaults.model = argv[++i];
+			defaults.model_len = strlen(defaults.model);
 		} else {
 			usage(stderr);
 			return 2;
