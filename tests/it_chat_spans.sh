@@ -90,6 +90,33 @@ chat '{"messages":[{"role":"user","content":"two parents"}]}' \
 turn_with "two parents" > "$T/two"
 check "two traceparent headers are ignored" jq -e -s 'length == 1 and (.[0].links // []) == []' "$T/two"
 
+# Usage details become the OpenInference counts Phoenix prices by; the
+# prompt count stays the whole prompt. Without details (the turns above)
+# none is written, not even 0.
+details="llm.token_count.prompt_details.cache_read llm.token_count.prompt_details.cache_write
+    llm.token_count.prompt_details.audio llm.token_count.completion_details.reasoning
+    llm.token_count.completion_details.audio"
+for k in $details; do
+	eq "no $k without usage details" "" "$(a "$llm" "$k")"
+done
+u=prompt_tokens=1200,prompt_tokens_details.cached_tokens=1024,prompt_tokens_details.audio_tokens=0
+u=$u,completion_tokens_details.reasoning_tokens=64,completion_tokens_details.audio_tokens=null
+u=$u,cache_creation_input_tokens=-5
+eq "a turn with usage details answers" 200 \
+    "$(chat "{\"messages\":[{\"role\":\"user\",\"content\":\"cached MOCK_USAGE=$u\"}]}")"
+cached_turn=$(turn_with "cached MOCK_USAGE=$u" | jq -r .spanId)
+spool_spans | jq -c --arg p "$cached_turn" 'select(.parentSpanId == $p)' > "$T/cached"
+cached=$(cat "$T/cached")
+eq "the prompt count is the whole prompt" 1200 "$(a "$cached" llm.token_count.prompt)"
+eq "cached tokens are prompt_details.cache_read" 1024 "$(a "$cached" llm.token_count.prompt_details.cache_read)"
+eq "a reported 0 is written" 0 "$(a "$cached" llm.token_count.prompt_details.audio)"
+eq "reasoning tokens are completion_details.reasoning" 64 \
+    "$(a "$cached" llm.token_count.completion_details.reasoning)"
+eq "a null count is left out" "" "$(a "$cached" llm.token_count.completion_details.audio)"
+eq "a negative count is left out" "" "$(a "$cached" llm.token_count.prompt_details.cache_write)"
+check "the details are integers" jq -e '[.attributes[] | select(.key | test("_details\\."))
+    | .value.intValue | strings | tonumber] | length == 3' "$T/cached"
+
 # Errors leave an ERROR span with an exception event.
 chat '{"messages":[]}' >/dev/null
 chat '{"messages":[{"role":"user","content":"MOCK_STATUS=500"}]}' >/dev/null

@@ -226,5 +226,46 @@ eq "the dataset now has two examples" 2 "$(phx_get "/v1/datasets/$dsid/examples"
 # /v1/projects/{name}/span_annotations?span_ids=..., and check that
 # changing the vote updates that annotation instead of adding one.
 
+# --- Cost: cached prompt tokens priced as Arize's SDK records them ----------------
+# A 1,200-token prompt with 1,024 tokens served from OpenAI's cache, on a
+# model Phoenix has built-in prices for. Phoenix must price the parts
+# (docs/spans.md): the 176 uncached tokens as input, the 1,024 at the
+# cache-read rate. Its prices come from the installed release's own
+# manifest; the cost is read back through GraphQL, as no REST route of
+# this release says what a span cost.
+manifest=$(echo "$PHOENIX_VENV"/lib/python3*/site-packages/phoenix/server/cost_tracking/model_cost_manifest.json)
+# price TOKEN-TYPE IS-PROMPT: gpt-4o-mini's rate per token in the manifest.
+price() {
+	jq -r --arg t "$1" --argjson p "$2" '.models[] | select(.name == "gpt-4o-mini")
+	    | .token_prices[] | select(.token_type == $t and .is_prompt == $p) | .base_rate' "$manifest"
+}
+p_in=$(price input true); p_cr=$(price cache_read true); p_out=$(price output false)
+check "Phoenix has gpt-4o-mini prices for input, cache reads and output" \
+    test -n "$p_in" -a -n "$p_cr" -a -n "$p_out"
+u=prompt_tokens=1200,prompt_tokens_details.cached_tokens=1024,completion_tokens=100
+tc=$(turn "{\"messages\":[{\"role\":\"user\",\"content\":\"pho MOCK_MODEL=gpt-4o-mini MOCK_USAGE=$u\"}]}")
+check "the cached turn arrives" wait_for 60 has_trace "$tc" 2
+cost_id=$(spans_of "$tc" "span_kind=LLM" | jq -r .id)
+span_cost() {
+	graphql 'query ($id: ID!) { node(id: $id) { ... on Span {
+	    costSummary { prompt { tokens cost } completion { tokens cost } total { tokens cost } }
+	    costDetailSummaryEntries { tokenType isPrompt value { tokens cost } } } } }' \
+	    "$(jq -n -c --arg id "$cost_id" '{id: $id}')"
+}
+has_cost() { span_cost > "$T/cost" && jq -e '.data.node.costSummary.total.cost != null' "$T/cost" >/dev/null; }
+check "Phoenix prices the LLM span" wait_for 30 has_cost
+# detail TYPE IS-PROMPT FIELD: tokens or cost of one line of the breakdown.
+detail() {
+	jq -r --arg t "$1" --argjson p "$2" '.data.node.costDetailSummaryEntries[]
+	    | select(.tokenType == $t and .isPrompt == $p) | .value.'"$3" "$T/cost"
+}
+eq "cache reads: the 1,024 cached tokens" 1024 "$(detail cache_read true tokens | cut -d. -f1)"
+eq "input: the 176 others" 176 "$(detail input true tokens | cut -d. -f1)"
+eq "output: the 100 completion tokens" 100 "$(detail output false tokens | cut -d. -f1)"
+want=$(jq -n --argjson i "$p_in" --argjson c "$p_cr" --argjson o "$p_out" '176 * $i + 1024 * $c + 100 * $o')
+check "the span costs 176 input + 1,024 cache-read + 100 output tokens at Phoenix's prices" \
+    jq -e --argjson w "$want" '.data.node.costSummary.total.cost - $w
+	| (if . < 0 then -. else . end) < $w * 1e-9' "$T/cost"
+
 stop_stack
 finish

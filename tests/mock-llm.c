@@ -2,8 +2,9 @@
  * answers "mock reply to: <last user message>", logs each request as a JSON
  * line, and misbehaves on request (MOCK_* words in the last user message).
  * It can also answer as real providers and their proxies do: chunked, gzip,
- * a body trickled slowly, 429 with Retry-After, a total_tokens of its own
- * (options for every request, words for one). */
+ * a body trickled slowly, 429 with Retry-After, a total_tokens of its own,
+ * usage details such as cached or reasoning tokens (options for every
+ * request, words for one). */
 #define _GNU_SOURCE
 #include <json-c/json.h>
 #include <zlib.h>
@@ -36,9 +37,14 @@ struct mock_mode {
 	long	trickle_ms;	/* pause before each piece of the body */
 	long	retry_after;	/* answer 429 with this Retry-After; -1: no */
 	long	total;		/* usage.total_tokens; -1: the sum; -2: none */
+	const char *usage;	/* "k=v,obj.k=v" members set in usage, or NULL */
+	size_t	usage_len;
+	const char *model;	/* the model the reply names */
+	size_t	model_len;
 };
 
-static struct mock_mode defaults = { .retry_after = -1, .total = -1 };
+static struct mock_mode defaults = { .retry_after = -1, .total = -1,
+    .model = "mock-model", .model_len = 10 };
 
 static int log_fd = -1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -50,6 +56,7 @@ usage(FILE *fp)
 	    "[--log F]\n"
 	    "           [--chunked] [--gzip] [--trickle MS] [--rate-limit SECS]"
 	    " [--total N|none]\n"
+	    "           [--usage SPEC] [--model NAME]\n"
 	    "  port 0 picks a free port, written to the port file\n"
 	    "  --chunked          bodies go out chunked (Transfer-Encoding)\n"
 	    "  --gzip             bodies go out gzipped (Content-Encoding), "
@@ -60,11 +67,20 @@ usage(FILE *fp)
 	    "Retry-After: SECS\n"
 	    "  --total N|none     usage.total_tokens is N, or absent "
 	    "(default: the sum)\n"
+	    "  --usage SPEC       set members of usage: KEY=JSON or "
+	    "OBJ.KEY=JSON, comma-\n"
+	    "                     separated, e.g. prompt_tokens=1200,"
+	    "prompt_tokens_details.\n"
+	    "                     cached_tokens=1024 (a total not set "
+	    "is the new sum)\n"
+	    "  --model NAME       the model replies name (default: "
+	    "mock-model)\n"
 	    "  The last user message may hold, for that request: "
 	    "MOCK_CHUNKED, MOCK_GZIP,\n"
 	    "  MOCK_TRICKLE=MS, MOCK_429=SECS, MOCK_TOTAL=N|none, "
-	    "MOCK_DELAY=MS, MOCK_CLOSE,\n"
-	    "  MOCK_STATUS=CODE, MOCK_ECHO_AUTH, MOCK_GARBAGE, MOCK_HUGE\n",
+	    "MOCK_USAGE=SPEC,\n"
+	    "  MOCK_MODEL=NAME, MOCK_DELAY=MS, MOCK_CLOSE,"
+	    " MOCK_STATUS=CODE, MOCK_ECHO_AUTH, MOCK_GARBAGE, MOCK_HUGE\n",
 	    MOCK_PIECES);
 }
 
@@ -292,32 +308,118 @@ answer_huge(const struct testhttp_request *rq)
 	return 0;
 }
 
+/* One "KEY=JSON" or "OBJ.KEY=JSON" of a usage spec into usage (an
+ * object made where OBJ is missing or not one). Returns 0, or -1 when
+ * item is not of that form. */
+static int
+usage_set(json_object *usage, char *item)
+{
+	char *eq = strchr(item, '='), *dot;
+	json_object *v = NULL, *obj = usage, *sub;
+
+	if (eq == NULL || eq == item)
+		return -1;
+	*eq++ = '\0';
+	if (strcmp(eq, "null") != 0 && (v = json_tokener_parse(eq)) == NULL)
+		return -1;
+	if ((dot = strchr(item, '.')) != NULL) {
+		*dot++ = '\0';
+		if (!json_object_object_get_ex(usage, item, &sub) ||
+		    !json_object_is_type(sub, json_type_object)) {
+			sub = json_object_new_object();
+			json_object_object_add(usage, item, sub);
+		}
+		obj = sub;
+		item = dot;
+	}
+	json_object_object_add(obj, item, v);
+	return 0;
+}
+
+/* Set the members the spec (len bytes) names in usage. Returns 0, or -1
+ * when the spec is not a list of KEY=JSON or OBJ.KEY=JSON. */
+static int
+usage_apply(json_object *usage, const char *spec, size_t len)
+{
+	char *copy = strndup(spec, len), *save = NULL, *item;
+	int rc = 0;
+
+	if (copy == NULL)
+		return -1;
+	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
+	    item = strtok_r(NULL, ",", &save))
+		rc = usage_set(usage, item);
+	free(copy);
+	return rc;
+}
+
+/* The usage object: word counts, the spec's members over them, then a
+ * total_tokens (m->total, or the sum of what usage now says) unless the
+ * spec set one or m->total is none. Caller puts it. */
+static json_object *
+usage_object(const struct mock_mode *m, int words, int rwords)
+{
+	json_object *u = json_object_new_object(), *p, *c;
+	int64_t sum = words + rwords;
+
+	json_object_object_add(u, "prompt_tokens", json_object_new_int(words));
+	json_object_object_add(u, "completion_tokens",
+	    json_object_new_int(rwords));
+	if (m->usage != NULL && usage_apply(u, m->usage, m->usage_len) == -1)
+		log_warnx("%s: bad usage spec, partly applied", __func__);
+	if (json_object_object_get_ex(u, "prompt_tokens", &p) &&
+	    json_object_object_get_ex(u, "completion_tokens", &c) &&
+	    json_object_is_type(p, json_type_int) &&
+	    json_object_is_type(c, json_type_int))
+		sum = json_object_get_int64(p) + json_object_get_int64(c);
+	/* Providers count cached or reasoning tokens into the total too, so
+	 * it need not be the sum. */
+	if (m->total != -2 && !json_object_object_get_ex(u, "total_tokens",
+	    NULL))
+		json_object_object_add(u, "total_tokens", json_object_new_int64(
+		    m->total >= 0 ? m->total : sum));
+	return u;
+}
+
 static int
 answer_reply(const struct testhttp_request *rq, const struct mock_mode *m,
     const char *last, int words)
 {
-	char *reply, *q, *body, total[48] = "";
+	char *reply, *q, *mq, *body, *model;
+	json_object *usage;
 	int rwords;
 
 	if (asprintf(&reply, "mock reply to: %s", last) == -1)
 		return -1;
 	rwords = count_words(reply);
 	q = json_quote(reply);
-	/* Providers count cached or reasoning tokens into the total too, so
-	 * it need not be the sum. */
-	if (m->total != -2)
-		snprintf(total, sizeof(total), ",\"total_tokens\":%ld",
-		    m->total >= 0 ? m->total : (long)(words + rwords));
+	usage = usage_object(m, words, rwords);
+	model = strndup(m->model, m->model_len);
+	mq = json_quote(model != NULL ? model : "");
 	if (asprintf(&body, "{\"id\":\"chatcmpl-mock\",\"object\":"
-	    "\"chat.completion\",\"created\":%lld,\"model\":\"mock-model\","
+	    "\"chat.completion\",\"created\":%lld,\"model\":%s,"
 	    "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-	    "\"content\":%s},\"finish_reason\":\"stop\"}],\"usage\":{"
-	    "\"prompt_tokens\":%d,\"completion_tokens\":%d%s}}",
-	    (long long)time(NULL), q, words, rwords, total) == -1)
+	    "\"content\":%s},\"finish_reason\":\"stop\"}],\"usage\":%s}",
+	    (long long)time(NULL), mq, q, json_object_to_json_string_ext(usage,
+	    JSON_C_TO_STRING_PLAIN)) == -1)
 		body = NULL;
+	free(mq);
+	free(model);
+	json_object_put(usage);
 	free(q);
 	free(reply);
 	return answer_json(rq, m, 200, NULL, body);
+}
+
+/* Whether spec applies cleanly, for the option. */
+static int
+usage_valid(const char *spec)
+{
+	json_object *u = json_object_new_object();
+	int ok = usage_apply(u, spec, strlen(spec)) == 0;
+
+	json_object_put(u);
+	return ok;
 }
 
 /* "none" or a count in [0, INT32_MAX]; -2 for none, -1 when neither. */
@@ -355,6 +457,14 @@ mode_from_words(const char *last, struct mock_mode *m)
 	if ((p = strstr(last, "MOCK_TOTAL=")) != NULL &&
 	    (v = parse_total(p + 11, strcspn(p + 11, " \t\r\n"))) != -1)
 		m->total = v;
+	if ((p = strstr(last, "MOCK_MODEL=")) != NULL) {
+		m->model = p + 11;
+		m->model_len = strcspn(m->model, " \t\r\n");
+	}
+	if ((p = strstr(last, "MOCK_USAGE=")) != NULL) {
+		m->usage = p + 11;
+		m->usage_len = strcspn(m->usage, " \t\r\n");
+	}
 }
 
 /* Returns -1 when the connection must close. */
@@ -455,7 +565,15 @@ main(int argc, char **argv)
 		    (defaults.total = parse_total(argv[i + 1],
 		    strlen(argv[i + 1]))) != -1)
 			i++;
-		else {
+		else if (i + 1 < argc && strcmp(argv[i], "--usage") == 0 &&
+		    usage_valid(argv[i + 1])) {
+			defaults.usage = argv[++i];
+			defaults.usage_len = strlen(defaults.usage);
+		} else if (i + 1 < argc && strcmp(argv[i], "--model") == 0 &&
+		    argv[i + 1][0] != '\0') {
+			defaults.model = argv[++i];
+			defaults.model_len = strlen(defaults.model);
+		} else {
 			usage(stderr);
 			return 2;
 		}

@@ -367,6 +367,96 @@ test_reply_table(void **state)
 	testutil_table_close(&t);
 }
 
+/* Token counts from usage, table-driven from tests/data/llm_usage.test. */
+
+/* "-" is -1, not reported; else a count. */
+static long long
+usage_want(const char *w, int line)
+{
+	char *end;
+	long long n;
+
+	if (strcmp(w, "-") == 0)
+		return -1;
+	n = strtoll(w, &end, 10);
+	if (end == w || *end != '\0' || n < 0)
+		fail_msg("line %d: bad expectation '%s'", line, w);
+	return n;
+}
+
+static void
+run_usage_case(char **f, int nf, int lineno)
+{
+	char *body, *save = NULL, *w;
+	struct llm_result res;
+	int64_t *got[8];
+	int i = 0;
+
+	if (nf != 2)
+		fail_msg("line %d: needs two columns", lineno);
+	if (asprintf(&body, "{\"choices\":[{\"message\":{\"content\":"
+	    "\"x\"}}],\"usage\":%s}", f[1]) == -1)
+		fail();
+	llm_result_init(&res);
+	if (llm_parse_reply(200, body, strlen(body), NULL, &res) != 0)
+		fail_msg("line %d: %s", lineno, res.errmsg);
+	got[0] = &res.prompt_tokens;
+	got[1] = &res.completion_tokens;
+	got[2] = &res.total_tokens;
+	got[3] = &res.cache_read_tokens;
+	got[4] = &res.cache_write_tokens;
+	got[5] = &res.prompt_audio_tokens;
+	got[6] = &res.reasoning_tokens;
+	got[7] = &res.completion_audio_tokens;
+	for (w = strtok_r(f[0], " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save), i++) {
+		if (i >= 8)
+			fail_msg("line %d: more than eight counts", lineno);
+		if (*got[i] != usage_want(w, lineno))
+			fail_msg("line %d: count %d is %lld, not %s", lineno,
+			    i + 1, (long long)*got[i], w);
+	}
+	if (i != 8)
+		fail_msg("line %d: fewer than eight counts", lineno);
+	llm_result_cleanup(&res);
+	free(body);
+}
+
+static void
+test_usage_table(void **state)
+{
+	struct testutil_table t;
+	char *f[2];
+	int nf, cases = 0;
+
+	(void)state;
+	testutil_table_open(&t, "llm_usage.test");
+	while ((nf = testutil_next_case(&t, f, 2)) > 0) {
+		run_usage_case(f, nf, t.lineno);
+		cases++;
+	}
+	assert_true(cases >= 20);
+	testutil_table_close(&t);
+}
+
+/* An empty result reports nothing, details included. */
+static void
+test_result_init(void **state)
+{
+	struct llm_result res;
+
+	(void)state;
+	memset(&res, 0x5a, sizeof(res));
+	llm_result_init(&res);
+	assert_null(res.content);
+	assert_int_equal(res.prompt_tokens, -1);
+	assert_int_equal(res.cache_read_tokens, -1);
+	assert_int_equal(res.cache_write_tokens, -1);
+	assert_int_equal(res.prompt_audio_tokens, -1);
+	assert_int_equal(res.reasoning_tokens, -1);
+	assert_int_equal(res.completion_audio_tokens, -1);
+}
+
 static void
 test_reply_not_nul_terminated(void **state)
 {
@@ -662,6 +752,29 @@ test_client_success(void **state)
 	call_close(&c);
 }
 
+/* Usage details over the wire, as OpenAI sends them for a cached prompt. */
+static void
+test_client_usage_details(void **state)
+{
+	struct call c;
+
+	(void)state;
+	call_open(&c);
+	call_do(&c, "MOCK_USAGE=prompt_tokens=1200,prompt_tokens_details."
+	    "cached_tokens=1024,completion_tokens_details.reasoning_tokens=0",
+	    NULL);
+	if (c.rc != 0)
+		fail_msg("%s", c.res.errmsg);
+	assert_int_equal(c.res.prompt_tokens, 1200);
+	assert_int_equal(c.res.cache_read_tokens, 1024);
+	assert_int_equal(c.res.reasoning_tokens, 0);
+	assert_int_equal(c.res.cache_write_tokens, -1);
+	assert_int_equal(c.res.prompt_audio_tokens, -1);
+	assert_int_equal(c.res.completion_audio_tokens, -1);
+	assert_int_equal(c.res.total_tokens, 1200 + c.res.completion_tokens);
+	call_close(&c);
+}
+
 static void
 test_client_headers_absent(void **state)
 {
@@ -887,12 +1000,15 @@ main(void)
 		cmocka_unit_test(test_request_body_empty),
 		cmocka_unit_test(test_invocation_parameters),
 		cmocka_unit_test(test_reply_table),
+		cmocka_unit_test(test_usage_table),
+		cmocka_unit_test(test_result_init),
 		cmocka_unit_test(test_reply_not_nul_terminated),
 		cmocka_unit_test(test_reply_error_cut),
 		cmocka_unit_test(test_reply_key_across_cut),
 	};
 	const struct CMUnitTest client[] = {
 		cmocka_unit_test_setup(test_client_success, mock_env),
+		cmocka_unit_test_setup(test_client_usage_details, mock_env),
 		cmocka_unit_test_setup(test_client_headers_absent, mock_env),
 		cmocka_unit_test_setup(test_client_http_error, mock_env),
 		cmocka_unit_test_setup(test_client_echoed_key, mock_env),

@@ -44,6 +44,18 @@ struct fake_reply {
 	long		 http_status;
 	const char	*content, *model, *finish_reason, *errmsg;
 	int64_t		 prompt, completion, total;
+	/* cache_read, cache_write, prompt audio, reasoning, completion audio;
+	 * NULL: none reported. */
+	const int64_t	*details;
+};
+
+/* The detail attributes, in the order of fake_reply.details. */
+static const char *const detail_keys[] = {
+	"llm.token_count.prompt_details.cache_read",
+	"llm.token_count.prompt_details.cache_write",
+	"llm.token_count.prompt_details.audio",
+	"llm.token_count.completion_details.reasoning",
+	"llm.token_count.completion_details.audio",
 };
 
 static const struct fake_reply reply_ok = {
@@ -109,6 +121,13 @@ __wrap_llm_complete(struct llm_client *c, const struct llm_message *msgs,
 	res->prompt_tokens = r->prompt;
 	res->completion_tokens = r->completion;
 	res->total_tokens = r->total;
+	if (r->details != NULL) {
+		res->cache_read_tokens = r->details[0];
+		res->cache_write_tokens = r->details[1];
+		res->prompt_audio_tokens = r->details[2];
+		res->reasoning_tokens = r->details[3];
+		res->completion_audio_tokens = r->details[4];
+	}
 	if (r->errmsg != NULL)
 		snprintf(res->errmsg, sizeof(res->errmsg), "%s", r->errmsg);
 	return r->rc;
@@ -518,6 +537,11 @@ test_ok_llm_span(void **state)
 	assert_string_equal(attr_int(l, "llm.token_count.prompt"), "120");
 	assert_string_equal(attr_int(l, "llm.token_count.completion"), "45");
 	assert_string_equal(attr_int(l, "llm.token_count.total"), "165");
+	/* Details the endpoint did not report are not written as 0. */
+	for (size_t i = 0; i < sizeof(detail_keys) / sizeof(detail_keys[0]);
+	    i++)
+		assert_null(attr_value(json_object_object_get(l, "attributes"),
+		    detail_keys[i]));
 	assert_string_equal(attr_str(l, "output.value"), reply_ok.content);
 	assert_string_equal(attr_str(l, "input.mime_type"), "application/json");
 	input = json_tokener_parse(attr_str(l, "input.value"));
@@ -532,6 +556,37 @@ test_ok_llm_span(void **state)
 	json_object_put(input);
 	assert_int_equal(status_code(l), 1);
 	assert_false(json_object_object_get_ex(l, "events", NULL));
+}
+
+/* A reply with token details: each reported count becomes its
+ * OpenInference attribute, 0 included; an unreported one stays out. */
+static void
+test_ok_token_details(void **state)
+{
+	static const int64_t details[] = { 1024, 0, -1, 64, -1 };
+	static const struct fake_reply cached = {
+		.rc = 0, .http_status = 200, .content = "Pho.",
+		.model = "gpt-4o-mini", .prompt = 1200, .completion = 300,
+		.total = 1500, .details = details,
+	};
+	struct fx *fx = *state;
+	json_object *a;
+
+	will_return(__wrap_llm_complete, &cached);
+	run_body(fx, two_turns);
+	assert_int_equal(fx->out.status, 200);
+	a = json_object_object_get(fx->llm, "attributes");
+	/* The prompt count stays the whole prompt, cached tokens included. */
+	assert_string_equal(attr_int(fx->llm, "llm.token_count.prompt"),
+	    "1200");
+	assert_string_equal(attr_int(fx->llm, detail_keys[0]), "1024");
+	assert_string_equal(attr_int(fx->llm, detail_keys[1]), "0");
+	assert_null(attr_value(a, detail_keys[2]));
+	assert_string_equal(attr_int(fx->llm, detail_keys[3]), "64");
+	assert_null(attr_value(a, detail_keys[4]));
+	/* They describe the model call, not the turn. */
+	assert_null(attr_value(json_object_object_get(fx->turn, "attributes"),
+	    detail_keys[0]));
 }
 
 static void
@@ -947,6 +1002,7 @@ main(void)
 		T(test_ok_response),
 		T(test_ok_turn_span),
 		T(test_ok_llm_span),
+		T(test_ok_token_details),
 		T(test_ok_traceparent_sent),
 		T(test_ok_session_id_generated),
 		T(test_ok_without_optional_reply_fields),

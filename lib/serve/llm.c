@@ -220,6 +220,11 @@ llm_result_init(struct llm_result *res)
 	res->prompt_tokens = -1;
 	res->completion_tokens = -1;
 	res->total_tokens = -1;
+	res->cache_read_tokens = -1;
+	res->cache_write_tokens = -1;
+	res->prompt_audio_tokens = -1;
+	res->reasoning_tokens = -1;
+	res->completion_audio_tokens = -1;
 }
 
 void
@@ -258,26 +263,71 @@ llm_get_string(json_object *obj, const char *key)
 	return json_object_get_string(v);
 }
 
+/* A token count: an integer in [0, LLM_MAX_TOKENS], else -1 (absent,
+ * null, text, a fraction, negative or past belief). */
 static int64_t
 llm_get_count(json_object *obj, const char *key)
 {
 	json_object *v;
 	int64_t n;
 
-	if (!json_object_object_get_ex(obj, key, &v) ||
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) ||
 	    !json_object_is_type(v, json_type_int))
 		return -1;
 	n = json_object_get_int64(v);
-	return n < 0 ? -1 : n;
+	return n < 0 || n > LLM_MAX_TOKENS ? -1 : n;
 }
 
+/* The member key of obj when it is an object, else NULL. */
+static json_object *
+llm_get_object(json_object *obj, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+/* The first of two places a count may be reported in that holds one. */
+static int64_t
+llm_get_either(json_object *a, const char *akey, json_object *b,
+    const char *bkey)
+{
+	int64_t n = llm_get_count(a, akey);
+
+	return n != -1 ? n : llm_get_count(b, bkey);
+}
+
+/* The parts Phoenix prices apart (docs/spans.md). OpenAI puts them in
+ * prompt_tokens_details and completion_tokens_details; Anthropic (native
+ * names, also passed on by LiteLLM) beside prompt_tokens; OpenRouter has
+ * cache_write_tokens in prompt_tokens_details. */
+static void
+llm_parse_details(json_object *usage, struct llm_result *res)
+{
+	json_object *pd = llm_get_object(usage, "prompt_tokens_details");
+	json_object *cd = llm_get_object(usage, "completion_tokens_details");
+
+	res->cache_read_tokens = llm_get_either(pd, "cached_tokens", usage,
+	    "cache_read_input_tokens");
+	res->cache_write_tokens = llm_get_either(usage,
+	    "cache_creation_input_tokens", pd, "cache_write_tokens");
+	res->prompt_audio_tokens = llm_get_count(pd, "audio_tokens");
+	res->reasoning_tokens = llm_get_count(cd, "reasoning_tokens");
+	res->completion_audio_tokens = llm_get_count(cd, "audio_tokens");
+}
+
+/* prompt_tokens is taken as it is: the OpenAI-compatible usage counts the
+ * cached tokens into it, as Arize's SDK records it, and Phoenix subtracts
+ * the details from it when it prices the rest as input. */
 static void
 llm_parse_usage(json_object *root, struct llm_result *res)
 {
-	json_object *usage;
+	json_object *usage = llm_get_object(root, "usage");
 
-	if (!json_object_object_get_ex(root, "usage", &usage) ||
-	    !json_object_is_type(usage, json_type_object))
+	if (usage == NULL)
 		return;
 	res->prompt_tokens = llm_get_count(usage, "prompt_tokens");
 	res->completion_tokens = llm_get_count(usage, "completion_tokens");
@@ -286,6 +336,7 @@ llm_parse_usage(json_object *root, struct llm_result *res)
 	    res->completion_tokens >= 0)
 		res->total_tokens = res->prompt_tokens +
 		    res->completion_tokens;
+	llm_parse_details(usage, res);
 }
 
 static int

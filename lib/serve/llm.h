@@ -11,6 +11,10 @@
 
 /* The hard limit on a model reply's body: a longer one is an error. */
 #define LLM_MAX_RESPONSE	(8 * 1024 * 1024)
+/* A token count above this is not believed: it is taken as not reported.
+ * Far above any context window, and the sum of a few stays exact in the
+ * doubles that JSON readers (Phoenix's UI, jq) turn it into. */
+#define LLM_MAX_TOKENS		INT64_C(1000000000000)
 
 struct llm_config {
 	char	*model;		/* the name sent to the provider ("gpt-4o-mini") */
@@ -65,6 +69,14 @@ struct llm_result {
 	int64_t		 prompt_tokens;	/* -1 when the endpoint gave none */
 	int64_t		 completion_tokens;
 	int64_t		 total_tokens;
+	/* Parts of prompt_tokens and completion_tokens as the endpoint
+	 * reported them (docs/spans.md); -1 when it did not, never 0 for
+	 * unknown. prompt_tokens stays the whole prompt, cached included. */
+	int64_t		 cache_read_tokens;	/* prompt, read from cache */
+	int64_t		 cache_write_tokens;	/* prompt, written to cache */
+	int64_t		 prompt_audio_tokens;
+	int64_t		 reasoning_tokens;	/* completion */
+	int64_t		 completion_audio_tokens;
 	char		 errmsg[256];	/* for logs, spans and the 502 detail */
 };
 
@@ -88,13 +100,16 @@ char *llm_invocation_parameters(const struct llm_config *cfg);
 /* The request body {"model", "messages"} as JSON text. Caller frees. */
 char *llm_request_body(const struct llm_config *cfg,
     const struct llm_message *msgs, size_t n);
-/* Empty result: no strings, token counts -1. */
+/* Empty result: no strings, token counts (details too) -1. */
 void llm_result_init(struct llm_result *res);
 /* Fill an initialised res from an HTTP answer: 2xx with a chat.completion
  * body (exactly one JSON value, jsonval_parse) gives 0; else -1 with
  * LLM_ERR_HTTP or LLM_ERR_RESPONSE and errmsg, from which every occurrence
- * of secret (may be NULL) was removed. res owns what it holds: call
- * llm_result_cleanup. */
+ * of secret (may be NULL) was removed. Token counts come from usage:
+ * OpenAI's prompt_tokens_details/completion_tokens_details and Anthropic's
+ * cache_read_input_tokens/cache_creation_input_tokens; a count that is not
+ * an integer in [0, LLM_MAX_TOKENS] is taken as not reported. res owns
+ * what it holds: call llm_result_cleanup. */
 int llm_parse_reply(long status, const char *body, size_t len,
     const char *secret, struct llm_result *res)
 	__attribute__((warn_unused_result));
