@@ -17,9 +17,13 @@ const STORE_KEY = 'recipe-chat.v1';
 const SESSION_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const TRACE_ID_RE = /^[0-9a-f]{32}$/;
 const SPAN_ID_RE = /^[0-9a-f]{16}$/;
+/* The word beside the emoji keeps the buttons readable without an emoji
+ * font; the accessible name contains it. */
 const VOTES = [
-	{ label: 'thumbs_up', emoji: '\u{1F44D}', name: 'Good answer' },
-	{ label: 'thumbs_down', emoji: '\u{1F44E}', name: 'Bad answer' },
+	{ label: 'thumbs_up', emoji: '\u{1F44D}', word: 'Good',
+	    name: 'Good answer' },
+	{ label: 'thumbs_down', emoji: '\u{1F44E}', word: 'Bad',
+	    name: 'Bad answer' },
 ];
 
 /* The server's id replaces ours after the first answer; see send(). */
@@ -429,9 +433,9 @@ feedbackControls(turn)
 	const retry = elem('button', 'fb-retry', 'Retry');
 	retry.type = 'button';
 	retry.addEventListener('click', () => feedbackSend(turn));
-	row.append(...votes, status, retry);
+	row.append(...votes, retry);
 	const c = feedbackCommentBox(turn);
-	box.append(row, c.wrap);
+	box.append(row, status, c.wrap);
 	turn.el = { box: box, votes: votes, status: status, retry: retry,
 	    comment: c.text, count: c.count, send: c.send };
 	return box;
@@ -440,7 +444,8 @@ feedbackControls(turn)
 function
 feedbackVoteButton(turn, v)
 {
-	const b = elem('button', 'fb-vote', v.emoji);
+	const b = elem('button', 'fb-vote');
+	b.append(elem('span', 'fb-emoji', v.emoji), ' ' + v.word);
 	b.type = 'button';
 	b.dataset.label = v.label;
 	b.title = v.name;
