@@ -200,15 +200,23 @@ test('session id: ours first, then the server\'s', { timeout: TEST_TIMEOUT },
 		{ role: 'user', content: 'and dessert?' }]);
 });
 
-test('two pages get different session ids', { timeout: TEST_TIMEOUT },
-    async () => {
+test('two pages get different session ids; a reload keeps its own',
+    { timeout: TEST_TIMEOUT }, async () => {
 	await open();
 	const first = await footerSession();
 	await page.reload();
 	await page.waitForSelector('#session-id:not(:empty)');
-	const second = await footerSession();
-	assert.match(second, SESSION_RE);
-	assert.notEqual(first, second);
+	assert.equal(await footerSession(), first);
+	const other = await context.newPage();
+	try {
+		await other.goto(BASE_URL + '/');
+		await other.waitForSelector('#session-id:not(:empty)');
+		const second = (await other.textContent('#session-id')).trim();
+		assert.match(second, SESSION_RE);
+		assert.notEqual(first, second);
+	} finally {
+		await other.close();
+	}
 });
 
 test('Shift+Enter adds a line, Enter sends', { timeout: TEST_TIMEOUT },
