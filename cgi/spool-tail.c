@@ -195,12 +195,13 @@ tail_usage(FILE *fp)
 "  --json        the selected spans as OTLP/JSON lines, for jq (follows\n"
 "                unless --no-follow)\n"
 "  --session ID, --trace ID (a prefix is enough), --kind LLM|AGENT|...,\n"
-"  --errors, --since T, --feedback up|down (turns whose latest vote is\n"
-"                that)   select spans; they combine with every mode\n"
+"  --errors, --since T   select spans; they combine with every mode\n"
+"  --feedback up|down    only turns whose latest vote is 👍 or 👎, with\n"
+"                their LLM calls; combines like the others\n"
 "  --no-follow   print what is there and exit\n\n"
 "Colours on a terminal; none when piped, with NO_COLOR or --no-color.\n"
-"Votes as +1/-1 (UP/DOWN in --sessions) with --ascii, or when none of\n"
-"LC_ALL, LC_CTYPE, LANG (the first one set) names UTF-8.\n"
+"Votes as +1/-1 (UP/DOWN in --sessions) with --ascii, or when the first\n"
+"of LC_ALL, LC_CTYPE and LANG that is set does not name UTF-8.\n"
 "Unparsable and torn lines are skipped and counted on stderr.\n");
 }
 

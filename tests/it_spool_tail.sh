@@ -201,6 +201,7 @@ ST -n 1 > /dev/null 2>"$T/verr"
 check "a bad feedback line is skipped and counted" grep -q "skipped 1 unparsable feedback line" "$T/verr"
 
 check "--help" sh -c "'$TAIL' --help | grep -q -- --sessions"
+check "--help names --feedback and --ascii" sh -c "'$TAIL' --help | grep -q -- '--feedback up|down' && '$TAIL' --help | grep -q -- --ascii"
 check "a bad --since is refused" sh -c "! '$TAIL' --spool '$SPOOL' --since yesterday 2>'$T/e'"
 check "with a message" grep -q "since" "$T/e"
 check "a missing spool is refused" sh -c "! '$TAIL' --spool '$T/nope' --no-follow 2>/dev/null"
