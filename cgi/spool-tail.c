@@ -1,15 +1,19 @@
 /* spool-tail.c - read the span spool offline the way Phoenix shows it
  * online: follow spans as they are written, traces as trees, a sessions
- * table, or the raw OTLP/JSON of the selected spans. The views, the filter
- * and the newest-N heap are in lib/view; this is options and the loop. */
+ * table, or the raw OTLP/JSON of the selected spans, with users' votes
+ * beside their turns. The views, the filter, the vote index and the
+ * newest-N heap are in lib/view; this is options and the loop. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "feedidx.h"
 #include "log.h"
 #include "sessions.h"
 #include "span.h"
@@ -35,7 +39,9 @@ struct tail {
 	struct tailview_trees	*trees;
 	struct sessions		*sessions;
 	struct spanjson		 json;		/* of the current line */
-	uint64_t		 bad_lines, reported_bad;
+	struct feedidx		*votes;		/* read before the spans */
+	struct tailview_seen	*seen;		/* turns printed */
+	uint64_t		 bad_lines, reported_bad, reported_bad_votes;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -55,6 +61,7 @@ tail_print(const struct spanscan_span *s, void *arg)
 	struct tail *t = arg;
 
 	tailview_line(stdout, s, &t->view);
+	tailview_seen_add(t->seen, s);
 }
 
 static int
@@ -99,11 +106,60 @@ tail_line(const char *line, size_t len, void *arg)
 	return stop_requested ? -1 : 0;
 }
 
+/* A vote that came while following: shown when its turn was printed, or
+ * when it is what --feedback asks for (the turn printed before anyone
+ * voted on it) in the --session and --trace asked for. */
+static void
+tail_vote_print(struct tail *t, const struct feedrec *r)
+{
+	const struct spanfilter *f = &t->flt;
+	int wanted = f->feedback != 0 && (f->feedback > 0) == (r->up != 0) &&
+	    (f->session == NULL || strcmp(f->session, r->session_id) == 0) &&
+	    (f->trace == NULL || strncasecmp(r->trace_id, f->trace,
+	    strlen(f->trace)) == 0);
+
+	if (wanted || tailview_seen_has(t->seen, r->span_id))
+		tailview_vote_line(stdout, r, &t->view);
+}
+
+static int
+tail_vote(const char *line, size_t len, void *arg)
+{
+	struct tail *t = arg;
+	struct feedrec r;
+	char err[256];
+
+	if (feedidx_add(t->votes, line, len, err, sizeof(err)) == -1)
+		log_debug("%s: %s", __func__, err);
+	else if (t->live && t->mode == TAIL_LINES &&
+	    feedrec_parse(line, len, &r, err, sizeof(err)) == 0) {
+		/* The latest vote, which may be an earlier line's. */
+		tail_vote_print(t, feedidx_get(t->votes, r.span_id));
+		feedrec_clear(&r);
+	}
+	return stop_requested ? -1 : 0;
+}
+
+static void
+tail_report_votes(struct tail *t)
+{
+	uint64_t bad = feedidx_stats(t->votes)->bad_lines;
+
+	if (bad > t->reported_bad_votes) {
+		fprintf(stderr, "spool-tail: skipped %llu unparsable feedback "
+		    "line%s\n", (unsigned long long)(bad -
+		    t->reported_bad_votes), bad - t->reported_bad_votes == 1 ?
+		    "" : "s");
+		t->reported_bad_votes = bad;
+	}
+}
+
 static void
 tail_report(struct tail *t, struct spoolwalk *w, int final)
 {
 	uint64_t partial;
 
+	tail_report_votes(t);
 	if (t->bad_lines > t->reported_bad) {
 		fprintf(stderr, "spool-tail: skipped %llu unparsable or torn "
 		    "line%s\n", (unsigned long long)(t->bad_lines -
@@ -125,28 +181,46 @@ tail_usage(FILE *fp)
 	fprintf(fp,
 "usage: spool-tail [--spool DIR] [-n N] [--tree | --sessions | --json]\n"
 "                  [--session ID] [--trace ID] [--kind KIND] [--errors]\n"
-"                  [--since 10m|2h|ISO-TIME] [--no-follow]\n"
-"                  [--color | --no-color] [--help]\n\n"
+"                  [--since 10m|2h|ISO-TIME] [--feedback up|down]\n"
+"                  [--no-follow] [--color | --no-color] [--ascii] [--help]\n\n"
 "Reads the span spool (SPOOL_DIR and SPOOL_DIR/sent/) the way Phoenix shows\n"
 "it online. By default it prints one line per span, the last N (-n, default\n"
-"10) and then new ones as they are written, until Ctrl-C.\n\n"
+"10) and then new ones as they are written, until Ctrl-C. Users' votes show\n"
+"beside their turns (👍/👎 and the comment); a vote that comes later gets\n"
+"its own line.\n\n"
 "  --tree        traces as trees with a waterfall of where each span sits\n"
 "  --sessions    one line per session: turns, first input, last output,\n"
-"                tokens, errors, last activity (Phoenix's Sessions tab)\n"
+"                tokens, errors, 👍 and 👎, last activity (Phoenix's\n"
+"                Sessions tab)\n"
 "  --json        the selected spans as OTLP/JSON lines, for jq (follows\n"
 "                unless --no-follow)\n"
 "  --session ID, --trace ID (a prefix is enough), --kind LLM|AGENT|...,\n"
 "  --errors, --since T   select spans; they combine with every mode\n"
+"  --feedback up|down    only turns whose latest vote is 👍 or 👎, with\n"
+"                their LLM calls; combines like the others\n"
 "  --no-follow   print what is there and exit\n\n"
 "Colours on a terminal; none when piped, with NO_COLOR or --no-color.\n"
+"Votes as +1/-1 (UP/DOWN in --sessions) with --ascii, or when the first\n"
+"of LC_ALL, LC_CTYPE and LANG that is set does not name UTF-8.\n"
 "Unparsable and torn lines are skipped and counted on stderr.\n");
+}
+
+/* --feedback's argument: 1 for up, -1 for down, 0 for anything else. */
+static int
+tail_feedback_arg(const char *arg)
+{
+	if (strcmp(arg, "up") == 0)
+		return 1;
+	if (strcmp(arg, "down") == 0)
+		return -1;
+	return 0;
 }
 
 static void
 tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 {
 	enum { O_SPOOL = 256, O_SESSION, O_TRACE, O_KIND, O_SINCE, O_COLOR,
-	    O_NOCOLOR, O_NOFOLLOW };
+	    O_NOCOLOR, O_NOFOLLOW, O_FEEDBACK, O_ASCII };
 	static const struct option opts[] = {
 		{ "spool", required_argument, NULL, O_SPOOL },
 		{ "tree", no_argument, NULL, 't' },
@@ -157,6 +231,8 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		{ "kind", required_argument, NULL, O_KIND },
 		{ "errors", no_argument, NULL, 'e' },
 		{ "since", required_argument, NULL, O_SINCE },
+		{ "feedback", required_argument, NULL, O_FEEDBACK },
+		{ "ascii", no_argument, NULL, O_ASCII },
 		{ "no-follow", no_argument, NULL, O_NOFOLLOW },
 		{ "color", no_argument, NULL, O_COLOR },
 		{ "no-color", no_argument, NULL, O_NOCOLOR },
@@ -182,6 +258,12 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		case O_NOFOLLOW: t->follow = 0; break;
 		case O_COLOR: t->view.color = 1; break;
 		case O_NOCOLOR: t->view.color = 0; break;
+		case O_ASCII: t->view.ascii = 1; break;
+		case O_FEEDBACK:
+			if ((t->flt.feedback = tail_feedback_arg(optarg)) == 0)
+				fatalx("--feedback: '%s' is neither up nor "
+				    "down", optarg);
+			break;
 		case 'n':
 			if (config_parse_int(optarg, 0, 1000000, &n) == -1)
 				fatalx("-n: '%s' is not a number from 0 to "
@@ -211,19 +293,40 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		t->follow = 0;		/* snapshots */
 }
 
-/* After the history, print new spans as they arrive, until a signal. */
+/* After the history, print new spans as they arrive, until a signal.
+ * Votes first: a turn and its vote that come in one tick print as the
+ * turn with its vote beside it. */
 static void
-tail_follow(struct tail *t, struct spoolwalk *w)
+tail_follow(struct tail *t, struct spoolwalk *w, struct spoolwalk *fw)
 {
 	struct timespec tick = { 0, TAIL_POLL_MS * 1000000L };
 
 	t->live = 1;
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
-		if (spoolwalk_poll(w, tail_line, t) == 0)
+		if (spoolwalk_poll(fw, tail_vote, t) == 0 &&
+		    spoolwalk_poll(w, tail_line, t) == 0)
 			fflush(stdout);
 		tail_report(t, w, 0);
 	}
+}
+
+/* Both walks of the spool, and every vote already there. */
+static void
+tail_open(struct tail *t, const char *dir, struct spoolwalk **w,
+    struct spoolwalk **fw)
+{
+	char err[512];
+
+	if ((*w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err,
+	    sizeof(err))) == NULL ||
+	    (*fw = spoolwalk_open(dir, SPOOLFMT_KIND_FEEDBACK, err,
+	    sizeof(err))) == NULL)
+		fatalx("spool %s", err);
+	t->votes = feedidx_new();
+	t->seen = tailview_seen_new();
+	t->view.votes = t->flt.votes = t->votes;
+	(void)spoolwalk_read_all(*fw, tail_vote, t);
 }
 
 int
@@ -232,15 +335,13 @@ main(int argc, char *argv[])
 	struct tail t = { 0 };
 	struct sigaction sa = { .sa_handler = tail_on_signal };
 	const char *dir = getenv("SPOOL_DIR");
-	struct spoolwalk *w;
-	char err[512];
+	struct spoolwalk *w, *fw;
 
 	log_init("spool-tail", LOG_LVL_INFO);
 	if (dir == NULL || *dir == '\0')
 		dir = "/var/spool/recipe-chat";
 	tail_parse_args(argc, argv, &t, &dir);
-	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err, sizeof(err))) == NULL)
-		fatalx("spool %s", err);
+	tail_open(&t, dir, &w, &fw);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
@@ -248,6 +349,8 @@ main(int argc, char *argv[])
 	spanjson_init(&t.json);
 	t.trees = t.mode == TAIL_TREE ? tailview_trees_new() : NULL;
 	t.sessions = t.mode == TAIL_SESSIONS ? sessions_new() : NULL;
+	if (t.sessions != NULL)
+		sessions_set_votes(t.sessions, t.votes);
 	if (t.mode == TAIL_LINES && t.keep == 0)
 		spoolwalk_skip_all(w);
 	else
@@ -261,11 +364,14 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	tail_report(&t, w, !t.follow);
 	if (t.follow)
-		tail_follow(&t, w);
+		tail_follow(&t, w, fw);
 	tailview_trees_free(t.trees);
 	sessions_free(t.sessions);
 	spanheap_free(t.recent);
 	spanjson_cleanup(&t.json);
 	spoolwalk_free(w);
+	spoolwalk_free(fw);
+	tailview_seen_free(t.seen);
+	feedidx_free(t.votes);
 	return 0;
 }

@@ -2,7 +2,8 @@
 # it_spool_tail.sh - spool-tail over a spool written by the real pool, with
 # shipped segments in sent/ and live ones beside them: the line view,
 # follow mode while the flusher moves files, trees, sessions, filters and
-# --json, and damaged lines.
+# --json, damaged lines, and users' votes from feedback segments beside
+# their turns.
 . "$SRC_DIR/tests/lib.sh"
 
 TAIL=$BUILD_DIR/bin/spool-tail
@@ -102,6 +103,12 @@ eq "and prints nothing twice" 0 "$(sort "$T/follow" | uniq -d | wc -l)"
 kill -INT "$tailpid"; wait "$tailpid"
 eq "Ctrl-C ends it with 0" 0 "$?"
 
+# Each turn's session, trace and span id, for the votes below (before the
+# damage, which jq would refuse).
+spool_spans | jq -r 'select(.name == "chat_turn" and .parentSpanId == null)
+    | (.attributes[] | select(.key == "session.id") | .value.stringValue)
+      + " " + .traceId + " " + .spanId' > "$T/turns"
+
 # Damage: unparsable and torn lines are skipped and counted.
 seg=$(ls "$SPOOL"/sent/spans-*.jsonl | head -n 1)
 echo 'not json at all' >> "$seg"
@@ -111,7 +118,90 @@ eq "good lines still shown" "$(cat "$T/lines" | wc -l)" "$(ST -n 100 --since 200
 check "the unparsable line is counted" grep -q "skipped 1 unparsable" "$T/err2"
 check "the torn tail is reported" grep -q "not whole lines" "$T/err2"
 
+# Votes: a feedback segment beside the spans, its lines as feedrec_line
+# writes them (docs/spool-format.md, "Feedback lines").
+turn_of() {	# turn_of SESSION N: "TRACE SPAN" of SESSION's Nth turn
+	grep "^$1 " "$T/turns" | sed -n "$2p" | cut -d' ' -f2-
+}
+FB=$SPOOL/feedback-$(date +%s%3N)-$$-0badcafe-0.jsonl
+fb_vote() {	# fb_vote SESSION "TRACE SPAN" up|down [COMMENT]: append a vote
+	set -- "$1" "${2% *}" "${2#* }" "$3" "${4-}"
+	jq -nc --arg s "$1" --arg t "$2" --arg sp "$3" --arg v "$4" \
+	    --arg c "$5" --arg ns "$(date +%s%N)" \
+	    '{feedback: ({traceId: $t, spanId: $sp, sessionId: $s,
+	      label: (if $v == "up" then "thumbs_up" else "thumbs_down" end),
+	      score: (if $v == "up" then 1 else 0 end), comment: $c,
+	      identifier: ("fb-" + $sp), timeUnixNano: $ns}
+	      | if $c == "" then del(.comment) else . end)}' > "$T/vote"
+	cat "$T/vote" >> "$FB"		# one write: a whole line
+}
+a1=$(turn_of sess-A 1); a2=$(turn_of sess-A 2); b1=$(turn_of sess-B 1)
+b2=$(turn_of sess-B 2)
+check "the turns to vote on are distinct" test -n "$a1" -a -n "$a2" \
+    -a -n "$b1" -a -n "$b2" -a "$a1" != "$a2" -a "$b1" != "$b2"
+short() { echo "$1" | cut -c1-8; }
+fb_vote sess-A "$a1" up
+fb_vote sess-A "$a1" down "too salty"	# changed: the latest counts
+fb_vote sess-A "$a2" up
+fb_vote sess-B "$b1" down "needs
+more syrup"
+U8() { LANG=C.UTF-8 LC_ALL= LC_CTYPE= "$@"; }
+C() { LANG=C LC_ALL= LC_CTYPE= "$@"; }
+U8 ST -n 100 > "$T/vlines"
+eq "the voted turn shows its latest vote and comment" 1 \
+    "$(grep "$(short "$a1") .*chat_turn.* 👎 \"too salty\" " "$T/vlines" | wc -l)"
+eq "... once, on the turn alone (not its LLM call)" 1 "$(grep -c '👎 "too salty"' "$T/vlines")"
+check "a comment is one line" grep -q "$(short "$b1") .*chat_turn.*👎 \"needs more syrup\"" "$T/vlines"
+check "a vote without a comment is the mark alone" grep -q "$(short "$a2") .*chat_turn.* 👍 [a-z]" "$T/vlines"
+eq "still a line per span" 11 "$(grep -vc 'sess-[CD]' "$T/vlines")"
+C ST -n 100 > "$T/alines"
+check "without a UTF-8 locale: +1/-1" sh -c "grep -q '$(short "$a1") .*chat_turn.* -1 \"too salty\"' '$T/alines' && ! grep -q '👎' '$T/alines'"
+check "--ascii forces it" sh -c "LANG=C.UTF-8 '$TAIL' --spool '$SPOOL' --no-follow -n 100 --ascii | grep -q ' +1 a vegan soup\| +1 something else'"
+U8 ST --tree --trace "$(short "$a1")" > "$T/vtree"
+check "the tree shows the vote on the turn's row" grep -q "^  chat_turn .*| 👎 \"too salty\"" "$T/vtree"
+check "... not on its children" sh -c "! grep completion '$T/vtree' | grep -q '👎'"
+C ST --sessions > "$T/vsessions"
+check "--sessions has UP and DOWN columns" grep -q "ERRORS   UP DOWN LAST ACTIVITY" "$T/vsessions"
+votes_of() { grep "^$1 " "$T/vsessions" | awk '{ print $(NF-3), $(NF-2) }'; }
+eq "sess-A: 1 up, 1 down (a changed vote counts as its latest)" "1 1" "$(votes_of sess-A)"
+eq "sess-B: 0 up, 1 down" "0 1" "$(votes_of sess-B)"
+check "👍 and 👎 headers in UTF-8" sh -c "LANG=C.UTF-8 '$TAIL' --spool '$SPOOL' --sessions | grep -q '   👍   👎 LAST'"
+ST -n 100 --feedback down > "$T/down"
+eq "--feedback down: the disliked turns and their LLM calls" 4 "$(wc -l < "$T/down")"
+eq "... of those two turns only" 0 \
+    "$(grep -vc "^[^ ]* \($(short "$a1")\|$(short "$b1")\) " "$T/down")"
+eq "--feedback up" 2 "$(ST -n 100 --feedback up | grep -c "$(short "$a2")")"
+eq "--feedback down --session sess-B" 2 "$(ST -n 100 --feedback down --session sess-B | wc -l)"
+eq "--feedback down --tree" 2 "$(ST --tree --feedback down | grep -c '^trace')"
+eq "--json --feedback down: those spans" 4 \
+    "$(ST --json --feedback down | jq -c '.resourceSpans[].scopeSpans[].spans[]' | wc -l)"
+check "a bad --feedback is refused" sh -c "! '$TAIL' --spool '$SPOOL' --no-follow --feedback sideways 2>'$T/e'"
+check "with a message" grep -q "feedback: 'sideways' is neither up nor down" "$T/e"
+
+# Follow: a vote on a turn already printed comes as its own line, and so
+# does a changed one; with --feedback down, a new dislike as it comes.
+U8env="env LANG=C.UTF-8 LC_ALL= LC_CTYPE="	# exec'd: $! is spool-tail
+$U8env "$TAIL" --spool "$SPOOL" -n 100 > "$T/vfollow" 2>/dev/null &
+vpid=$!
+$U8env "$TAIL" --spool "$SPOOL" -n 1 --feedback down > "$T/vdown" 2>/dev/null &
+dpid=$!
+# Each has read the spool once it prints its first screen.
+check "follow has printed the turns" wait_for 10 grep -q "$(short "$b2") .*chat_turn" "$T/vfollow"
+check "--feedback down has printed the newest dislike" wait_for 10 test -s "$T/vdown"
+fb_vote sess-B "$b2" down "arrived late"
+check "a late vote prints a line naming the turn" wait_for 5 grep -q "$(short "$b2") VOTE   👎 sess-B \"arrived late\"" "$T/vfollow"
+check "--feedback down follows the new dislike" wait_for 5 grep -q "$(short "$b2") VOTE   👎 sess-B" "$T/vdown"
+fb_vote sess-B "$b2" up
+check "a changed vote too" wait_for 5 grep -q "$(short "$b2") VOTE   👍 sess-B" "$T/vfollow"
+kill -INT "$vpid" "$dpid"; wait "$vpid"; wait "$dpid"
+eq "each vote printed once" 2 "$(grep -c ' VOTE ' "$T/vfollow")"
+
+echo '{"feedback":"not a vote"}' >> "$FB"
+ST -n 1 > /dev/null 2>"$T/verr"
+check "a bad feedback line is skipped and counted" grep -q "skipped 1 unparsable feedback line" "$T/verr"
+
 check "--help" sh -c "'$TAIL' --help | grep -q -- --sessions"
+check "--help names --feedback and --ascii" sh -c "'$TAIL' --help | grep -q -- '--feedback up|down' && '$TAIL' --help | grep -q -- --ascii"
 check "a bad --since is refused" sh -c "! '$TAIL' --spool '$SPOOL' --since yesterday 2>'$T/e'"
 check "with a message" grep -q "since" "$T/e"
 check "a missing spool is refused" sh -c "! '$TAIL' --spool '$T/nope' --no-follow 2>/dev/null"

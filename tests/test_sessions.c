@@ -1,5 +1,5 @@
 /* test_sessions.c - Phoenix's Sessions view from spool spans: turns, first
- * input and last output by start time, tokens, errors, the table. */
+ * input and last output by start time, tokens, errors, votes, the table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "sessions.h"
 
 #define T0	1764000000000000000ULL	/* 2025-11-24T16:00:00Z */
@@ -429,6 +430,128 @@ test_print_empty(void **state)
 	free(text);
 }
 
+/* A vote on span as the spool has it (feedrec_line's line), into x. */
+static void
+vote(struct feedidx *x, const char *span, const char *session, int up,
+    long long t)
+{
+	struct feedrec r;
+	struct buf b;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.trace_id, sizeof(r.trace_id), "%032x", 7);
+	snprintf(r.span_id, sizeof(r.span_id), "%s", span);
+	snprintf(r.session_id, sizeof(r.session_id), "%s", session);
+	r.up = up;
+	r.time_unix_nano = t;
+	feedrec_set_identifier(&r);
+	buf_init(&b, 1 << 16);
+	assert_int_equal(feedrec_line(&b, &r), 0);
+	feedrec_clear(&r);
+	assert_int_equal(feedidx_add(x, b.data, b.len - 1, NULL, 0), 1);
+	buf_cleanup(&b);
+}
+
+/* A root span with its own span id. */
+static void
+voted_root(struct sessions *ss, const char *session, const char *trace,
+    const char *span, uint64_t start)
+{
+	struct spanscan_span s;
+
+	root(&s, session, trace, start, start + SEC, "q", "a");
+	s.span_id = str(span);
+	sessions_add(ss, &s);
+}
+
+/* The latest vote per span counts once, in the span's session; spans
+ * without a vote and votes without a span count nothing. */
+static void
+test_votes(void **state)
+{
+	struct fx *fx = *state;
+	struct feedidx *x = feedidx_new();
+	struct spanscan_span s;
+
+	vote(x, "00000000000000b1", "sess-a", 1, 100);
+	vote(x, "00000000000000b1", "sess-a", 0, 200);	/* changed */
+	vote(x, "00000000000000b2", "sess-a", 1, 100);
+	vote(x, "00000000000000c1", "sess-b", 0, 100);
+	vote(x, "00000000000000ff", "sess-b", 1, 100);	/* not in spool */
+	sessions_set_votes(fx->ss, x);
+	voted_root(fx->ss, "sess-a", "11111111111111111111111111111111",
+	    "00000000000000b1", T0);
+	/* An at-least-once copy of the voted span. */
+	voted_root(fx->ss, "sess-a", "11111111111111111111111111111111",
+	    "00000000000000b1", T0);
+	llm(&s, "sess-a", "11111111111111111111111111111111", T0, 1, 2, 3);
+	sessions_add(fx->ss, &s);
+	voted_root(fx->ss, "sess-a", "22222222222222222222222222222222",
+	    "00000000000000b2", T0 + SEC);
+	voted_root(fx->ss, "sess-b", "33333333333333333333333333333333",
+	    "00000000000000c1", T0);
+	voted_root(fx->ss, "sess-c", "44444444444444444444444444444444",
+	    "00000000000000d1", T0);
+	assert_int_equal(row_of(fx->ss, "sess-a").up, 1);
+	assert_int_equal(row_of(fx->ss, "sess-a").down, 1);
+	assert_int_equal(row_of(fx->ss, "sess-a").turns, 2);
+	assert_int_equal(row_of(fx->ss, "sess-b").up, 0);
+	assert_int_equal(row_of(fx->ss, "sess-b").down, 1);
+	assert_int_equal(row_of(fx->ss, "sess-c").up, 0);
+	assert_int_equal(row_of(fx->ss, "sess-c").down, 0);
+	sessions_free(fx->ss);
+	fx->ss = sessions_new();
+	feedidx_free(x);
+}
+
+/* With votes the table has a column for each; UP and DOWN in ASCII. */
+static void
+test_print_votes(void **state)
+{
+	static const int widths[] = { 80, 100, 160, 400 };
+	struct fx *fx = *state;
+	struct feedidx *x = feedidx_new();
+	struct tailview_opts o = opts(0, 100);
+	char *text, *line, *save;
+
+	vote(x, "00000000000000b1", "sess-a", 0, 100);
+	vote(x, "00000000000000b2", "sess-a", 1, 100);
+	vote(x, "00000000000000b3", "sess-a", 1, 100);
+	sessions_set_votes(fx->ss, x);
+	voted_root(fx->ss, "sess-a", "11111111111111111111111111111111",
+	    "00000000000000b1", T0);
+	voted_root(fx->ss, "sess-a", "22222222222222222222222222222222",
+	    "00000000000000b2", T0 + SEC);
+	voted_root(fx->ss, "sess-a", "33333333333333333333333333333333",
+	    "00000000000000b3", T0 + 2 * SEC);
+	text = table_of(fx->ss, &o);
+	assert_non_null(strstr(text, "TOKENS ERRORS   👍   👎 LAST ACTIVITY\n"));
+	assert_non_null(strstr(text, "      0      0    2    1 2025-11-24 "
+	    "16:00:03\n"));
+	free(text);
+	o.ascii = 1;
+	text = table_of(fx->ss, &o);
+	assert_non_null(strstr(text, "TOKENS ERRORS   UP DOWN LAST ACTIVITY\n"));
+	free(text);
+	o.color = 1;
+	text = table_of(fx->ss, &o);
+	assert_non_null(strstr(text, "   " TAILVIEW_GREEN "2" TAILVIEW_RESET));
+	assert_non_null(strstr(text, "   " TAILVIEW_RED "1" TAILVIEW_RESET));
+	free(text);
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		o = opts(0, widths[i]);
+		text = table_of(fx->ss, &o);
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			assert_true(tailview_cols(line, strlen(line)) <=
+			    widths[i]);
+		free(text);
+	}
+	sessions_free(fx->ss);
+	fx->ss = sessions_new();
+	feedidx_free(x);
+}
+
 int
 main(void)
 {
@@ -445,6 +568,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_print_sorted, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_print_widths, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_votes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_print_votes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_print_empty, setup,
 		    teardown),

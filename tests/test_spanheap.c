@@ -44,7 +44,9 @@ record(const struct spanscan_span *s, void *arg)
 	/* What a line does not show is not kept. */
 	assert_null(s->raw.ptr);
 	assert_null(s->raw_resource.ptr);
-	assert_null(s->span_id.ptr);
+	/* The span id is kept: a vote is found by it. */
+	assert_int_equal(s->span_id.len, 16);
+	assert_memory_equal(s->span_id.ptr, "00f067aa0ba902b7", 16);
 	assert_null(s->parent_span_id.ptr);
 }
 

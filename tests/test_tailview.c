@@ -1,5 +1,6 @@
 /* test_tailview.c - spool-tail's views: the span line (layout, cuts,
- * colours), durations and times, and traces as trees. */
+ * colours), durations and times, traces as trees, and votes beside their
+ * turns. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "tailview.h"
 
 #define T0		1764000000000000000ULL	/* 2025-11-24T16:00:00Z */
@@ -764,6 +766,279 @@ test_tree_many(void **state)
 	tailview_trees_free(NULL);
 }
 
+/* ---- Votes ------------------------------------------------------------ */
+
+#define SPAN_TURN	"00f067aa0ba902b7"
+#define SPAN_LLM	"53995c3f42cd8ad8"
+
+/* Add a vote on span (of TRACE_A, session sess-1) to x, as the spool has
+ * it: one line from feedrec_line. */
+static void
+vote(struct feedidx *x, const char *span, int up, long long t,
+    const char *comment)
+{
+	struct feedrec r;
+	struct buf b;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.trace_id, TRACE_A);
+	strcpy(r.span_id, span);
+	strcpy(r.session_id, "sess-1");
+	r.up = up;
+	r.comment = comment != NULL ? strdup(comment) : NULL;
+	r.time_unix_nano = t;
+	feedrec_set_identifier(&r);
+	buf_init(&b, 1 << 16);
+	assert_int_equal(feedrec_line(&b, &r), 0);
+	feedrec_clear(&r);
+	assert_int_equal(feedidx_add(x, b.data, b.len - 1, NULL, 0), 1);
+	buf_cleanup(&b);
+}
+
+static char *
+vote_line_of(const struct feedrec *r, const struct tailview_opts *o)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_non_null(fp);
+	tailview_vote_line(fp, r, o);
+	assert_int_equal(fclose(fp), 0);
+	return text;
+}
+
+static void
+test_utf8_locale(void **state)
+{
+	struct tailview_opts o;
+	int fds[2];
+
+	(void)state;
+	unsetenv("LC_ALL");
+	unsetenv("LC_CTYPE");
+	unsetenv("LANG");
+	assert_int_equal(tailview_utf8_locale(), 0);	/* the C locale */
+	setenv("LANG", "en_US.UTF-8", 1);
+	assert_int_equal(tailview_utf8_locale(), 1);
+	setenv("LANG", "de_DE.utf8", 1);
+	assert_int_equal(tailview_utf8_locale(), 1);
+	setenv("LC_CTYPE", "POSIX", 1);		/* before LANG */
+	assert_int_equal(tailview_utf8_locale(), 0);
+	setenv("LC_ALL", "C.UTF-8", 1);		/* before both */
+	assert_int_equal(tailview_utf8_locale(), 1);
+	setenv("LC_ALL", "", 1);		/* empty: not set */
+	assert_int_equal(tailview_utf8_locale(), 0);
+	assert_int_equal(pipe(fds), 0);
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.ascii, 1);
+	assert_null(o.votes);
+	setenv("LC_CTYPE", "en_GB.UTF-8", 1);
+	tailview_opts_terminal(&o, fds[1]);
+	assert_int_equal(o.ascii, 0);
+	unsetenv("LC_ALL");
+	unsetenv("LC_CTYPE");
+	unsetenv("LANG");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void
+test_vote_mark_and_lookup(void **state)
+{
+	struct tailview_opts o = opts(0, 100);
+	struct feedidx *x = feedidx_new();
+	const struct feedrec *r;
+
+	(void)state;
+	assert_string_equal(tailview_vote_mark(1, &o), "👍");
+	assert_string_equal(tailview_vote_mark(0, &o), "👎");
+	o.ascii = 1;
+	assert_string_equal(tailview_vote_mark(1, &o), "+1");
+	assert_string_equal(tailview_vote_mark(0, &o), "-1");
+	assert_null(tailview_vote_of(&o, str(SPAN_TURN)));	/* no votes */
+	o.votes = x;
+	vote(x, SPAN_TURN, 1, 100, NULL);
+	vote(x, SPAN_TURN, 0, 200, "too salty");	/* changed */
+	assert_non_null(r = tailview_vote_of(&o, str(SPAN_TURN)));
+	assert_int_equal(r->up, 0);
+	assert_string_equal(r->comment, "too salty");
+	assert_null(tailview_vote_of(&o, str(SPAN_LLM)));
+	assert_null(tailview_vote_of(&o, str("00f067aa")));
+	assert_null(tailview_vote_of(&o, str(NULL)));
+	feedidx_free(x);
+}
+
+/* The vote sits after the session, before input -> output; only on the
+ * span voted on. */
+static void
+test_line_vote(void **state)
+{
+	struct tailview_opts o = opts(0, 160);
+	struct feedidx *x = feedidx_new();
+	struct spanscan_span s;
+	char *text;
+
+	(void)state;
+	vote(x, SPAN_TURN, 0, 100, "too\tsalty\n\n and  cold");
+	o.votes = x;
+	chat_turn(&s, TRACE_A, SPAN_TURN, T0, T0 + 1234 * MS);
+	text = line_of(&s, &o);
+	assert_non_null(strstr(text, "sess-1 👎 \"too salty and cold\" "
+	    "How do I make pancakes? → Mix flour"));
+	assert_true(visible_cols(text) <= 160);
+	free(text);
+	o.ascii = 1;
+	text = line_of(&s, &o);
+	assert_non_null(strstr(text, "sess-1 -1 \"too salty and cold\" How"));
+	free(text);
+	completion(&s, TRACE_A, SPAN_LLM, SPAN_TURN, T0, T0 + MS);
+	text = line_of(&s, &o);
+	assert_null(strstr(text, " -1 "));
+	assert_null(strstr(text, "salty"));
+	free(text);
+	/* Without a comment, the mark alone. */
+	vote(x, SPAN_TURN, 1, 200, NULL);
+	chat_turn(&s, TRACE_A, SPAN_TURN, T0, T0 + 1234 * MS);
+	text = line_of(&s, &o);
+	assert_non_null(strstr(text, "sess-1 +1 How do I"));
+	free(text);
+	feedidx_free(x);
+}
+
+/* A long comment is cut to a third of the room, the quotes kept; every
+ * line stays within the width. */
+static void
+test_line_vote_long(void **state)
+{
+	static const int widths[] = { 60, 80, 100, 200, 1000 };
+	struct tailview_opts o = opts(0, 100);
+	struct feedidx *x = feedidx_new();
+	struct spanscan_span s;
+	char comment[3001], *text, *q;
+
+	(void)state;
+	/* FEEDREC_COMMENT_MAX characters, 3000 bytes. */
+	for (size_t i = 0; i < 1000; i++)
+		memcpy(comment + 3 * i, "é.", 3);
+	comment[3000] = '\0';
+	vote(x, SPAN_TURN, 0, 100, comment);
+	o.votes = x;
+	chat_turn(&s, TRACE_A, SPAN_TURN, T0, T0 + 1234 * MS);
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		o.width = widths[i];
+		text = line_of(&s, &o);
+		assert_true(utf8_valid(text));
+		assert_true(visible_cols(text) <= widths[i]);
+		if (widths[i] >= 80) {	/* 60: no room left for it */
+			assert_non_null(q = strstr(text, "👎 \"é.é"));
+			assert_non_null(strstr(q, "…\""));
+		}
+		free(text);
+	}
+	o.color = 1;
+	text = line_of(&s, &o);
+	assert_non_null(strstr(text, TAILVIEW_RED "👎" TAILVIEW_RESET));
+	free(text);
+	feedidx_free(x);
+}
+
+static void
+test_tree_vote(void **state)
+{
+	struct tailview_opts o = opts(0, 160);
+	struct tailview_trees *t = tailview_trees_new();
+	struct feedidx *x = feedidx_new();
+	struct spanscan_span s;
+	char *text, *turn, *llm;
+
+	(void)state;
+	vote(x, SPAN_TURN, 1, 100, "great pancakes");
+	o.votes = x;
+	chat_turn(&s, TRACE_A, SPAN_TURN, T0, T0 + 1000 * MS);
+	tailview_trees_add(t, &s);
+	completion(&s, TRACE_A, SPAN_LLM, SPAN_TURN, T0 + 10 * MS,
+	    T0 + 900 * MS);
+	tailview_trees_add(t, &s);
+	text = trees_of(t, &o);
+	assert_non_null(turn = strstr(text, "  chat_turn"));
+	assert_non_null(llm = strstr(text, "    completion"));
+	/* On the turn's row, after the bar, before input -> output. */
+	assert_non_null(strstr(turn, "| 👍 \"great pancakes\" How do I"));
+	assert_true(strstr(turn, "👍") < llm);
+	assert_null(strstr(llm, "👍"));
+	for (char *l = text; *l; l = strchr(l, '\n') + 1)
+		assert_true(visible_cols(l) <= 160);
+	free(text);
+	o.ascii = 1;
+	text = trees_of(t, &o);
+	assert_non_null(strstr(text, "| +1 \"great pancakes\""));
+	free(text);
+	tailview_trees_free(t);
+	feedidx_free(x);
+}
+
+static void
+test_vote_line(void **state)
+{
+	struct tailview_opts o = opts(0, 80);
+	struct feedidx *x = feedidx_new();
+	const struct feedrec *r;
+	char *text;
+
+	(void)state;
+	vote(x, SPAN_TURN, 0, (long long)(T0 + 5 * MS), "too salty");
+	o.votes = x;
+	r = tailview_vote_of(&o, str(SPAN_TURN));
+	text = vote_line_of(r, &o);
+	assert_string_equal(text, "16:00:00.005 4bf92f35 VOTE   👎 sess-1 "
+	    "\"too salty\"\n");
+	free(text);
+	o.ascii = 1;
+	o.width = 40;
+	vote(x, SPAN_TURN, 1, (long long)(T0 + 6 * MS),
+	    "a much longer comment than fits");
+	r = tailview_vote_of(&o, str(SPAN_TURN));
+	text = vote_line_of(r, &o);
+	assert_string_equal(text, "16:00:00.006 4bf92f35 VOTE   +1 sess-1\n");
+	free(text);
+	o.width = 60;
+	text = vote_line_of(r, &o);
+	assert_string_equal(text, "16:00:00.006 4bf92f35 VOTE   +1 sess-1 "
+	    "\"a much longer comm…\"\n");
+	free(text);
+	feedidx_free(x);
+}
+
+static void
+test_seen(void **state)
+{
+	struct tailview_seen *seen = tailview_seen_new();
+	struct spanscan_span s;
+	char id[17];
+
+	(void)state;
+	assert_int_equal(tailview_seen_has(seen, SPAN_TURN), 0);
+	completion(&s, TRACE_A, SPAN_LLM, SPAN_TURN, T0, T0 + MS);
+	tailview_seen_add(seen, &s);
+	/* The printed span and the turn it belongs to. */
+	assert_int_equal(tailview_seen_has(seen, SPAN_LLM), 1);
+	assert_int_equal(tailview_seen_has(seen, SPAN_TURN), 1);
+	assert_int_equal(tailview_seen_has(seen, "0000000000000001"), 0);
+	assert_int_equal(tailview_seen_has(seen, "not hex at all!!"), 0);
+	assert_int_equal(tailview_seen_has(seen, ""), 0);
+	/* Memory stays the same: many later spans push old ones out. */
+	for (unsigned i = 1; i <= 4 * TAILVIEW_SEEN_SLOTS; i++) {
+		snprintf(id, sizeof(id), "%016x", i);
+		chat_turn(&s, TRACE_A, id, T0, T0 + MS);
+		tailview_seen_add(seen, &s);
+	}
+	assert_int_equal(tailview_seen_has(seen, id), 1);
+	assert_int_equal(tailview_seen_has(seen, SPAN_LLM), 0);
+	tailview_seen_free(seen);
+	tailview_seen_free(NULL);
+}
+
 int
 main(void)
 {
@@ -787,6 +1062,13 @@ main(void)
 		cmocka_unit_test(test_tree_orphan_error_dup),
 		cmocka_unit_test(test_tree_loop),
 		cmocka_unit_test(test_tree_many),
+		cmocka_unit_test(test_utf8_locale),
+		cmocka_unit_test(test_vote_mark_and_lookup),
+		cmocka_unit_test(test_line_vote),
+		cmocka_unit_test(test_line_vote_long),
+		cmocka_unit_test(test_tree_vote),
+		cmocka_unit_test(test_vote_line),
+		cmocka_unit_test(test_seen),
 	};
 
 	setenv("TZ", "UTC", 1);

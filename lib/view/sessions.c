@@ -1,6 +1,7 @@
 /* sessions.c - per session.id figures as Phoenix's Sessions view shows
- * them (turns, first input, last output, tokens, errors, last activity),
- * kept in two open-addressing tables: sessions, and root traces seen. */
+ * them (turns, first input, last output, tokens, errors, last activity)
+ * and the users' votes, kept in open-addressing tables: sessions, root
+ * traces seen, and voted spans counted. */
 #include "sessions.h"
 
 #include <stdlib.h>
@@ -24,9 +25,11 @@
 #define COL_TIME	19	/* YYYY-MM-DD HH:MM:SS */
 #define COL_TEXT_MIN	8
 #define COLS_FIXED	(COL_TURNS + COL_TOKENS + COL_ERRORS + COL_TIME + 6)
+#define COL_VOTES	4	/* each of 👍 and 👎, with the votes */
 
 struct sess {
 	uint64_t	 turns, tokens, errors;
+	uint64_t	 up, down;	/* latest votes on its spans */
 	uint64_t	 first_seen, last_activity;
 	uint64_t	 first_root, last_root;	/* start times; turns > 0 */
 	int		 have_root;
@@ -40,11 +43,18 @@ struct tkey {			/* a trace id; 0, 0 marks a free slot */
 	uint64_t	 hi, lo;
 };
 
+struct tset {			/* a set of keys */
+	struct tkey	*slots;
+	size_t		 nslots, n;
+};
+
 struct sessions {
 	struct sess	**slots;
 	size_t		  nslots, n;
-	struct tkey	 *traces;	/* traces whose root was counted */
-	size_t		  ntslots, ntraces;
+	struct tset	  traces;	/* traces whose root was counted */
+	struct tset	  voted;	/* spans whose vote was counted: the
+					 * span id as hi, lo 0 */
+	const struct feedidx *votes;
 };
 
 struct sessions *
@@ -52,9 +62,10 @@ sessions_new(void)
 {
 	struct sessions *ss = xcalloc(1, sizeof(*ss));
 
-	ss->nslots = ss->ntslots = SLOTS_MIN;
+	ss->nslots = ss->traces.nslots = ss->voted.nslots = SLOTS_MIN;
 	ss->slots = xcalloc(ss->nslots, sizeof(*ss->slots));
-	ss->traces = xcalloc(ss->ntslots, sizeof(*ss->traces));
+	ss->traces.slots = xcalloc(SLOTS_MIN, sizeof(struct tkey));
+	ss->voted.slots = xcalloc(SLOTS_MIN, sizeof(struct tkey));
 	return ss;
 }
 
@@ -66,7 +77,8 @@ sessions_free(struct sessions *ss)
 	for (size_t i = 0; i < ss->nslots; i++)
 		free(ss->slots[i]);
 	free(ss->slots);
-	free(ss->traces);
+	free(ss->traces.slots);
+	free(ss->voted.slots);
 	free(ss);
 }
 
@@ -170,27 +182,27 @@ sessions_trace_slot(const struct tkey *slots, size_t nslots,
 	return i;
 }
 
-/* Remember trace k; returns 1 when it is new. */
+/* Remember k in set; returns 1 when it is new. */
 static int
-sessions_trace_add(struct sessions *ss, struct tkey k)
+sessions_trace_add(struct tset *set, struct tkey k)
 {
-	size_t i = sessions_trace_slot(ss->traces, ss->ntslots, k), n;
+	size_t i = sessions_trace_slot(set->slots, set->nslots, k), n;
 	struct tkey *t;
 
-	if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
+	if (set->slots[i].hi != 0 || set->slots[i].lo != 0)
 		return 0;
-	ss->traces[i] = k;
-	if (++ss->ntraces * 2 <= ss->ntslots)
+	set->slots[i] = k;
+	if (++set->n * 2 <= set->nslots)
 		return 1;
-	n = ss->ntslots * 2;
+	n = set->nslots * 2;
 	t = xcalloc(n, sizeof(*t));
-	for (i = 0; i < ss->ntslots; i++)
-		if (ss->traces[i].hi != 0 || ss->traces[i].lo != 0)
-			t[sessions_trace_slot(t, n, ss->traces[i])] =
-			    ss->traces[i];
-	free(ss->traces);
-	ss->traces = t;
-	ss->ntslots = n;
+	for (i = 0; i < set->nslots; i++)
+		if (set->slots[i].hi != 0 || set->slots[i].lo != 0)
+			t[sessions_trace_slot(t, n, set->slots[i])] =
+			    set->slots[i];
+	free(set->slots);
+	set->slots = t;
+	set->nslots = n;
 	return 1;
 }
 
@@ -218,7 +230,7 @@ static void
 sessions_root(struct sessions *ss, struct sess *se,
     const struct spanscan_span *s)
 {
-	if (sessions_trace_add(ss, sessions_trace_key(s->trace_id)))
+	if (sessions_trace_add(&ss->traces, sessions_trace_key(s->trace_id)))
 		se->turns++;
 	/* By start time, not by the order the spool gives them in. */
 	if (!se->have_root || s->start_ns < se->first_root) {
@@ -230,6 +242,36 @@ sessions_root(struct sessions *ss, struct sess *se,
 		tailview_text(s->output, se->last_output, SESSIONS_TEXT_MAX);
 	}
 	se->have_root = 1;
+}
+
+void
+sessions_set_votes(struct sessions *ss, const struct feedidx *votes)
+{
+	ss->votes = votes;
+}
+
+/* Count the latest vote on s, once however often s is added. */
+static void
+sessions_vote(struct sessions *ss, struct sess *se,
+    const struct spanscan_span *s)
+{
+	const struct feedrec *r;
+	struct tkey k = { 0, 0 };
+	char id[17];
+	int v;
+
+	if (ss->votes == NULL || s->span_id.ptr == NULL ||
+	    s->span_id.len != 16)
+		return;
+	spanscan_unescape(s->span_id, id, sizeof(id), 0);
+	if ((r = feedidx_get(ss->votes, id)) == NULL)
+		return;
+	for (size_t i = 0; i < 16 && (v = hex_digit(id[i])) != -1; i++)
+		k.hi = k.hi << 4 | (uint64_t)v;
+	if (k.hi != 0 && sessions_trace_add(&ss->voted, k)) {
+		se->up += r->up != 0;
+		se->down += r->up == 0;
+	}
 }
 
 void
@@ -250,6 +292,7 @@ sessions_add(struct sessions *ss, const struct spanscan_span *s)
 		se->last_activity = end;
 	se->errors += s->status_code == 2;
 	se->tokens += sessions_tokens(s);
+	sessions_vote(ss, se, s);
 	if (s->parent_span_id.ptr == NULL || s->parent_span_id.len == 0)
 		sessions_root(ss, se, s);
 }
@@ -269,6 +312,8 @@ sessions_get(const struct sessions *ss, const char *id,
 	row->turns = se->turns;
 	row->tokens = se->tokens;
 	row->errors = se->errors;
+	row->up = se->up;
+	row->down = se->down;
 	row->first_seen_ns = se->first_seen;
 	row->last_activity_ns = se->last_activity;
 	row->first_input = se->first_input;
@@ -280,6 +325,7 @@ sessions_get(const struct sessions *ss, const char *id,
 
 struct layout {
 	int	session, text;	/* columns of the id and of each text */
+	int	votes;		/* show the vote columns */
 };
 
 static int
@@ -299,12 +345,15 @@ sessions_cmp(const void *a, const void *b)
  * lines are wider than the terminal. */
 static void
 sessions_layout(struct layout *l, struct sess *const *rows, size_t n,
-    const struct tailview_opts *o)
+    int ss_votes, const struct tailview_opts *o)
 {
 	int width = o->width <= 0 ? TAILVIEW_WIDTH_DEFAULT :
 	    o->width > TAILVIEW_WIDTH_MAX ? TAILVIEW_WIDTH_MAX : o->width;
 	int longest = 7, cap, w;	/* "SESSION" */
 
+	l->votes = ss_votes;
+	if (l->votes)
+		width -= 2 * (COL_VOTES + 1);
 	for (size_t i = 0; i < n; i++)
 		if ((w = tailview_cols(rows[i]->id, strlen(rows[i]->id))) >
 		    longest)
@@ -342,6 +391,14 @@ sessions_print_header(FILE *out, const struct layout *l,
 	fputc(' ', out);
 	tailview_cell(out, o, b, "ERRORS", COL_ERRORS, RIGHT);
 	fputc(' ', out);
+	if (l->votes) {
+		tailview_cell(out, o, b, o->ascii ? "UP" :
+		    tailview_vote_mark(1, o), COL_VOTES, RIGHT);
+		fputc(' ', out);
+		tailview_cell(out, o, b, o->ascii ? "DOWN" :
+		    tailview_vote_mark(0, o), COL_VOTES, RIGHT);
+		fputc(' ', out);
+	}
 	tailview_cell(out, o, b, "LAST ACTIVITY", 13, LEFT);
 	fputc('\n', out);
 }
@@ -373,6 +430,12 @@ sessions_print_row(FILE *out, const struct sess *se, const struct layout *l,
 	sessions_print_number(out, o, NULL, se->tokens, COL_TOKENS);
 	sessions_print_number(out, o, se->errors > 0 ? TAILVIEW_RED : NULL,
 	    se->errors, COL_ERRORS);
+	if (l->votes) {
+		sessions_print_number(out, o, se->up > 0 ? TAILVIEW_GREEN :
+		    NULL, se->up, COL_VOTES);
+		sessions_print_number(out, o, se->down > 0 ? TAILVIEW_RED :
+		    NULL, se->down, COL_VOTES);
+	}
 	fputc(' ', out);
 	tailview_time(se->last_activity, o, 1, when, sizeof(when));
 	tailview_cell(out, o, TAILVIEW_DIM, when,
@@ -395,7 +458,7 @@ sessions_print(FILE *out, const struct sessions *ss,
 		if (ss->slots[i] != NULL)
 			rows[n++] = ss->slots[i];
 	qsort(rows, n, sizeof(*rows), sessions_cmp);
-	sessions_layout(&l, rows, n, o);
+	sessions_layout(&l, rows, n, ss->votes != NULL, o);
 	sessions_print_header(out, &l, o);
 	for (size_t i = 0; i < n; i++)
 		sessions_print_row(out, rows[i], &l, o);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "feedidx.h"
 #include "spanscan.h"
 #include "tailview.h"
 
@@ -24,6 +25,7 @@ struct sessions_row {
 	uint64_t	 turns;		/* traces with a root span here */
 	uint64_t	 tokens;	/* llm.token_count of LLM spans */
 	uint64_t	 errors;	/* spans with status ERROR */
+	uint64_t	 up, down;	/* spans whose latest vote is 👍, 👎 */
 	uint64_t	 first_seen_ns;	/* earliest span start */
 	uint64_t	 last_activity_ns; /* latest span end */
 	const char	*first_input;	/* of the earliest root span */
@@ -37,6 +39,14 @@ struct sessions;
 struct sessions *sessions_new(void);
 /* Free ss and every string sessions_get handed out; NULL is fine. */
 void sessions_free(struct sessions *ss);
+
+/* Count votes from now on: a span added later whose id has a vote in
+ * votes counts that vote (👍 or 👎) in its session, once however often
+ * the span is added; the table gets a column for each. votes is the
+ * caller's and must outlive ss; NULL counts none and drops the columns.
+ * Read every vote before adding spans: the vote a span has when it is
+ * added is the one counted. Cannot fail. */
+void sessions_set_votes(struct sessions *ss, const struct feedidx *votes);
 
 /* Count one span in its session; spans without a session.id are ignored.
  * Never fails (abort on OOM); nothing of s is kept, the strings shown are
@@ -59,7 +69,7 @@ int sessions_get(const struct sessions *ss, const char *id,
 /* The table: a header line, then one line per session, the most recent
  * last activity at the bottom (nearest the prompt), columns fitted to
  * o->width: session id, turns, first input, last output, tokens, errors,
- * last activity (local time, or UTC with o->utc). Colours with o->color.
+ * with votes 👍 and 👎 (UP and DOWN with o->ascii), last activity (local time, or UTC with o->utc). Colours with o->color.
  * Nothing for a NULL ss; never fails (abort on OOM), write errors are
  * out's to report. */
 void sessions_print(FILE *out, const struct sessions *ss,

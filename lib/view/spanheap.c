@@ -77,7 +77,8 @@ spanheap_keep_str(struct spanheap_kept *k, size_t *used,
 static void
 spanheap_keep(struct spanheap_kept *k, const struct spanscan_span *s)
 {
-	struct spanscan_str *shrt[] = { &k->s.trace_id, &k->s.name,
+	struct spanscan_str *shrt[] = { &k->s.trace_id, &k->s.span_id,
+	    &k->s.parent_span_id, &k->s.name,
 	    &k->s.oi_kind, &k->s.session_id, &k->s.model, &k->s.status_message,
 	    &k->s.exception_type, &k->s.exception_message };
 	size_t used = 0, nshrt = sizeof(shrt) / sizeof(shrt[0]);
@@ -90,8 +91,7 @@ spanheap_keep(struct spanheap_kept *k, const struct spanscan_span *s)
 	k->s = *s;
 	k->s.raw = k->s.raw_resource = k->s.raw_scope =
 	    (struct spanscan_str){ 0 };
-	k->s.span_id = k->s.parent_span_id = k->s.user_id =
-	    k->s.service_name = (struct spanscan_str){ 0 };
+	k->s.user_id = k->s.service_name = (struct spanscan_str){ 0 };
 	for (size_t i = 0; i < nshrt; i++)
 		spanheap_keep_str(k, &used, shrt[i], SPANHEAP_SHORT_MAX);
 	spanheap_keep_str(k, &used, &k->s.input, SPANHEAP_TEXT_MAX);

@@ -28,10 +28,10 @@ void spanheap_free(struct spanheap *h);
 /* Keep a copy of s when it is among the cap newest by end time seen so
  * far (a span no newer than all kept ones is dropped once h is full).
  * The copy holds what tailview_line shows: trace id, name, kinds, session
- * id, model, status and exception texts (at most SPANHEAP_SHORT_MAX bytes
- * each), input and output (SPANHEAP_TEXT_MAX), times, kind, status and
- * token counts; span, parent and user ids, service name and the raw JSON
- * slices are absent. Nothing of s is kept. Never fails (abort on OOM). */
+ * id, model, status and exception texts, and the span and parent ids a
+ * vote is found by (at most SPANHEAP_SHORT_MAX bytes each), input and
+ * output (SPANHEAP_TEXT_MAX), times, kind, status and token counts; the
+ * user id, service name and the raw JSON slices are absent. Nothing of s is kept. Never fails (abort on OOM). */
 void spanheap_add(struct spanheap *h, const struct spanscan_span *s);
 
 /* The spans kept (0 for NULL). Cannot fail. */

@@ -1,6 +1,6 @@
 /* tailview.c - spool-tail's terminal views: the one-line span view, traces
- * as trees with a waterfall bar (walked by spantree), and the cells,
- * durations and times. */
+ * as trees with a waterfall bar (walked by spantree), votes beside their
+ * turns, and the cells, durations and times. */
 #include "tailview.h"
 
 #include <sys/ioctl.h>
@@ -8,10 +8,12 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "hex.h"
 #include "spantree.h"
 #include "xalloc.h"
 
@@ -42,6 +44,8 @@ tailview_opts_init(struct tailview_opts *o)
 	o->color = 0;
 	o->width = TAILVIEW_WIDTH_DEFAULT;
 	o->utc = 0;
+	o->ascii = 0;
+	o->votes = NULL;
 }
 
 static int
@@ -67,6 +71,31 @@ tailview_opts_terminal(struct tailview_opts *o, int fd)
 	o->color = isatty(fd) && (nc == NULL || *nc == '\0') &&
 	    (term == NULL || strcmp(term, "dumb") != 0);
 	o->width = tailview_terminal_width(fd);
+	o->ascii = !tailview_utf8_locale();
+}
+
+/* s contains "utf-8" or "utf8", in any case. */
+static int
+tailview_names_utf8(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, "utf-8", 5) == 0 ||
+		    strncasecmp(s, "utf8", 4) == 0)
+			return 1;
+	return 0;
+}
+
+int
+tailview_utf8_locale(void)
+{
+	/* The order setlocale(3) gives them for LC_CTYPE. */
+	static const char *const vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	const char *v;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if ((v = getenv(vars[i])) != NULL && *v != '\0')
+			return tailview_names_utf8(v);
+	return 0;
 }
 
 const char *
@@ -533,11 +562,194 @@ tailview_line_texts(struct tailview_lw *w, const struct spanscan_span *s)
 	    NULL);
 }
 
+/* ---- Votes ------------------------------------------------------------ */
+
+const char *
+tailview_vote_mark(int up, const struct tailview_opts *o)
+{
+	if (o->ascii)
+		return up ? "+1" : "-1";
+	return up ? "👍" : "👎";
+}
+
+const struct feedrec *
+tailview_vote_of(const struct tailview_opts *o, struct spanscan_str span_id)
+{
+	char id[17];
+
+	if (o->votes == NULL || span_id.ptr == NULL || span_id.len != 16)
+		return NULL;
+	spanscan_unescape(span_id, id, sizeof(id), 0);
+	return feedidx_get(o->votes, id);
+}
+
+/* The comment on one line: control characters (C0, DEL, C1: a terminal
+ * would act on them) made spaces, runs of spaces one, ends trimmed; at
+ * most outlen - 1 bytes, cut on a character (*cut set then). Returns its
+ * length. */
+static size_t
+tailview_comment_line(const char *c, char *out, size_t outlen, int *cut)
+{
+	const unsigned char *u = (const unsigned char *)c;
+	size_t i = 0, j = 0, adv, len = strlen(c);
+	uint32_t cp;
+
+	*cut = 0;
+	while (i < len) {
+		cp = tailview_u8_next(u + i, len - i, &adv);
+		if ((*cut = j + adv >= outlen))
+			break;
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			out[j++] = ' ';
+		else {
+			memcpy(out + j, c + i, adv);
+			j += adv;
+		}
+		i += adv;
+	}
+	out[j] = '\0';
+	return tailview_squeeze(out, j);
+}
+
+/* The comment in quotes, in at most cols columns ("…" before the closing
+ * quote when it had to be cut); "" when there is no comment or cols < 4. */
+static void
+tailview_comment(const char *c, int cols, char *out, size_t outlen)
+{
+	char text[TAILVIEW_TEXT_MAX];
+	size_t len, head;
+	int w, cut;
+
+	out[0] = '\0';
+	if (c == NULL || cols < 4 || outlen < sizeof(text) + 8 ||
+	    (len = tailview_comment_line(c, text, sizeof(text), &cut)) == 0)
+		return;
+	if (cols > TAILVIEW_WIDTH_MAX)
+		cols = TAILVIEW_WIDTH_MAX;
+	if (!cut && tailview_u8_fit(text, len, cols - 2, &w) == len) {
+		snprintf(out, outlen, "\"%s\"", text);
+		return;
+	}
+	head = tailview_u8_fit(text, len, cols - 3, &w);
+	while (head > 0 && text[head - 1] == ' ')
+		head--;
+	snprintf(out, outlen, "\"%.*s%s\"", (int)head, text, ELLIPSIS);
+}
+
+/* The comment in quotes, in at most maxcols columns; nothing without. */
+static void
+tailview_lw_comment(struct tailview_lw *w, const char *comment, int maxcols)
+{
+	char q[TAILVIEW_TEXT_MAX + 16];
+
+	tailview_comment(comment, maxcols, q, sizeof(q));
+	if (q[0] != '\0')
+		tailview_lw_text(w, NULL, q, 1, maxcols, 1);
+}
+
+static void
+tailview_lw_mark(struct tailview_lw *w, int up)
+{
+	tailview_lw_text(w, up ? TAILVIEW_GREEN : TAILVIEW_RED,
+	    tailview_vote_mark(up, w->o), 2, 2, 1);
+}
+
+/* The vote's mark, then its comment in at most maxcols columns. */
+static void
+tailview_lw_vote(struct tailview_lw *w, const struct feedrec *r,
+    int maxcols)
+{
+	tailview_lw_mark(w, r->up);
+	tailview_lw_comment(w, r->comment, maxcols);
+}
+
+void
+tailview_vote_line(FILE *out, const struct feedrec *r,
+    const struct tailview_opts *o)
+{
+	char buf[TAILVIEW_TIME_LEN], trace[9];
+	struct tailview_lw w;
+
+	tailview_lw_init(&w, out, o);
+	tailview_time(r->time_unix_nano > 0 ? (uint64_t)r->time_unix_nano : 0,
+	    o, 0, buf, sizeof(buf));
+	tailview_lw_cell(&w, TAILVIEW_DIM, buf, 12, LEFT, 0);
+	tailview_short_trace((struct spanscan_str){ r->trace_id,
+	    strlen(r->trace_id) }, trace);
+	tailview_lw_cell(&w, TAILVIEW_CYAN, trace, 8, LEFT, 1);
+	tailview_lw_text(&w, TAILVIEW_BOLD, "VOTE", LINE_KIND_MIN,
+	    LINE_KIND_MAX, 1);
+	tailview_lw_mark(&w, r->up);
+	tailview_lw_cell(&w, NULL, r->session_id, MIN(tailview_cols(
+	    r->session_id, strlen(r->session_id)), LINE_SESSION_MAX),
+	    TAILVIEW_CUT_MIDDLE, 1);
+	tailview_lw_comment(&w, r->comment, tailview_lw_room(&w) - 1);
+	fputc('\n', out);
+}
+
+/* ---- Turns already shown ---------------------------------------------- */
+
+struct tailview_seen {
+	uint64_t	ids[TAILVIEW_SEEN_SLOTS];	/* 0: free */
+};
+
+/* A span id's 64 bits, or 0 for anything but 16 hex digits. */
+static uint64_t
+tailview_seen_key(const char *hex, size_t len)
+{
+	uint8_t b[8];
+	uint64_t k = 0;
+
+	if (len != 16 || hex_decode(hex, 8, b) == -1)
+		return 0;
+	for (size_t i = 0; i < 8; i++)
+		k = k << 8 | b[i];
+	return k;
+}
+
+struct tailview_seen *
+tailview_seen_new(void)
+{
+	return xcalloc(1, sizeof(struct tailview_seen));
+}
+
+void
+tailview_seen_free(struct tailview_seen *seen)
+{
+	free(seen);
+}
+
+static void
+tailview_seen_put(struct tailview_seen *seen, struct spanscan_str id)
+{
+	uint64_t k;
+
+	/* Span ids are random: their low bits pick the slot. */
+	if (id.ptr != NULL && (k = tailview_seen_key(id.ptr, id.len)) != 0)
+		seen->ids[k % TAILVIEW_SEEN_SLOTS] = k;
+}
+
+void
+tailview_seen_add(struct tailview_seen *seen, const struct spanscan_span *s)
+{
+	tailview_seen_put(seen, s->span_id);
+	tailview_seen_put(seen, s->parent_span_id);
+}
+
+int
+tailview_seen_has(const struct tailview_seen *seen, const char *span_id)
+{
+	uint64_t k = tailview_seen_key(span_id, strlen(span_id));
+
+	return k != 0 && seen->ids[k % TAILVIEW_SEEN_SLOTS] == k;
+}
+
 void
 tailview_line(FILE *out, const struct spanscan_span *s,
     const struct tailview_opts *o)
 {
 	char buf[TAILVIEW_TEXT_MAX], trace[9];
+	const struct feedrec *r;
 	struct tailview_lw w;
 
 	tailview_lw_init(&w, out, o);
@@ -561,6 +773,8 @@ tailview_line(FILE *out, const struct spanscan_span *s,
 	/* Ids often share a prefix and differ at the end: keep both. */
 	tailview_lw_cell(&w, NULL, buf, MIN(tailview_cols(buf, strlen(buf)),
 	    LINE_SESSION_MAX), TAILVIEW_CUT_MIDDLE, 1);
+	if ((r = tailview_vote_of(o, s->span_id)) != NULL)
+		tailview_lw_vote(&w, r, tailview_lw_room(&w) / 3);
 	tailview_line_texts(&w, s);
 	fputc('\n', out);
 }
@@ -713,6 +927,7 @@ tailview_tree_span(const struct spantree_trace *tr,
 	char buf[TAILVIEW_BAR_CELLS * 3 + 3];
 	int indent = 2 * (1 + (depth > TREE_INDENT_MAX ? TREE_INDENT_MAX :
 	    depth));
+	const struct feedrec *r;
 	struct tailview_lw w;
 
 	tailview_lw_init(&w, p->out, p->o);
@@ -729,6 +944,9 @@ tailview_tree_span(const struct spantree_trace *tr,
 	tailview_lw_cell(&w, s->status == 2 ? TAILVIEW_RED :
 	    tailview_kind_color(kind), buf,
 	    TAILVIEW_BAR_CELLS + 2, LEFT, 1);
+	if ((r = tailview_vote_of(p->o, (struct spanscan_str){ n->id,
+	    strlen(n->id) })) != NULL)
+		tailview_lw_vote(&w, r, tailview_lw_room(&w) / 2);
 	tailview_tree_suffix(&w, s, top);
 	fputc('\n', p->out);
 }

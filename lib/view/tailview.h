@@ -1,7 +1,7 @@
 /* tailview.h - how spool-tail shows spans on a terminal: one line per span,
  * traces as indented trees with a waterfall bar (the trees themselves are
- * spantree's), and the text cells, durations and times the other views
- * share. Nothing here fails but allocation (abort); write errors are the
+ * spantree's), users' votes beside the turns they are on, and the text
+ * cells, durations and times the other views share. Nothing here fails but allocation (abort); write errors are the
  * stream's to report. */
 #ifndef RC_TAILVIEW_H
 #define RC_TAILVIEW_H
@@ -9,12 +9,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "feedidx.h"
 #include "spanscan.h"
 
 struct tailview_opts {
 	int	color;	/* ANSI colours and block characters (UTF-8) */
 	int	width;	/* terminal columns; <= 0: TAILVIEW_WIDTH_DEFAULT */
 	int	utc;	/* times in UTC instead of local time */
+	int	ascii;	/* votes as +1/-1, not 👍/👎 (no UTF-8 locale) */
+	/* Votes shown beside the spans they are on; NULL: none. The
+	 * caller's. */
+	const struct feedidx *votes;
 };
 
 #define TAILVIEW_WIDTH_DEFAULT	100
@@ -40,15 +45,20 @@ struct tailview_opts {
 #define TAILVIEW_MAGENTA	"\033[35m"
 #define TAILVIEW_CYAN		"\033[36m"
 
-/* Set the defaults: no colour, TAILVIEW_WIDTH_DEFAULT columns, local time.
- * Cannot fail. */
+/* Set the defaults: no colour, TAILVIEW_WIDTH_DEFAULT columns, local time,
+ * votes as emoji, no votes. Cannot fail. */
 void tailview_opts_init(struct tailview_opts *o);
 
 /* Set o for output to fd: colour when fd is a terminal, NO_COLOR is unset
  * or empty and TERM is not "dumb"; the terminal's width (when over 20),
- * else COLUMNS (20 to 1000), else TAILVIEW_WIDTH_TERMINAL; local time.
- * Cannot fail. */
+ * else COLUMNS (20 to 1000), else TAILVIEW_WIDTH_TERMINAL; local time;
+ * ascii unless tailview_utf8_locale(). Cannot fail. */
 void tailview_opts_terminal(struct tailview_opts *o, int fd);
+
+/* 1 when the locale's character set is UTF-8: the first non-empty one of
+ * LC_ALL, LC_CTYPE and LANG names it ("UTF-8" or "utf8", any case); 0
+ * otherwise, also when none is set (the C locale). Cannot fail. */
+int tailview_utf8_locale(void);
 
 /* The OTLP SpanKind's name (INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER,
  * UNSPECIFIED for 0); "UNKNOWN" for values outside the enum. A static
@@ -94,12 +104,49 @@ size_t tailview_text(struct spanscan_str s, char *out, size_t outlen);
 
 /* One line for a finished span: end time, the first 8 hex digits of the
  * trace id, kind (OpenInference kind, else the OTel kind), name, duration,
- * status (OK, ERROR, -), session id and the start of input → output (the
- * error for a failed span), all fitted to o->width columns. No escape
+ * status (OK, ERROR, -), session id, the vote on the span when o->votes
+ * has one (mark and quoted comment, the comment cut to a third of what is
+ * left) and the start of input → output (the error for a failed span),
+ * all fitted to o->width columns. No escape
  * codes unless o->color. Nothing of s is kept; never fails, write errors
  * are out's to report. */
 void tailview_line(FILE *out, const struct spanscan_span *s,
     const struct tailview_opts *o);
+
+/* The mark of a vote: "👍" or "👎", or "+1" or "-1" with o->ascii. A
+ * static string: never NULL, not to be freed. */
+const char *tailview_vote_mark(int up, const struct tailview_opts *o);
+
+/* The latest vote in o->votes on the span whose id is span_id (a raw
+ * slice; the vote is on that span, not on its parent), or NULL (also
+ * when o->votes is NULL). Owned by o->votes. Cannot fail. */
+const struct feedrec *tailview_vote_of(const struct tailview_opts *o,
+    struct spanscan_str span_id);
+
+/* A vote that arrived after its turn was shown, as its own line: when the
+ * user voted, the first 8 hex digits of the trace id, VOTE, the mark, the
+ * session id and the comment in quotes (one line, cut to o->width).
+ * Never fails; write errors are out's to report. */
+void tailview_vote_line(FILE *out, const struct feedrec *r,
+    const struct tailview_opts *o);
+
+/* The turns follow mode has shown, so that a vote arriving later can be
+ * told from one on a turn the view left out: the span ids (and parent
+ * ids) of recently printed spans, in a fixed table where a newer id can
+ * push out an older one (TAILVIEW_SEEN_SLOTS; memory stays constant). */
+#define TAILVIEW_SEEN_SLOTS	16384
+struct tailview_seen;
+/* An empty set. Never fails (abort on OOM); free with tailview_seen_free. */
+struct tailview_seen *tailview_seen_new(void);
+/* Free seen; NULL is fine. */
+void tailview_seen_free(struct tailview_seen *seen);
+/* Remember s's span id and parent span id (16 hex digits; others are
+ * ignored). Cannot fail. */
+void tailview_seen_add(struct tailview_seen *seen,
+    const struct spanscan_span *s);
+/* 1 when span_id (16 hex digits, NUL-terminated) was added and not pushed
+ * out since, else 0. Cannot fail. */
+int tailview_seen_has(const struct tailview_seen *seen, const char *span_id);
 
 /* Collected spans for the tree view: a spantree whose nodes carry what
  * the tree shows. */
@@ -125,7 +172,8 @@ void tailview_trees_free(struct tailview_trees *t);
  * a tree (children under parents, siblings by start time; a span whose
  * parent is not in the spool at the top, marked so) with name, kind,
  * duration, status and a TAILVIEW_BAR_CELLS waterfall bar ('#' without
- * colour, '█' with it). Traces are separated by an empty line. Nothing
+ * colour, '█' with it), and after the bar the vote on the span when
+ * o->votes has one. Traces are separated by an empty line. Nothing
  * for a NULL or empty t; never fails (abort on OOM). */
 void tailview_trees_print(FILE *out, const struct tailview_trees *t,
     const struct tailview_opts *o);
