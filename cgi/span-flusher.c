@@ -155,12 +155,11 @@ flushd_once_status(enum flusher_step r)
 	}
 }
 
-/* The feedback shipper's turn, when its own delay has passed; sets
- * *next (ms on the monotonic clock) for its next turn. */
+/* The feedback shipper's turn, when its own delay has passed (*next, ms
+ * on the monotonic clock); until then its last answer stands. */
 static enum flusher_step
-flushd_feedback(struct feedship *fs, long long *next)
+flushd_feedback(struct feedship *fs, long long *next, enum flusher_step *last)
 {
-	enum flusher_step r;
 	struct timespec ts;
 	long long now;
 	long delay;
@@ -168,11 +167,11 @@ flushd_feedback(struct feedship *fs, long long *next)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now < *next)
-		return FLUSHER_IDLE;
-	r = feedship_step(fs, &delay);
-	*next = now + (r == FLUSHER_SENT || r == FLUSHER_IDLE ? 0 :
+		return *last;
+	*last = feedship_step(fs, &delay);
+	*next = now + (*last == FLUSHER_SENT || *last == FLUSHER_IDLE ? 0 :
 	    delay > 0 ? delay : 1000);
-	return r;
+	return *last;
 }
 
 /* --once is done when both are idle and no feedback waits for spans (a
@@ -196,14 +195,14 @@ flushd_once_done(enum flusher_step r, enum flusher_step rf,
 static int
 flushd_run(struct flusher *f, struct feedship *fs, int once)
 {
-	enum flusher_step r, rf;
+	enum flusher_step r, rf, fb_last = FLUSHER_IDLE;
 	long long fb_next = 0;
 	long delay;
 	int status, stuck = 0;
 
 	while (!flushd_stop) {
 		r = flusher_step(f, &delay);
-		rf = flushd_feedback(fs, &fb_next);
+		rf = flushd_feedback(fs, &fb_next, &fb_last);
 		if (r == FLUSHER_SENT || rf == FLUSHER_SENT) {
 			stuck = 0;
 			continue;
