@@ -1,6 +1,7 @@
 /* span-flusher.c - ships the span spool to Phoenix or any OTLP collector
- * (OTLP/HTTP protobuf), at least once; see lib/ship/flusher.c. Its statics
- * take the prefix flushd_. */
+ * (OTLP/HTTP protobuf), and the feedback in it to Phoenix's REST API as
+ * span annotations, at least once; see lib/ship/flusher.c and
+ * lib/ship/feedship.c. Its statics take the prefix flushd_. */
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "config.h"
 #include "exporter.h"
+#include "feedship.h"
 #include "flusher.h"
 #include "httpc.h"
 #include "log.h"
@@ -24,11 +26,16 @@ static struct {
 } flushd;
 
 /* Exit statuses, besides 0 (all shipped) and 2 (usage). */
-#define FLUSHD_EXIT_UNAVAILABLE	1	/* --once: the collector is down */
+#define FLUSHD_EXIT_UNAVAILABLE	1	/* --once: the collector (or Phoenix,
+					 * for feedback) is down */
 #define FLUSHD_EXIT_LOCKED	3	/* another flusher ships this spool */
 #define FLUSHD_EXIT_SETTINGS	4	/* --once: the collector refuses our
-					 * settings (401, 404, ...) */
+					 * settings (401, 404, ...), or
+					 * feedback has no Phoenix base URL */
 #define FLUSHD_EXIT_LOCAL	5	/* --once: a local error (disk) */
+/* --once: steps that may find feedback waiting for spans that are not
+ * shipped yet, idle as the flusher is, before it gives up. */
+#define FLUSHD_ONCE_WAITS	500
 
 static const struct config_entry flushd_config[] = {
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
@@ -64,13 +71,19 @@ flushd_usage(FILE *fp)
 {
 	fprintf(fp, "usage: span-flusher [--once] [--redrive] [--help]\n\n"
 	    "Ships the spans in SPOOL_DIR to an OTLP/HTTP collector (Phoenix)\n"
-	    "as protobuf, at least once; one flusher per spool. --once ships\n"
-	    "what is there and exits: 0 when all was shipped, 1 when the\n"
-	    "collector was unavailable, 3 at once when another flusher ships\n"
-	    "the spool, 4 when the collector refuses our settings, 5 on a\n"
-	    "local error (the disk). Without\n"
+	    "as protobuf, and the users' feedback to Phoenix's REST API as\n"
+	    "span annotations (each after its span), at least once; one\n"
+	    "flusher per spool. --once ships what is there and exits: 0 when\n"
+	    "all was shipped, 1 when the collector (or Phoenix) was\n"
+	    "unavailable, 3 at once when another flusher ships the spool, 4\n"
+	    "when the collector refuses our settings or feedback has no\n"
+	    "Phoenix base URL, 5 on a local error (the disk). Without\n"
 	    "--once a second flusher waits for the first. --redrive first\n"
 	    "queues what the collector refused (rejected/) again.\n"
+	    "Feedback goes to PHOENIX_ENDPOINT, else to\n"
+	    "PHOENIX_COLLECTOR_ENDPOINT without /v1/traces; when spans go to\n"
+	    "a plain OTLP collector (OTEL_EXPORTER_OTLP_*ENDPOINT) and\n"
+	    "PHOENIX_ENDPOINT is unset, feedback waits in the spool.\n"
 	    "\nEnvironment:\n");
 	config_usage(fp, flushd_config, FLUSHD_NCONFIG);
 	exporter_usage(fp);
@@ -103,7 +116,8 @@ flushd_load_config(struct exporter_config *ecfg)
 }
 
 static void
-flushd_log_totals(const struct flusher_stats *st)
+flushd_log_totals(const struct flusher_stats *st,
+    const struct feedship_stats *fb)
 {
 	log_info("shipped %llu spans in %llu batches; rejected %llu, "
 	    "not OTLP/JSON %llu lines, torn %llu, dropped %llu lines; "
@@ -113,6 +127,16 @@ flushd_log_totals(const struct flusher_stats *st)
 	    (unsigned long long)st->bad_lines,
 	    (unsigned long long)st->torn_lines,
 	    (unsigned long long)st->dropped_lines, st->backlog_bytes);
+	log_info("feedback: shipped %llu annotations in %llu requests; "
+	    "refused %llu, not feedback %llu lines, torn %llu, retries %llu, "
+	    "waited for spans %llu times; backlog %lld bytes",
+	    (unsigned long long)fb->annotations_sent,
+	    (unsigned long long)fb->batches_sent,
+	    (unsigned long long)fb->refused,
+	    (unsigned long long)fb->bad_lines,
+	    (unsigned long long)fb->torn_lines,
+	    (unsigned long long)fb->retries,
+	    (unsigned long long)fb->waits, fb->backlog_bytes);
 }
 
 /* --once's exit status for the step that ended it. */
@@ -131,25 +155,90 @@ flushd_once_status(enum flusher_step r)
 	}
 }
 
-/* Ship until told to stop (or, once, until idle). Returns the exit status. */
-static int
-flushd_run(struct flusher *f, int once)
+/* The feedback shipper's turn, when its own delay has passed (*next, ms
+ * on the monotonic clock); until then its last answer stands. */
+static enum flusher_step
+flushd_feedback(struct feedship *fs, long long *next, enum flusher_step *last)
 {
-	enum flusher_step r;
+	struct timespec ts;
+	long long now;
 	long delay;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now < *next)
+		return *last;
+	*last = feedship_step(fs, &delay);
+	*next = now + (*last == FLUSHER_SENT || *last == FLUSHER_IDLE ? 0 :
+	    delay > 0 ? delay : 1000);
+	return *last;
+}
+
+/* --once is done when both are idle and no feedback waits for spans (a
+ * span line written just after the flusher's last look). */
+static int
+flushd_once_done(enum flusher_step r, enum flusher_step rf,
+    struct feedship *fs, int *status)
+{
+	if (r != FLUSHER_IDLE) {
+		*status = flushd_once_status(r);
+		return 1;
+	}
+	if (rf == FLUSHER_IDLE && feedship_waiting(fs))
+		return 0;
+	*status = flushd_once_status(rf);
+	return 1;
+}
+
+/* Ship until told to stop (or, once, until idle). Returns the exit status;
+ * spans and feedback take turns, and neither's delay holds up the other. */
+static int
+flushd_run(struct flusher *f, struct feedship *fs, int once)
+{
+	enum flusher_step r, rf, fb_last = FLUSHER_IDLE;
+	long long fb_next = 0;
+	long delay;
+	int status, stuck = 0;
 
 	while (!flushd_stop) {
 		r = flusher_step(f, &delay);
-		if (r == FLUSHER_SENT)
+		rf = flushd_feedback(fs, &fb_next, &fb_last);
+		if (r == FLUSHER_SENT || rf == FLUSHER_SENT) {
+			stuck = 0;
 			continue;
+		}
+		if (once && flushd_once_done(r, rf, fs, &status))
+			return status;
+		/* Spans idle yet feedback waiting on them: they were written
+		 * after the last look, the next one ships them. */
+		if (once && ++stuck < FLUSHD_ONCE_WAITS) {
+			flushd_nap(10);
+			continue;
+		}
 		if (once)
-			return flushd_once_status(r);
+			return FLUSHD_EXIT_UNAVAILABLE;
 		if (r == FLUSHER_IDLE)
 			flushd_nap(flushd.interval_ms);
 		else
 			flushd_nap(delay > 0 ? delay : 1000);
 	}
 	return 0;
+}
+
+static void
+flushd_describe_feedback(const struct exporter_config *ecfg)
+{
+	char *url;
+
+	if (ecfg->rest_base == NULL) {
+		log_info("feedback waits in the spool: spans go to a plain OTLP "
+		    "collector and PHOENIX_ENDPOINT (Phoenix's base URL) is "
+		    "unset");
+		return;
+	}
+	url = httpc_url_for_log(ecfg->rest_base);
+	log_info("feedback to %s%s (%s)", url, FEEDSHIP_PATH, ecfg->rest_from);
+	free(url);
 }
 
 /* Raise the soft descriptor limit to the hard one: a spool full of
@@ -202,7 +291,10 @@ main(int argc, char *argv[])
 	struct exporter_config ecfg;
 	struct exporter *ex;
 	struct flusher *f;
+	struct feedship *fs;
+	struct feedship_config fbc = { .missing_wait_ms = -1 };
 	int ch, once = 0, redrive = 0, rc;
+	char err[512];
 	char desc[1024];
 
 	while ((ch = getopt_long(argc, argv, "orh", opts, NULL)) != -1) {
@@ -234,10 +326,15 @@ main(int argc, char *argv[])
 	if (redrive && flusher_redrive(f) == -1)
 		fatalx("--redrive: %s/rejected could not all be queued again",
 		    flushd.spool_dir);
+	fbc.spool_dir = flushd.spool_dir;
+	if ((fs = feedship_new(&fbc, f, &ecfg, err, sizeof(err))) == NULL)
+		fatalx("feedback: %s", err);
 	exporter_config_describe(&ecfg, desc, sizeof(desc));
 	log_info("shipping %s to %s", flushd.spool_dir, desc);
-	rc = flushd_run(f, once);
-	flushd_log_totals(flusher_stats(f));
+	flushd_describe_feedback(&ecfg);
+	rc = flushd_run(f, fs, once);
+	flushd_log_totals(flusher_stats(f), feedship_stats(fs));
+	feedship_free(fs);
 	flusher_free(f);
 	exporter_free(ex);
 	exporter_config_cleanup(&ecfg);

@@ -2,7 +2,8 @@
 # it_phoenix.sh - the real nginx, pool and flusher shipping to a real
 # `phoenix serve` (the release compose pins, tests/phoenix.sh), read back
 # through Phoenix's own REST API: a session, an error turn, incoming
-# traceparents, a Phoenix restart and a kill -9 of the flusher. The routes
+# traceparents, a Phoenix restart, a kill -9 of the flusher, and a user's
+# vote shipped as a span annotation (and changed). The routes
 # and shapes relied on are listed in docs/phoenix.md.
 . "$SRC_DIR/tests/lib.sh"
 . "$SRC_DIR/tests/phoenix.sh"
@@ -266,6 +267,53 @@ want=$(jq -n --argjson i "$p_in" --argjson c "$p_cr" --argjson o "$p_out" '176 *
 check "the span costs 176 input + 1,024 cache-read + 100 output tokens at Phoenix's prices" \
     jq -e --argjson w "$want" '.data.node.costSummary.total.cost - $w
 	| (if . < 0 then -. else . end) < $w * 1e-9' "$T/cost"
+
+# --- Feedback: a vote is an annotation on its chat_turn span --------------------
+# Votes are written into the spool as /feedback writes them (tests/feedgen,
+# through feedrec); the stack's flusher ships them after the turn's spans.
+# The dataset's 👎 above is on the same span: the newest vote wins.
+# annotations SPAN: its annotations, from GET
+# /v1/projects/{name}/span_annotations?span_ids= (docs/phoenix.md).
+annotations() {
+	phx_get "/v1/projects/$PROJECT/span_annotations?span_ids=$1" |
+	    jq -c '.data[]' 2>/dev/null
+}
+# has_vote SPAN LABEL COMMENT: its user_feedback annotation is that vote.
+has_vote() {
+	annotations "$1" | jq -e --arg l "$2" --arg c "$3" \
+	    'select(.name == "user_feedback" and .result.label == $l
+	    and .result.explanation == $c)' >/dev/null
+}
+vote_id=$(printf '%s\n' "$root" | jq -r .context.span_id)
+"$TESTS_BIN/feedgen" "$SPOOL" "$t2" "$vote_id" "$sid" down "too much cumin" >/dev/null
+check "a thumbs_down reaches the turn's chat_turn span" wait_for 60 has_vote "$vote_id" thumbs_down "too much cumin"
+"$TESTS_BIN/feedgen" "$SPOOL" "$t2" "$vote_id" "$sid" up "better with less" >/dev/null
+check "the changed vote reaches it" wait_for 60 has_vote "$vote_id" thumbs_up "better with less"
+annotations "$vote_id" > "$T/annotations"
+eq "exactly one user_feedback annotation on the span" 1 \
+    "$(jq -r 'select(.name == "user_feedback") | .id' "$T/annotations" | wc -l)"
+eq "the newer label, score and explanation, by a HUMAN" \
+    "thumbs_up 1 better with less HUMAN" \
+    "$(jq -r 'select(.name == "user_feedback")
+    | "\(.result.label) \(.result.score | floor) \(.result.explanation) \(.annotator_kind)"' "$T/annotations")"
+eq "on the right span, with its identifier and metadata" \
+    "$vote_id fb-$vote_id $sid $t2" \
+    "$(jq -r 'select(.name == "user_feedback")
+    | "\(.span_id) \(.identifier) \(.metadata.session_id) \(.metadata.trace_id)"' "$T/annotations")"
+# The route's rules, asked of the real one (the receiver copies them).
+post_annot() {
+	curl -sS -o "$T/annot.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary "$2" "$PHX_URL/v1/span_annotations$1"
+}
+eq "the name note is reserved: 400" 400 "$(post_annot "" \
+    "{\"data\":[{\"span_id\":\"$vote_id\",\"name\":\"note\",\"annotator_kind\":\"HUMAN\"}]}")"
+eq "a missing field: 422" 422 "$(post_annot "" '{"data":[{"name":"x","annotator_kind":"HUMAN"}]}')"
+eq "its loc names the field" '["body","data",0,"span_id"]' \
+    "$(jq -c '.detail[0].loc' "$T/annot.out")"
+eq "an unknown span with sync=true: 404" 404 "$(post_annot "?sync=true" \
+    '{"data":[{"span_id":"00000000000000ff","name":"x","annotator_kind":"HUMAN"}]}')"
+check "which says the spans do not exist" grep -q "do not exist" "$T/annot.out"
+eq "empty data: 200" 200 "$(post_annot "?sync=true" '{"data":[]}')"
 
 stop_stack
 finish

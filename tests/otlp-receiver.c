@@ -4,7 +4,9 @@
  * /stats counts every POST /v1/traces as a request; accepted ones are those
  * answered 200 (and logged), spans the spans in them. Like Phoenix under
  * uvicorn it closes keep-alive connections idle for 5 s, and with --api-key
- * it answers 401 without the key, as Phoenix with auth on. */
+ * it answers 401 without the key, as Phoenix with auth on. POST
+ * /v1/span_annotations is Phoenix's too (validation, answers, upserts), with
+ * a mode of its own; accepted annotations go to --annotations F. */
 #define _GNU_SOURCE
 #include <json-c/json.h>
 #include <zlib.h>
@@ -76,13 +78,32 @@ static struct {
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER, .ctl = { mode_words, { 0 } },
     .log_fd = -1 };
 
+/* POST /v1/span_annotations (below): its rows, mode and known spans. */
+#define ANNOT_MAX_KEYS	(1 << 20)
+
+struct annot {				/* one (name, span_id, identifier) */
+	char	*name, *span_id, *identifier;
+	long	 id;			/* the row id Phoenix would give */
+};
+
+static struct {
+	struct control	 ctl;
+	unsigned	 gen;
+	long		 requests, accepted, unauthorized, rows;
+	struct annot	*v;
+	size_t		 n;
+	char		**spans;	/* span ids accepted on /v1/traces */
+	size_t		 nspans, capspans;
+	int		 log_fd;
+} an = { .ctl = { mode_words, { 0 } }, .log_fd = -1 };
+
 static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: otlp-receiver --listen ADDR:PORT [--port-file F] "
 	    "[--log F] [--down-file F]\n"
 	    "           [--idle-timeout MS] [--api-key KEY] [--dump DIR]\n"
-	    "           [--datasets-log F]\n"
+	    "           [--datasets-log F] [--annotations F]\n"
 	    "       otlp-receiver --encode < otlp.jsonl > request.pb\n"
 	    "  POST /v1/traces as Phoenix; POST /control with ok | 503 | "
 	    "429 SECS | 400 |\n  silence | partial N | fail-next K STATUS | "
@@ -94,6 +115,10 @@ usage(FILE *fp)
 	    "\"Authorization: Bearer KEY\"\n"
 	    "  --dump DIR         keep each accepted request's protobuf "
 	    "as DIR/N.pb\n"
+	    "  --annotations F    log each accepted span annotation as a "
+	    "JSON line in F\n"
+	    "  POST /v1/span_annotations[?sync=true] as Phoenix 20.26.1; its "
+	    "own mode\n  through POST /control/annotations (same words)\n"
 	    "  POST /v1/datasets/upload (JSON) as Phoenix; --datasets-log F "
 	    "logs each\n  accepted upload as a JSON line\n");
 }
@@ -194,16 +219,25 @@ serve_control(const struct testhttp_request *rq)
 static int
 serve_stats(const struct testhttp_request *rq)
 {
-	char mode[64], body[320];
+	char mode[64], amode[64], body[640];
+	struct control saved;
 	int n;
 
 	pthread_mutex_lock(&st.lock);
 	mode_text(mode, sizeof(mode));
+	saved = st.ctl;
+	st.ctl = an.ctl;
+	mode_text(amode, sizeof(amode));
+	st.ctl = saved;
 	n = snprintf(body, sizeof(body), "{\"requests\":%ld,\"accepted\":%ld,"
 	    "\"spans\":%ld,\"unauthorized\":%ld,\"idle_closed\":%ld,"
-	    "\"disagreements\":%ld,\"mode\":\"%s\"}\n", st.requests,
+	    "\"disagreements\":%ld,\"mode\":\"%s\","
+	    "\"annotation_requests\":%ld,\"annotations\":%ld,"
+	    "\"annotations_distinct\":%zu,\"annotation_unauthorized\":%ld,"
+	    "\"annotation_mode\":\"%s\"}\n", st.requests,
 	    st.accepted, st.spans, st.unauthorized, st.idle_closed,
-	    st.disagreements, mode);
+	    st.disagreements, mode, an.requests, an.accepted, an.n,
+	    an.unauthorized, amode);
 	pthread_mutex_unlock(&st.lock);
 	return testhttp_respond(rq, 200, "application/json", NULL, body,
 	    (size_t)n);
@@ -218,13 +252,12 @@ struct verdict {
 	char		marker[RECV_MARKER_MAX];	/* refuse */
 };
 
+/* The verdict of control c for a request counted in *requests. */
 static void
-take_verdict(struct verdict *v)
+take_verdict_of(struct control *c, long *requests, struct verdict *v)
 {
-	struct control *c = &st.ctl;
-
 	pthread_mutex_lock(&st.lock);
-	v->n = ++st.requests;
+	v->n = ++*requests;
 	v->mode = c->w->mode;
 	v->arg = c->w->mode == MODE_FAIL_NEXT ? c->arg[1] : c->arg[0];
 	v->gen = st.gen;
@@ -232,6 +265,12 @@ take_verdict(struct verdict *v)
 	if (c->w->mode == MODE_FAIL_NEXT && --c->arg[0] == 0)
 		c->w = &mode_words[0];		/* back to ok */
 	pthread_mutex_unlock(&st.lock);
+}
+
+static void
+take_verdict(struct verdict *v)
+{
+	take_verdict_of(&st.ctl, &st.requests, v);
 }
 
 /* Hold the request unanswered until the mode changes or the client goes;
@@ -389,12 +428,21 @@ dump(long n, const struct buf *pb)
 	free(path);
 }
 
+static void annot_learn_spans(json_object *);
+
 /* Log the request and count it, in one step so /stats and the log agree. */
 static void
 record(const struct testhttp_request *rq, long n, size_t nspans,
     json_object *traces)
 {
-	char *line = log_line(rq, n, nspans, traces);
+	char *line;
+
+	/* Known before the answer, as Phoenix's database would have them
+	 * (and before log_line takes traces). */
+	pthread_mutex_lock(&st.lock);
+	annot_learn_spans(traces);
+	pthread_mutex_unlock(&st.lock);
+	line = log_line(rq, n, nspans, traces);
 
 	pthread_mutex_lock(&st.lock);
 	/* One write per line on an O_APPEND file: readers never see half. */
@@ -526,6 +574,378 @@ serve_traces(const struct testhttp_request *rq)
 	    v.mode == MODE_REFUSE)
 		return accept_traces(rq, &v);
 	return answer_mode(rq, &v);
+}
+
+/* ---- POST /v1/span_annotations, as Phoenix 20.26.1 answers it ----------
+ * server/api/routers/v1/spans.py annotate_spans and the pydantic models of
+ * annotations.py (SpanAnnotationData, AnnotationResult): a body that is not
+ * JSON or breaks a model is FastAPI's 422 {"detail":[...]}; empty data is
+ * 200 {"data":[]}; a name "note" is 400; with sync=true an unknown span is
+ * 404 (both plain text, Phoenix's HTTPException handler); otherwise 200
+ * {"data":[{"id":GlobalID}]} (sync) or {"data":[]} (queued). Upserts on
+ * (name, span_id, identifier). Its own mode (POST /control/annotations). */
+
+/* Remember the span ids of an accepted request; caller holds st.lock. */
+static void
+annot_learn_spans(json_object *traces)
+{
+	json_object *rs, *ss, *sp, *id;
+
+	if (!json_object_object_get_ex(traces, "resourceSpans", &rs))
+		return;
+	for (size_t i = 0; i < json_object_array_length(rs); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(rs, i),
+		    "scopeSpans", &ss))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(ss); k++) {
+			if (!json_object_object_get_ex(
+			    json_object_array_get_idx(ss, k), "spans", &sp))
+				continue;
+			for (size_t m = 0; m < json_object_array_length(sp);
+			    m++) {
+				if (!json_object_object_get_ex(
+				    json_object_array_get_idx(sp, m), "spanId",
+				    &id) || an.nspans >= ANNOT_MAX_KEYS)
+					continue;
+				if (an.nspans == an.capspans) {
+					an.capspans = an.capspans ?
+					    an.capspans * 2 : 1024;
+					an.spans = realloc(an.spans,
+					    an.capspans * sizeof(*an.spans));
+					if (an.spans == NULL)
+						abort();
+				}
+				an.spans[an.nspans++] = strdup(
+				    json_object_get_string(id));
+			}
+		}
+	}
+}
+
+/* Caller holds st.lock. */
+static int
+annot_span_known(const char *span_id)
+{
+	for (size_t i = an.nspans; i-- > 0;)
+		if (strcasecmp(an.spans[i], span_id) == 0)
+			return 1;
+	return 0;
+}
+
+/* FastAPI's 422: {"detail":[{"type","loc":["body",...],"msg"}]}. */
+static int
+annot_422(const struct testhttp_request *rq, const char *type,
+    const char *loc, const char *msg)
+{
+	char *body;
+	int n, rc;
+
+	n = asprintf(&body, "{\"detail\":[{\"type\":\"%s\",\"loc\":[\"body\"%s%s],"
+	    "\"msg\":\"%s\"}]}", type, *loc ? "," : "", loc, msg);
+	if (n == -1)
+		return -1;
+	rc = testhttp_respond(rq, 422, "application/json", NULL, body,
+	    (size_t)n);
+	free(body);
+	return rc;
+}
+
+/* pydantic's check of one optional str field: 0 ok, else the error. */
+static const char *
+annot_str(json_object *o, const char *key, int required, int nullable)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return required ? "missing" : NULL;
+	if (v == NULL)
+		return nullable ? NULL : "string_type";
+	return json_object_is_type(v, json_type_string) ? NULL : "string_type";
+}
+
+/* One SpanAnnotationData: NULL, or the error type with its field in loc. */
+static const char *
+annot_check_item(json_object *it, size_t i, char *loc, size_t loclen)
+{
+	static const char *const top[] = { "name", "span_id" };
+	static const char *const res_keys[] = { "label", "explanation" };
+	json_object *v, *res;
+	const char *e;
+	const char *kind;
+
+	snprintf(loc, loclen, "\"data\",%zu", i);
+	if (!json_object_is_type(it, json_type_object))
+		return "model_attributes_type";
+	for (size_t k = 0; k < 2; k++)
+		if ((e = annot_str(it, top[k], 1, 0)) != NULL) {
+			snprintf(loc, loclen, "\"data\",%zu,\"%s\"", i, top[k]);
+			return e;
+		}
+	snprintf(loc, loclen, "\"data\",%zu,\"annotator_kind\"", i);
+	if (!json_object_object_get_ex(it, "annotator_kind", &v))
+		return "missing";
+	kind = json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : "";
+	if (strcmp(kind, "LLM") && strcmp(kind, "CODE") && strcmp(kind, "HUMAN"))
+		return "literal_error";
+	snprintf(loc, loclen, "\"data\",%zu,\"identifier\"", i);
+	if ((e = annot_str(it, "identifier", 0, 0)) != NULL)
+		return e;
+	snprintf(loc, loclen, "\"data\",%zu,\"metadata\"", i);
+	if (json_object_object_get_ex(it, "metadata", &v) && v != NULL &&
+	    !json_object_is_type(v, json_type_object))
+		return "dict_type";
+	snprintf(loc, loclen, "\"data\",%zu,\"result\"", i);
+	if (!json_object_object_get_ex(it, "result", &res) || res == NULL)
+		return NULL;
+	if (!json_object_is_type(res, json_type_object))
+		return "model_attributes_type";
+	for (size_t k = 0; k < 2; k++)
+		if ((e = annot_str(res, res_keys[k], 0, 1)) != NULL) {
+			snprintf(loc, loclen, "\"data\",%zu,\"result\",\"%s\"",
+			    i, res_keys[k]);
+			return e;
+		}
+	snprintf(loc, loclen, "\"data\",%zu,\"result\",\"score\"", i);
+	if (json_object_object_get_ex(res, "score", &v) && v != NULL &&
+	    !json_object_is_type(v, json_type_double) &&
+	    !json_object_is_type(v, json_type_int))
+		return "float_parsing";
+	return NULL;
+}
+
+/* FastAPI's bool query parameter: 1 true, 0 false (or absent), -1 bad. */
+static int
+annot_sync(const char *path)
+{
+	static const char *const yes[] = { "1", "true", "on", "yes", "t", "y" };
+	static const char *const no[] = { "0", "false", "off", "no", "f", "n" };
+	const char *q = strchr(path, '?'), *p;
+	char val[32];
+	size_t n;
+
+	if (q == NULL || (p = strstr(q, "sync=")) == NULL ||
+	    (p[-1] != '?' && p[-1] != '&'))
+		return 0;
+	p += 5;
+	n = strcspn(p, "&#");
+	if (n >= sizeof(val))
+		return -1;
+	memcpy(val, p, n);
+	val[n] = '\0';
+	for (size_t i = 0; i < 6; i++) {
+		if (strcasecmp(val, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(val, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static const char *
+annot_get(json_object *o, const char *a, const char *b)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, a, &v) || v == NULL)
+		return NULL;
+	if (b != NULL && (!json_object_object_get_ex(v, b, &v) || v == NULL))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Insert or update the row; caller holds st.lock. Returns its id. */
+static long
+annot_upsert(json_object *it)
+{
+	const char *name = annot_get(it, "name", NULL);
+	const char *span = annot_get(it, "span_id", NULL);
+	const char *ident = annot_get(it, "identifier", NULL);
+	struct annot *a;
+
+	if (ident == NULL)
+		ident = "";
+	for (size_t i = 0; i < an.n; i++)
+		if (strcmp(an.v[i].name, name) == 0 &&
+		    strcmp(an.v[i].span_id, span) == 0 &&
+		    strcmp(an.v[i].identifier, ident) == 0)
+			return an.v[i].id;
+	if ((an.v = realloc(an.v, (an.n + 1) * sizeof(*an.v))) == NULL)
+		abort();
+	a = &an.v[an.n++];
+	a->name = strdup(name);
+	a->span_id = strdup(span);
+	a->identifier = strdup(ident);
+	a->id = ++an.rows;
+	return a->id;
+}
+
+/* Log one accepted annotation; caller holds st.lock. */
+static void
+annot_log(json_object *it, long id, long req, int known)
+{
+	json_object *o = json_object_new_object(), *v;
+	const char *text;
+
+	json_object_object_add(o, "request", json_object_new_int64(req));
+	json_object_object_add(o, "row", json_object_new_int64(id));
+	json_object_object_add(o, "span_known", json_object_new_boolean(known));
+	json_object_object_add(o, "spans_accepted",
+	    json_object_new_int64((int64_t)an.nspans));
+	json_object_object_foreach(it, k, val)
+		json_object_object_add(o, k, json_object_get(val));
+	if (!json_object_object_get_ex(it, "identifier", &v))
+		json_object_object_add(o, "identifier",
+		    json_object_new_string(""));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (an.log_fd != -1 && (write(an.log_fd, text, strlen(text)) == -1 ||
+	    write(an.log_fd, "\n", 1) == -1))
+		log_warn("%s", __func__);
+	json_object_put(o);
+}
+
+static void ds_global_id(const char *, long, char *, size_t);
+
+/* Check the whole batch, then (sync) every span, then insert them all. */
+static int
+annot_accept(const struct testhttp_request *rq, json_object *data, int sync,
+    long req)
+{
+	size_t n = json_object_array_length(data);
+	struct buf out;
+	char gid[96];
+	int rc;
+
+	pthread_mutex_lock(&st.lock);
+	for (size_t i = 0; sync && i < n; i++) {
+		const char *span = annot_get(json_object_array_get_idx(data, i),
+		    "span_id", NULL);
+		if (!annot_span_known(span)) {
+			pthread_mutex_unlock(&st.lock);
+			snprintf(gid, sizeof(gid), "Spans with IDs %.40s do not "
+			    "exist.", span);
+			return answer_text(rq, 404, NULL, gid);
+		}
+	}
+	buf_init(&out, 1 << 24);
+	if (buf_printf(&out, "{\"data\":[") == -1)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(data, i);
+		const char *span = annot_get(it, "span_id", NULL);
+		long id = annot_upsert(it);
+
+		annot_log(it, id, req, annot_span_known(span));
+		an.accepted++;
+		ds_global_id("SpanAnnotation", id, gid, sizeof(gid));
+		if (sync && buf_printf(&out, "%s{\"id\":\"%s\"}", i ? "," : "",
+		    gid) == -1)
+			abort();
+	}
+	pthread_mutex_unlock(&st.lock);
+	if (buf_printf(&out, "]}") == -1)
+		abort();
+	rc = testhttp_respond(rq, 200, "application/json", NULL, out.data,
+	    out.len);
+	buf_cleanup(&out);
+	return rc;
+}
+
+static int
+annot_validate(const struct testhttp_request *rq, const struct verdict *v)
+{
+	static const char bad_sync[] = "{\"detail\":[{\"type\":"
+	    "\"bool_parsing\",\"loc\":[\"query\",\"sync\"],\"msg\":\"Input "
+	    "should be a valid boolean, unable to interpret input\"}]}";
+	json_object *root, *data;
+	const char *e, *name;
+	char loc[160];
+	int sync = annot_sync(rq->path), rc;
+
+	if (sync == -1)
+		return testhttp_respond(rq, 422, "application/json", NULL,
+		    bad_sync, sizeof(bad_sync) - 1);
+	if ((root = json_tokener_parse(rq->body)) == NULL)
+		return annot_422(rq, "json_invalid", "0", "JSON decode error");
+	if (!json_object_is_type(root, json_type_object))
+		rc = annot_422(rq, "model_attributes_type", "",
+		    "Input should be a valid dictionary or object");
+	else if (!json_object_object_get_ex(root, "data", &data))
+		rc = annot_422(rq, "missing", "\"data\"", "Field required");
+	else if (!json_object_is_type(data, json_type_array))
+		rc = annot_422(rq, "list_type", "\"data\"",
+		    "Input should be a valid list");
+	else {
+		rc = 0;
+		for (size_t i = 0; i < json_object_array_length(data); i++)
+			if ((e = annot_check_item(json_object_array_get_idx(data,
+			    i), i, loc, sizeof(loc))) != NULL) {
+				rc = annot_422(rq, e, loc, "Invalid input");
+				goto out;
+			}
+		if (json_object_array_length(data) == 0)
+			rc = testhttp_respond(rq, 200, "application/json", NULL,
+			    "{\"data\":[]}", 11);
+		else if (v->mode == MODE_REFUSE && strstr(rq->body, v->marker))
+			rc = annot_422(rq, "value_error", "\"data\"",
+			    "refused by the test");
+		else {
+			for (size_t i = 0; i < json_object_array_length(data);
+			    i++) {
+				name = annot_get(json_object_array_get_idx(data,
+				    i), "name", NULL);
+				if (strcmp(name, "note") == 0) {
+					rc = answer_text(rq, 400, NULL, "The name "
+					    "'note' is reserved for trace and span "
+					    "notes. Use POST /v1/span_notes "
+					    "instead.");
+					goto out;
+				}
+			}
+			rc = annot_accept(rq, data, sync, v->n);
+		}
+	}
+out:
+	json_object_put(root);
+	return rc;
+}
+
+static int
+serve_annotations(const struct testhttp_request *rq)
+{
+	struct verdict v;
+
+	if (!authorized(rq)) {
+		pthread_mutex_lock(&st.lock);
+		an.requests++;
+		an.unauthorized++;
+		pthread_mutex_unlock(&st.lock);
+		return answer_text(rq, 401, NULL, "Invalid token");
+	}
+	take_verdict_of(&an.ctl, &an.requests, &v);
+	if (v.mode == MODE_OK || v.mode == MODE_PARTIAL ||
+	    v.mode == MODE_REFUSE)
+		return annot_validate(rq, &v);
+	return answer_mode(rq, &v);
+}
+
+static int
+serve_annot_control(const struct testhttp_request *rq)
+{
+	struct control c = { 0 };
+	char text[RECV_MAX_CONTROL];
+
+	if (rq->body_len >= sizeof(text))
+		return answer_text(rq, 400, NULL, "control text too long\n");
+	memcpy(text, rq->body, rq->body_len + 1);
+	if (parse_control(text, &c) == -1)
+		return answer_text(rq, 400, NULL, "unknown control\n");
+	pthread_mutex_lock(&st.lock);
+	an.ctl = c;
+	st.gen++;
+	pthread_mutex_unlock(&st.lock);
+	return answer_text(rq, 200, NULL, "ok\n");
 }
 
 /* ---- POST /v1/datasets/upload, as Phoenix 20.26.1 answers it
@@ -916,7 +1336,9 @@ handle(struct testhttp_request *rq, void *arg)
 		int		 (*serve)(const struct testhttp_request *);
 	} routes[] = {
 		{ "POST", "/v1/traces", serve_traces },
+		{ "POST", "/v1/span_annotations", serve_annotations },
 		{ "POST", "/control", serve_control },
+		{ "POST", "/control/annotations", serve_annot_control },
 		{ "GET", "/stats", serve_stats },
 	};
 	char allow[32];
@@ -926,7 +1348,9 @@ handle(struct testhttp_request *rq, void *arg)
 	    (rq->path[19] == '\0' || rq->path[19] == '?'))
 		return serve_datasets_upload(rq);
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(rq->path, routes[i].path) != 0)
+		/* Routes match without the query, as FastAPI's do. */
+		if (strncmp(rq->path, routes[i].path, strcspn(rq->path, "?")) ||
+		    strlen(routes[i].path) != strcspn(rq->path, "?"))
 			continue;
 		if (strcmp(rq->method, routes[i].method) == 0)
 			return routes[i].serve(rq);
@@ -994,6 +1418,7 @@ main(int argc, char **argv)
 	    .handler = handle, .idle_ms = RECV_IDLE_MS,
 	    .on_idle_close = count_idle_close };
 	const char *listen_spec = NULL, *port_file = NULL, *log_path = NULL;
+	const char *annot_path = NULL;
 	long idle;
 
 	log_init("otlp-receiver", LOG_LVL_WARN);
@@ -1016,6 +1441,9 @@ main(int argc, char **argv)
 			st.api_key = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--dump") == 0)
 			st.dump_dir = argv[++i];
+		else if (i + 1 < argc &&
+		    strcmp(argv[i], "--annotations") == 0)
+			annot_path = argv[++i];
 		else if (i + 1 < argc &&
 		    strcmp(argv[i], "--datasets-log") == 0) {
 			if ((ds.log_fd = open(argv[++i], O_WRONLY | O_CREAT |
@@ -1041,6 +1469,11 @@ main(int argc, char **argv)
 	if (log_path != NULL && (st.log_fd = open(log_path, O_WRONLY |
 	    O_CREAT | O_APPEND | O_CLOEXEC, 0644)) == -1) {
 		log_warn("%s", log_path);
+		return 1;
+	}
+	if (annot_path != NULL && (an.log_fd = open(annot_path, O_WRONLY |
+	    O_CREAT | O_APPEND | O_CLOEXEC, 0644)) == -1) {
+		log_warn("%s", annot_path);
 		return 1;
 	}
 	if (testhttp_listen(&srv, listen_spec, port_file) == -1 ||

@@ -408,6 +408,53 @@ test_save_not_dirty_keeps_file(void **state)
 	assert_int_equal(a.st_ino, b.st_ino);
 }
 
+/* A record of another name (the feedback shipper's) lives beside the
+ * spans' and never touches it; a damaged one is moved aside under its own
+ * name; a name with a '/' is refused. */
+static void
+test_named_record(void **state)
+{
+	struct fx *fx = *state;
+	const char *seg = "feedback-1700000000000-1-00000000-0.jsonl";
+	struct ckpt a, b;
+	char err[256] = "", p[200];
+	struct stat st;
+	FILE *fp;
+
+	load_ok(fx, &a);
+	ckpt_set(&a, "spans-1700000000000-1-00000000-0.jsonl", 5);
+	assert_int_equal(ckpt_save(&a), 0);
+	assert_int_equal(ckpt_load_file(&b, fx->dir,
+	    SPOOLFMT_FEEDBACK_OFFSETS_FILE, err, sizeof(err)), 0);
+	assert_int_equal(b.n, 0);
+	ckpt_set(&b, seg, 42);
+	assert_int_equal(ckpt_save(&b), 0);
+	ckpt_cleanup(&b);
+	ckpt_cleanup(&a);
+	assert_int_equal(ckpt_load_file(&b, fx->dir,
+	    SPOOLFMT_FEEDBACK_OFFSETS_FILE, err, sizeof(err)), 0);
+	assert_int_equal(ckpt_get(&b, seg), 42);
+	ckpt_cleanup(&b);
+	load_ok(fx, &a);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(ckpt_get(&a, seg), 0);
+	ckpt_cleanup(&a);
+	snprintf(p, sizeof(p), "%s/" SPOOLFMT_FEEDBACK_OFFSETS_FILE, fx->dir);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs("garbage\n", fp);
+	fclose(fp);
+	assert_int_equal(ckpt_load_file(&b, fx->dir,
+	    SPOOLFMT_FEEDBACK_OFFSETS_FILE, err, sizeof(err)), 0);
+	assert_int_equal(b.n, 0);
+	ckpt_cleanup(&b);
+	snprintf(p, sizeof(p), "%s/" SPOOLFMT_FEEDBACK_OFFSETS_FILE ".damaged",
+	    fx->dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(stat(fx->file, &st), 0);
+	assert_int_equal(ckpt_load_file(&b, fx->dir, "a/b", err, sizeof(err)),
+	    -1);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -415,6 +462,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_load_creates_dir),
+		T(test_named_record),
 		T(test_load_parent_missing),
 		T(test_set_get_remove),
 		T(test_set_same_not_dirty),

@@ -29,6 +29,7 @@ static const char *const env_vars[] = {
 	"PHOENIX_COLLECTOR_ENDPOINT", "PHOENIX_API_KEY",
 	"OTEL_EXPORTER_OTLP_HEADERS", "PHOENIX_CLIENT_HEADERS",
 	"OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_TIMEOUT",
+	"PHOENIX_ENDPOINT",
 };
 
 static int
@@ -137,6 +138,55 @@ test_endpoint_precedence(void **state)
 	/* Only the winner is checked. */
 	setenv("PHOENIX_COLLECTOR_ENDPOINT", "not a url", 1);
 	expect_url(o, "http://otel:4318", "http://otel:4318/v1/traces", o);
+}
+
+/* The REST base URL, as Phoenix's client finds it: PHOENIX_ENDPOINT,
+ * else the collector URL without /v1/traces, and none for a plain OTLP
+ * collector. */
+static void
+expect_rest(const char *want, const char *from)
+{
+	struct exporter_config cfg;
+
+	load_ok(&cfg);
+	if (want == NULL)
+		assert_null(cfg.rest_base);
+	else {
+		assert_non_null(cfg.rest_base);
+		assert_string_equal(cfg.rest_base, want);
+		assert_string_equal(cfg.rest_from, from);
+	}
+	exporter_config_cleanup(&cfg);
+}
+
+static void
+test_rest_base(void **state)
+{
+	const char *p = "PHOENIX_COLLECTOR_ENDPOINT";
+	char err[256];
+	struct exporter_config cfg;
+
+	(void)state;
+	expect_rest("http://127.0.0.1:6006", "default");
+	setenv(p, "http://phx:6006/", 1);
+	expect_rest("http://phx:6006", p);
+	setenv(p, "http://phx:6006/prefix/v1/traces", 1);
+	expect_rest("http://phx:6006/prefix", p);
+	setenv(p, "http://phx:6006//v1/traces/", 1);
+	expect_rest("http://phx:6006", p);
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318", 1);
+	expect_rest(NULL, NULL);
+	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+	setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://otel:4318/v1/t", 1);
+	expect_rest(NULL, NULL);
+	setenv("PHOENIX_ENDPOINT", "https://phx.example/base/", 1);
+	expect_rest("https://phx.example/base", "PHOENIX_ENDPOINT");
+	unsetenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+	expect_rest("https://phx.example/base", "PHOENIX_ENDPOINT");
+	setenv("PHOENIX_ENDPOINT", "phx:6006", 1);
+	assert_int_equal(exporter_config_from_env(&cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "PHOENIX_ENDPOINT"));
+	exporter_config_cleanup(&cfg);
 }
 
 static void
@@ -650,6 +700,41 @@ test_send_ok_gzip(void **state)
 	free(pb);
 }
 
+/* The REST client: JSON, never gzip'd, the same headers; its settings
+ * hint names Phoenix's base URL. */
+static void
+test_send_json(void **state)
+{
+	struct testsrv *s = *state;
+	const char body[] = "{\"data\":[]}";
+	struct exporter_config cfg;
+	struct exporter_result res;
+	struct exporter *ex;
+	char url[160];
+
+	setenv("PHOENIX_API_KEY", TEST_KEY, 1);
+	load_ok(&cfg);
+	snprintf(url, sizeof(url), "%s/v1/span_annotations?sync=true", s->url);
+	assert_non_null(ex = exporter_new_json(&cfg, url));
+	testsrv_answer(s, 200, "Content-Type: application/json\r\n", body,
+	    sizeof(body) - 1);
+	assert_int_equal(exporter_send(ex, (const uint8_t *)body,
+	    sizeof(body) - 1, &res), 0);
+	assert_int_equal(strncmp(s->head, "POST /v1/span_annotations?sync=true "
+	    "HTTP/1.1\r\n", 46), 0);
+	assert_header(s, "Content-Type", "application/json");
+	assert_header(s, "Content-Encoding", NULL);
+	assert_header(s, "Authorization", "Bearer " TEST_KEY);
+	assert_int_equal(s->req_body_len, sizeof(body) - 1);
+	testsrv_answer(s, 404, "", "{\"detail\":\"Not Found\"}", 22);
+	assert_int_equal(exporter_send(ex, (const uint8_t *)body,
+	    sizeof(body) - 1, &res), -1);
+	assert_int_equal(res.outcome, EXPORTER_CONFIG);
+	assert_non_null(strstr(res.check, "PHOENIX_ENDPOINT"));
+	exporter_free(ex);
+	exporter_config_cleanup(&cfg);
+}
+
 static void
 test_send_plain_no_key(void **state)
 {
@@ -925,6 +1010,8 @@ main(void)
 		    env_clear, env_clear),
 		cmocka_unit_test_setup_teardown(test_endpoint_precedence,
 		    env_clear, env_clear),
+		cmocka_unit_test_setup_teardown(test_rest_base,
+		    env_clear, env_clear),
 		cmocka_unit_test_setup_teardown(test_endpoint_errors,
 		    env_clear, env_clear),
 		cmocka_unit_test_setup_teardown(test_compression_and_timeout,
@@ -946,6 +1033,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_send_ok_gzip, srv_setup,
 		    srv_teardown),
 		cmocka_unit_test_setup_teardown(test_send_plain_no_key,
+		    srv_setup, srv_teardown),
+		cmocka_unit_test_setup_teardown(test_send_json,
 		    srv_setup, srv_teardown),
 		cmocka_unit_test_setup_teardown(test_send_status_classes,
 		    srv_setup, srv_teardown),

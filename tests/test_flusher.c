@@ -31,6 +31,7 @@
 #include "otlpjson.h"
 #include "span.h"
 #include "spool.h"
+#include "spoolfmt.h"
 #include "testutil.h"
 #include "tracectx.h"
 #include "xalloc.h"
@@ -869,6 +870,117 @@ test_redrive(void **state)
 	flusher_free(f);
 }
 
+/* The mark: each span segment's last whole line, passed once the flusher
+ * has shipped up to it; a segment it has not scanned yet holds it back,
+ * a partial last line does not. */
+static void
+test_mark_passed(void **state)
+{
+	struct fx *fx = *state;
+	struct flusher_mark m, m2;
+	struct flusher *f;
+
+	add_lines(fx, seg_name(0), 1, 2, 1);
+	append_text(fx, seg_name(0), "{\"resourceSp", 13);
+	f = new_flusher(fx);
+	assert_int_equal(flusher_mark(f, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.v[0].end, (off_t)(2 * one_span_line_len()));
+	assert_false(flusher_passed(f, &m));
+	step_with(f, &r_retry, FLUSHER_RETRY);
+	assert_false(flusher_passed(f, &m));
+	step_with(f, &r_ok, FLUSHER_SENT);
+	assert_true(flusher_passed(f, &m));
+	/* Complete with a torn tail: it went to sent/, and stays passed. */
+	assert_true(exists(path(fx, "sent", seg_name(0))));
+	assert_true(flusher_passed(f, &m));
+	add_lines(fx, seg_name(1), 3, 1, 1);
+	assert_int_equal(flusher_mark(f, &m2), 0);
+	assert_int_equal(m2.n, 1);
+	assert_false(flusher_passed(f, &m2));
+	drain(f, 1);
+	assert_true(flusher_passed(f, &m2));
+	assert_true(flusher_passed(f, &m));
+	flusher_mark_clear(&m);
+	flusher_mark_clear(&m2);
+	assert_null(m.v);
+	flusher_free(f);
+}
+
+/* Spans refused and set aside have left the flusher's hands too. */
+static void
+test_mark_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct flusher_mark m;
+	struct flusher *f;
+
+	add_lines(fx, seg_name(0), 1, 1, 1);
+	f = new_flusher(fx);
+	assert_int_equal(flusher_mark(f, &m), 0);
+	step_with(f, &r_reject, FLUSHER_SENT);
+	assert_true(flusher_passed(f, &m));
+	flusher_mark_clear(&m);
+	flusher_free(f);
+}
+
+/* rejected/ holds both kinds; --redrive gives each its own kind back. */
+static void
+test_redrive_kinds(void **state)
+{
+	struct fx *fx = *state;
+	const char *fb = "feedback-1700000000000-1-00000000-0.jsonl";
+	struct dirent *de;
+	int spans = 0, feedback = 0;
+	struct flusher *f;
+	DIR *d;
+
+	add_lines(fx, seg_name(0), 1, 1, 1);
+	f = new_flusher(fx);
+	step_with(f, &r_reject, FLUSHER_SENT);
+	step(f, FLUSHER_IDLE);
+	append_text(fx, "rejected/feedback-1700000000000-1-00000000-0.jsonl",
+	    "{\"feedback\":{}}\n", 15);
+	assert_true(exists(path(fx, "rejected", fb)));
+	assert_int_equal(flusher_redrive(f), 2);
+	assert_non_null(d = opendir(fx->dir));
+	while ((de = readdir(d)) != NULL) {
+		spans += spoolfmt_segment_kind(de->d_name) ==
+		    SPOOLFMT_KIND_SPANS;
+		feedback += spoolfmt_segment_kind(de->d_name) ==
+		    SPOOLFMT_KIND_FEEDBACK;
+	}
+	closedir(d);
+	assert_int_equal(spans, 1);
+	assert_int_equal(feedback, 1);
+	flusher_free(f);
+}
+
+/* sent/ and rejected/ caps count feedback files too, oldest first. */
+static void
+test_caps_count_feedback(void **state)
+{
+	struct fx *fx = *state;
+	const char *fb = "feedback-1600000000000-1-00000000-0.jsonl";
+	size_t S = one_span_line_len();
+	char big[4096];
+	struct flusher *f;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\n';
+	assert_int_equal(mkdir(path(fx, NULL, "sent"), 0750), 0);
+	append_text(fx, "sent/feedback-1600000000000-1-00000000-0.jsonl", big,
+	    sizeof(big));
+	add_lines(fx, seg_name(1), 1, 1, 1);
+	fx->cfg.keep_sent_bytes = (long long)(S + 1);
+	f = new_flusher(fx);
+	drain(f, 1);
+	assert_false(exists(path(fx, "sent", fb)));
+	assert_true(exists(path(fx, "sent", seg_name(1))));
+	assert_int_equal(flusher_to_sent(f, "nope"), -1);
+	flusher_free(f);
+}
+
 /* One flusher per spool: a second one is refused (or would wait). */
 static void
 test_lock(void **state)
@@ -1374,6 +1486,10 @@ main(void)
 		T(test_config_error_keeps_spans),
 		T(test_rejected_cap),
 		T(test_redrive),
+		T(test_mark_passed),
+		T(test_mark_refused),
+		T(test_redrive_kinds),
+		T(test_caps_count_feedback),
 		T(test_lock),
 		T(test_many_segments_few_fds),
 		T(test_partial_success),

@@ -7,6 +7,7 @@ target_link_options(test_turn PRIVATE -Wl,--wrap=llm_complete)
 target_sources(test_pool PRIVATE fcgi_client.c)
 # The collector stays out of the flusher's unit test.
 target_link_options(test_flusher PRIVATE -Wl,--wrap=exporter_send)
+target_link_options(test_feedship PRIVATE -Wl,--wrap=exporter_send)
 # Spans with the attribute types the project never writes (tests/testspan.h).
 foreach(t otlp spool spanscan)
   target_sources(test_${t} PRIVATE testspan.c)

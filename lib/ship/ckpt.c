@@ -18,7 +18,7 @@
 #include "spoolfmt.h"
 #include "xalloc.h"
 
-#define CKPT_DAMAGED	SPOOLFMT_OFFSETS_FILE ".damaged"
+#define CKPT_DAMAGED	".damaged"
 #define CKPT_MAX_BYTES	(4 * 1024 * 1024)
 
 static struct ckpt_entry *
@@ -96,10 +96,10 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 	ssize_t r;
 	int fd, rc = -1;
 
-	if ((fd = openat(c->dirfd, SPOOLFMT_OFFSETS_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = openat(c->dirfd, c->file, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", SPOOLFMT_OFFSETS_FILE, strerror(errno));
+		snprintf(err, errlen, "%s: %s", c->file, strerror(errno));
 		return -1;
 	}
 	buf_init(&b, CKPT_MAX_BYTES);
@@ -107,7 +107,7 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 		if (buf_append(&b, chunk, (size_t)r) == -1)
 			break;
 	if (r != 0) {
-		snprintf(err, errlen, "%s: unreadable or too large", SPOOLFMT_OFFSETS_FILE);
+		snprintf(err, errlen, "%s: unreadable or too large", c->file);
 		rc = CKPT_DAMAGED_RC;
 		goto out;
 	}
@@ -119,7 +119,7 @@ ckpt_read(struct ckpt *c, char *err, size_t errlen)
 	    line = strtok_r(NULL, "\n", &save))
 		if (ckpt_parse_line(c, line) == -1) {
 			snprintf(err, errlen, "%s: damaged line '%.80s'",
-			    SPOOLFMT_OFFSETS_FILE, line);
+			    c->file, line);
 			rc = CKPT_DAMAGED_RC;
 			goto out;
 		}
@@ -137,14 +137,17 @@ out:
 static int
 ckpt_set_aside(struct ckpt *c, const char *dir, char *err, size_t errlen)
 {
+	char damaged[CKPT_FILE_MAX + sizeof(CKPT_DAMAGED)];
+
+	snprintf(damaged, sizeof(damaged), "%s" CKPT_DAMAGED, c->file);
 	log_warnx("%s/%s; moved aside to %s, shipping starts again from the "
-	    "start of every segment (spans may arrive twice)", dir, err,
-	    CKPT_DAMAGED);
+	    "start of every segment (records may arrive twice)", dir, err,
+	    damaged);
 	c->n = 0;
-	if (renameat(c->dirfd, SPOOLFMT_OFFSETS_FILE, c->dirfd,
-	    CKPT_DAMAGED) == -1 || fsync(c->dirfd) == -1) {
+	if (renameat(c->dirfd, c->file, c->dirfd, damaged) == -1 ||
+	    fsync(c->dirfd) == -1) {
 		snprintf(err, errlen, "%s/%s: cannot move it aside: %s", dir,
-		    SPOOLFMT_OFFSETS_FILE, strerror(errno));
+		    c->file, strerror(errno));
 		ckpt_cleanup(c);
 		return -1;
 	}
@@ -155,8 +158,21 @@ ckpt_set_aside(struct ckpt *c, const char *dir, char *err, size_t errlen)
 int
 ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 {
+	return ckpt_load_file(c, dir, SPOOLFMT_OFFSETS_FILE, err, errlen);
+}
+
+int
+ckpt_load_file(struct ckpt *c, const char *dir, const char *file, char *err,
+    size_t errlen)
+{
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
+	if (strlen(file) >= sizeof(c->file) - 16 || strchr(file, '/') != NULL) {
+		snprintf(err, errlen, "%s: not a record name", file);
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(c->file, sizeof(c->file), "%s", file);
 	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
@@ -189,7 +205,7 @@ ckpt_cleanup(struct ckpt *c)
 int
 ckpt_save(struct ckpt *c)
 {
-	char tmp[64];
+	char tmp[CKPT_FILE_MAX + 32];
 	struct buf b;
 	int fd = -1, rc = -1, saved;
 
@@ -197,8 +213,7 @@ ckpt_save(struct ckpt *c)
 		return 0;
 	/* Per process: a second flusher (which the lock keeps out) must
 	 * never write into this one's temp file. */
-	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", SPOOLFMT_OFFSETS_FILE,
-	    (long)getpid());
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", c->file, (long)getpid());
 	buf_init(&b, CKPT_MAX_BYTES);
 	for (size_t i = 0; i < c->n; i++)
 		if (buf_printf(&b, "%s %lld\n", c->e[i].name,
@@ -211,7 +226,7 @@ ckpt_save(struct ckpt *c)
 	if (fd == -1 ||
 	    fileio_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
 	    fsync(fd) == -1 ||
-	    renameat(c->dirfd, tmp, c->dirfd, SPOOLFMT_OFFSETS_FILE) == -1 ||
+	    renameat(c->dirfd, tmp, c->dirfd, c->file) == -1 ||
 	    fsync(c->dirfd) == -1)
 		goto out;
 	c->dirty = 0;

@@ -14,8 +14,11 @@ struct ckpt_entry {
 	off_t	offset;
 };
 
+#define CKPT_FILE_MAX	64
+
 struct ckpt {
 	int			 dirfd;	/* the state directory; -1 closed */
+	char			 file[CKPT_FILE_MAX]; /* the record's name */
 	struct ckpt_entry	*e;
 	size_t			 n, cap;
 	int			 dirty;
@@ -29,6 +32,11 @@ struct ckpt {
  * or a damaged record cannot be moved aside). Release with ckpt_cleanup. */
 int ckpt_load(struct ckpt *c, const char *dir, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* ckpt_load with a record of another name in dir (shorter than
+ * CKPT_FILE_MAX - 16; e.g. SPOOLFMT_FEEDBACK_OFFSETS_FILE), damaged ones
+ * moved to "<file>.damaged". Same returns and release. */
+int ckpt_load_file(struct ckpt *c, const char *dir, const char *file,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Release what ckpt_load took (unsaved changes are lost); c->dirfd is -1
  * after. Safe on a c that ckpt_load failed on. Cannot fail. */
 void ckpt_cleanup(struct ckpt *c);

@@ -20,13 +20,13 @@
 
 #define EXPORTER_STR2(x)	#x
 #define EXPORTER_STR(x)		EXPORTER_STR2(x)
-#define EXPORTER_NVARS		8
 #define EXPORTER_RETRY_AFTER_LEN HTTPC_RETRY_AFTER_MAX /* longer: ignored */
 #define EXPORTER_TEXT_MAX	((size_t)-1 / 2) /* messages built in memory */
 
 struct exporter {
 	const struct exporter_config	*cfg;
 	struct httpc			*http;
+	int				 gzip, json;
 	uint8_t				*gz;
 	size_t				 gzcap;
 };
@@ -288,7 +288,7 @@ exporter_headers_cleanup(struct exporter_headers *h)
 /* Settings from the environment. */
 
 struct exporter_env {
-	const char	*traces_ep, *otlp_ep, *phoenix_ep, *api_key;
+	const char	*traces_ep, *otlp_ep, *phoenix_ep, *api_key, *rest_ep;
 	const char	*otlp_headers, *phoenix_headers, *compression;
 	long long	 timeout_ms;
 };
@@ -324,6 +324,9 @@ exporter_table(struct exporter_env *e, struct config_entry *t)
 		"above", NULL },
 	    { "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", CONFIG_STR, 0, 0,
 		&e->compression, "gzip or none", exporter_check_compression },
+	    { "PHOENIX_ENDPOINT", NULL, CONFIG_STR, 0, 0, &e->rest_ep,
+		"Phoenix base URL for its REST API (feedback annotations); "
+		"needed when spans go to a plain OTLP collector", NULL },
 	    { "OTEL_EXPORTER_OTLP_TIMEOUT",
 		EXPORTER_STR(EXPORTER_DEFAULT_TIMEOUT_MS), CONFIG_INT, 1,
 		EXPORTER_MAX_TIMEOUT_MS, &e->timeout_ms, "request timeout, ms",
@@ -385,6 +388,53 @@ exporter_resolve_url(struct exporter_config *cfg,
 	return 0;
 }
 
+/* Phoenix's client (phoenix/client/utils/config.py) strips "/v1/traces"
+ * (and any slashes before it, one after it) from a collector URL to get
+ * the REST base; trailing slashes go too. Caller frees. */
+static char *
+exporter_rest_strip(const char *url)
+{
+	size_t len = strlen(url), plen = strlen(EXPORTER_TRACES_PATH);
+	char *out;
+
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	if (len >= plen && strncmp(url + len - plen, EXPORTER_TRACES_PATH,
+	    plen) == 0)
+		len -= plen;
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	out = xmalloc(len + 1);
+	memcpy(out, url, len);
+	out[len] = '\0';
+	return out;
+}
+
+static int
+exporter_resolve_rest(struct exporter_config *cfg,
+    const struct exporter_env *e, char *err, size_t errlen)
+{
+	const char *env;
+	char why[160];
+
+	if (e->rest_ep != NULL) {
+		if (exporter_check_endpoint(e->rest_ep, 1, why,
+		    sizeof(why)) == -1)
+			return exporter_fail(err, errlen, "PHOENIX_ENDPOINT: %s",
+			    why);
+		cfg->rest_base = exporter_rest_strip(e->rest_ep);
+		cfg->rest_from = "PHOENIX_ENDPOINT";
+		return 0;
+	}
+	if (e->traces_ep != NULL || e->otlp_ep != NULL)
+		return 0;	/* a plain collector: no REST API known */
+	cfg->rest_base = exporter_rest_strip(e->phoenix_ep);
+	env = getenv("PHOENIX_COLLECTOR_ENDPOINT");
+	cfg->rest_from = env != NULL && *env != '\0' ?
+	    "PHOENIX_COLLECTOR_ENDPOINT" : "default";
+	return 0;
+}
+
 static int
 exporter_set_api_key(struct exporter_headers *h, const char *key,
     char *err, size_t errlen)
@@ -433,6 +483,7 @@ exporter_config_from_env(struct exporter_config *cfg, char *err,
 	exporter_table(&e, t);
 	if (config_load(t, EXPORTER_NVARS, err, errlen) == -1 ||
 	    exporter_resolve_url(cfg, &e, err, errlen) == -1 ||
+	    exporter_resolve_rest(cfg, &e, err, errlen) == -1 ||
 	    exporter_load_headers(cfg, &e, err, errlen) == -1)
 		return -1;
 	cfg->gzip = strcasecmp(e.compression, "gzip") == 0;
@@ -444,6 +495,7 @@ void
 exporter_config_cleanup(struct exporter_config *cfg)
 {
 	free(cfg->url);
+	free(cfg->rest_base);
 	exporter_headers_cleanup(&cfg->headers);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -557,9 +609,10 @@ exporter_headers(struct exporter *ex)
 {
 	const struct exporter_config *cfg = ex->cfg;
 
-	if (httpc_header(ex->http, "Content-Type", "application/x-protobuf",
-	    0) || httpc_header(ex->http, "Expect", NULL, 0) ||
-	    (cfg->gzip && httpc_header(ex->http, "Content-Encoding", "gzip",
+	if (httpc_header(ex->http, "Content-Type", ex->json ?
+	    "application/json" : "application/x-protobuf", 0) ||
+	    httpc_header(ex->http, "Expect", NULL, 0) ||
+	    (ex->gzip && httpc_header(ex->http, "Content-Encoding", "gzip",
 	    0)))
 		return -1;
 	for (size_t i = 0; i < cfg->headers.n; i++)
@@ -569,12 +622,13 @@ exporter_headers(struct exporter *ex)
 	return 0;
 }
 
-struct exporter *
-exporter_new(const struct exporter_config *cfg)
+/* A client for url: the traces URL (protobuf) or a REST route (json). */
+static struct exporter *
+exporter_open(const struct exporter_config *cfg, const char *url, int json)
 {
 	struct exporter *ex = xcalloc(1, sizeof(*ex));
 	const struct httpc_config hc = {
-		.url = cfg->url,
+		.url = url,
 		.connect_timeout_ms = cfg->timeout_ms <
 		    EXPORTER_CONNECT_TIMEOUT_MS ? cfg->timeout_ms :
 		    EXPORTER_CONNECT_TIMEOUT_MS,
@@ -586,12 +640,26 @@ exporter_new(const struct exporter_config *cfg)
 	};
 
 	ex->cfg = cfg;
+	ex->json = json;
+	ex->gzip = json ? 0 : cfg->gzip;
 	if ((ex->http = httpc_new(&hc)) == NULL ||
 	    exporter_headers(ex) == -1) {
 		exporter_free(ex);
 		return NULL;
 	}
 	return ex;
+}
+
+struct exporter *
+exporter_new(const struct exporter_config *cfg)
+{
+	return exporter_open(cfg, cfg->url, 0);
+}
+
+struct exporter *
+exporter_new_json(const struct exporter_config *cfg, const char *url)
+{
+	return exporter_open(cfg, url, 1);
 }
 
 void
@@ -716,8 +784,11 @@ exporter_is_refusal(long status)
 
 /* For an answer that says our settings are wrong, the settings to check. */
 static const char *
-exporter_check_hint(long status)
+exporter_check_hint(long status, int json)
 {
+	if (json && status != 401 && status != 403)
+		return "Phoenix's base URL (PHOENIX_ENDPOINT, else "
+		    "PHOENIX_COLLECTOR_ENDPOINT) and the headers";
 	if (status == 401 || status == 403)
 		return "PHOENIX_API_KEY and the headers "
 		    "(OTEL_EXPORTER_OTLP_HEADERS, PHOENIX_CLIENT_HEADERS)";
@@ -754,7 +825,7 @@ exporter_classify(const struct exporter *ex, const struct httpc_response *hr,
 	if (exporter_is_refusal(status))
 		return exporter_outcome(res, EXPORTER_REJECT, "HTTP %ld%s%s",
 		    status, *excerpt ? ": " : "", excerpt);
-	res->check = exporter_check_hint(status);
+	res->check = exporter_check_hint(status, ex->json);
 	return exporter_outcome(res, EXPORTER_CONFIG, "HTTP %ld%s%s", status,
 	    *excerpt ? ": " : "", excerpt);
 }
@@ -804,7 +875,7 @@ exporter_send(struct exporter *ex, const uint8_t *pb, size_t len,
 		return exporter_outcome(res, EXPORTER_REJECT, "request of %zu "
 		    "bytes not sent (1 to %d allowed)", len,
 		    EXPORTER_REQUEST_MAX);
-	if (!ex->cfg->gzip)
+	if (!ex->gzip)
 		return exporter_perform(ex, pb, len, res);
 	if (exporter_gzip(ex, pb, len, &gzlen) == -1)
 		return exporter_outcome(res, EXPORTER_RETRY, "cannot gzip the "

@@ -12,6 +12,7 @@
 
 #define EXPORTER_DEFAULT_ENDPOINT	"http://127.0.0.1:6006"
 #define EXPORTER_TRACES_PATH		"/v1/traces"
+#define EXPORTER_NVARS			9	/* variables read */
 #define EXPORTER_DEFAULT_TIMEOUT_MS	10000
 #define EXPORTER_MAX_TIMEOUT_MS		600000
 #define EXPORTER_CONNECT_TIMEOUT_MS	5000
@@ -38,6 +39,10 @@ struct exporter_headers {
 struct exporter_config {
 	char			*url;		/* full traces URL */
 	const char		*url_from;	/* variable it came from, or "default" */
+	/* Phoenix's REST base URL (no trailing '/'), for feedback; NULL when
+	 * spans go to a plain OTLP collector and PHOENIX_ENDPOINT is unset. */
+	char			*rest_base;
+	const char		*rest_from;	/* variable it came from */
 	int			 gzip;
 	long			 timeout_ms;
 	struct exporter_headers	 headers;
@@ -48,6 +53,10 @@ struct exporter_config {
  * Endpoint precedence: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as-is) >
  * OTEL_EXPORTER_OTLP_ENDPOINT > PHOENIX_COLLECTOR_ENDPOINT > the default;
  * a base URL gets "/v1/traces" appended. Only the winner is validated.
+ * Phoenix's REST base URL (rest_base), as Phoenix's own client finds it:
+ * PHOENIX_ENDPOINT when set; else, when neither OTEL_ endpoint is set,
+ * PHOENIX_COLLECTOR_ENDPOINT (or the default) without a trailing
+ * "/v1/traces"; else none.
  * Headers: OTEL_EXPORTER_OTLP_HEADERS, then PHOENIX_CLIENT_HEADERS (wins on
  * the same name), then PHOENIX_API_KEY as "authorization: Bearer <key>"
  * (wins over both). Returns 0, or -1 with "VARIABLE: reason" in err (never a
@@ -134,6 +143,12 @@ struct exporter;
  * once before. Returns NULL when the HTTP client cannot be set up. Free
  * with exporter_free. */
 struct exporter *exporter_new(const struct exporter_config *cfg);
+/* An exporter that posts JSON (application/json, never gzip'd) to url
+ * (copied) with cfg's headers and timeouts: Phoenix's REST API. Same
+ * answer classes as exporter_send's. Returns NULL when the HTTP client
+ * cannot be set up. Free with exporter_free. */
+struct exporter *exporter_new_json(const struct exporter_config *cfg,
+    const char *url);
 /* Free the exporter and its buffers; NULL does nothing. */
 void exporter_free(struct exporter *ex);
 

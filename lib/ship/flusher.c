@@ -205,6 +205,12 @@ flusher_free(struct flusher *f)
 	free(f);
 }
 
+int
+flusher_dirfd(const struct flusher *f)
+{
+	return f->dirfd;
+}
+
 const struct flusher_stats *
 flusher_stats(const struct flusher *f)
 {
@@ -331,10 +337,12 @@ flusher_sync_dir(int fd)
 
 /* ---- rejected/ and sent/ ------------------------------------------- */
 
+static void flusher_prune_rejected(struct flusher *);
+
 /* Append lines to rejected/<segment> and a line saying why to
  * rejected/<segment>.reason, durably, before their offsets move on. */
 static int
-flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
+flusher_aside(struct flusher *f, const char *seg, const char *lines,
     size_t len, const char *why)
 {
 	char name[NAME_MAX + 16], note[EXPORTER_MSG_MAX + 64];
@@ -366,14 +374,58 @@ out:
 	return rc;
 }
 
+int
+flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
+    size_t len, const char *why)
+{
+	if (flusher_aside(f, seg, lines, len, why) == -1)
+		return -1;
+	flusher_prune_rejected(f);
+	return 0;
+}
+
+/* The segment files of every kind in dirfd, oldest first within a kind. */
+static int
+flusher_list_all(int dirfd, char ***names, size_t *n)
+{
+	char **a, **b;
+	size_t na, nb;
+
+	if (spoolread_list(dirfd, SPOOLFMT_KIND_SPANS, &a, &na) == -1)
+		return -1;
+	if (spoolread_list(dirfd, SPOOLFMT_KIND_FEEDBACK, &b, &nb) == -1) {
+		spoolread_list_free(a, na);
+		return -1;
+	}
+	a = xrealloc(a, (na + nb + 1) * sizeof(*a));
+	memcpy(a + na, b, nb * sizeof(*b));
+	free(b);
+	*names = a;
+	*n = na + nb;
+	return 0;
+}
+
+/* Pruning goes oldest first over both kinds: by the creation time in the
+ * name ("<kind>-<ms>-..."). */
+static int
+flusher_age_cmp(const void *a, const void *b)
+{
+	const char *x = strchr(*(char *const *)a, '-');
+	const char *y = strchr(*(char *const *)b, '-');
+
+	return strcmp(x != NULL ? x : "", y != NULL ? y : "");
+}
+
 static long long
 flusher_dir_bytes(int dirfd, char ***names, size_t *n)
 {
 	long long total = 0;
 	struct stat st;
 
-	if (spoolread_list(dirfd, SPOOLFMT_KIND_SPANS, names, n) == -1)
+	if (flusher_list_all(dirfd, names, n) == -1)
 		return -1;
+	if (*n > 1)
+		qsort(*names, *n, sizeof(**names), flusher_age_cmp);
 	for (size_t i = 0; i < *n; i++)
 		if (fstatat(dirfd, (*names)[i], &st, 0) == 0)
 			total += st.st_size;
@@ -445,7 +497,8 @@ flusher_requeue(struct flusher *f, const char *name, unsigned int seq)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (spoolfmt_segment_name(seg, sizeof(seg), SPOOLFMT_KIND_SPANS,
+	if (spoolfmt_segment_name(seg, sizeof(seg),
+	    spoolfmt_segment_kind(name),
 	    (long long)ts.tv_sec *
 	    1000 + ts.tv_nsec / 1000000, (long)getpid(), "00000000",
 	    seq) == -1) {
@@ -468,7 +521,7 @@ flusher_redrive(struct flusher *f)
 	size_t n;
 	int moved = 0;
 
-	if (spoolread_list(f->rejfd, SPOOLFMT_KIND_SPANS, &names, &n) == -1) {
+	if (flusher_list_all(f->rejfd, &names, &n) == -1) {
 		log_warn("%s: %s/", __func__, SPOOLFMT_REJECTED_DIR);
 		return -1;
 	}
@@ -523,6 +576,105 @@ flusher_retire(struct flusher *f)
 	if (ckpt_save(&f->ckpt) == -1)
 		log_warn("%s: saving shipped offsets", __func__);
 	flusher_prune_sent(f);
+}
+
+int
+flusher_to_sent(struct flusher *f, const char *name)
+{
+	if (renameat(f->dirfd, name, f->sentfd, name) == -1) {
+		log_warn("%s: moving %s to %s/", __func__, name,
+		    SPOOLFMT_SENT_DIR);
+		return -1;
+	}
+	flusher_sync_dir(f->sentfd);
+	flusher_sync_dir(f->dirfd);
+	flusher_prune_sent(f);
+	return 0;
+}
+
+/* ---- The mark: how far the spans were, for what must follow them ---- */
+
+/* The end of the last whole line of the segment name at or before size,
+ * looked for back to lo (lines before lo are shipped already); lo when
+ * there is none. */
+static off_t
+flusher_line_end(struct flusher *f, const char *name, off_t size, off_t lo)
+{
+	char chunk[65536];
+	off_t at = size;
+	ssize_t r;
+	size_t n;
+	int fd;
+
+	if ((fd = openat(f->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return lo;
+	while (at > lo) {
+		n = at - lo < (off_t)sizeof(chunk) ? (size_t)(at - lo) :
+		    sizeof(chunk);
+		if ((r = pread(fd, chunk, n, at - (off_t)n)) != (ssize_t)n)
+			break;
+		for (size_t i = n; i-- > 0;)
+			if (chunk[i] == '\n') {
+				close(fd);
+				return at - (off_t)n + (off_t)i + 1;
+			}
+		at -= (off_t)n;
+	}
+	close(fd);
+	return lo;
+}
+
+int
+flusher_mark(struct flusher *f, struct flusher_mark *m)
+{
+	struct flusher_seg *s;
+	struct stat st;
+	char **names;
+	size_t n;
+
+	m->v = NULL;
+	m->n = 0;
+	if (spoolread_list(f->dirfd, SPOOLFMT_KIND_SPANS, &names, &n) == -1) {
+		log_warn("%s: %s", __func__, f->cfg.spool_dir);
+		return -1;
+	}
+	m->v = xcalloc(n + 1, sizeof(*m->v));
+	for (size_t i = 0; i < n; i++) {
+		if (fstatat(f->dirfd, names[i], &st, 0) == -1)
+			continue;	/* gone since: shipped or dropped */
+		s = flusher_find(f, names[i]);
+		snprintf(m->v[m->n].name, sizeof(m->v[0].name), "%s", names[i]);
+		m->v[m->n++].end = flusher_line_end(f, names[i], st.st_size,
+		    s != NULL ? s->offset : 0);
+	}
+	spoolread_list_free(names, n);
+	return 0;
+}
+
+void
+flusher_mark_clear(struct flusher_mark *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+int
+flusher_passed(struct flusher *f, const struct flusher_mark *m)
+{
+	const struct flusher_seg *s;
+	struct stat st;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i].end == 0)
+			continue;
+		if ((s = flusher_find(f, m->v[i].name)) != NULL) {
+			if (s->offset < m->v[i].end)
+				return 0;
+		} else if (fstatat(f->dirfd, m->v[i].name, &st, 0) == 0)
+			return 0;	/* there, but not scanned yet */
+	}
+	return 1;
 }
 
 /* ---- The size cap ---------------------------------------------------- */
@@ -660,7 +812,7 @@ flusher_take_aside(struct flusher *f, const char *seg, const char *line,
 	log_warnx("%s: a line that is not OTLP/JSON set aside in %s/: %s",
 	    seg, SPOOLFMT_REJECTED_DIR, err);
 	snprintf(why, sizeof(why), "not OTLP/JSON: %s", err);
-	return flusher_set_aside(f, seg, line, len, why) == -1 ?
+	return flusher_aside(f, seg, line, len, why) == -1 ?
 	    FLUSHER_TAKE_ERROR : FLUSHER_TAKE_ASIDE;
 }
 
@@ -904,7 +1056,7 @@ flusher_refused(struct flusher *f, struct flusher_range r, size_t nspans,
 		log_debug("a refused part of %zu lines is split in two", lines);
 		return FLUSHER_SENT;
 	}
-	if (flusher_set_aside(f, f->covers[0].name, p, r.len, res->msg) == -1) {
+	if (flusher_aside(f, f->covers[0].name, p, r.len, res->msg) == -1) {
 		*delay_ms = EXPORTER_BACKOFF_MAX_MS;
 		return FLUSHER_ERROR;
 	}

@@ -6,6 +6,9 @@
 #ifndef RC_FLUSHER_H
 #define RC_FLUSHER_H
 
+#include <sys/types.h>
+
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,10 +69,51 @@ void flusher_free(struct flusher *f);
  * failure is FLUSHER_ERROR (logged). */
 enum flusher_step flusher_step(struct flusher *f, long *delay_ms);
 /* Queue what rejected/ holds again: each of its files becomes a new
- * segment in SPOOL_DIR (renamed, so nothing is copied or lost) and its
+ * segment of its own kind (spans or feedback) in SPOOL_DIR (renamed, so nothing is copied or lost) and its
  * .reason file goes. Returns the number of files queued, or -1 (logged)
  * when rejected/ cannot be read or a file cannot be moved. */
 int flusher_redrive(struct flusher *f) __attribute__((warn_unused_result));
+/* Where the span lines in SPOOL_DIR ended at one moment: for each spans
+ * segment, the end of its last whole line. */
+struct flusher_mark_seg {
+	char	name[NAME_MAX + 1];
+	off_t	end;
+};
+
+struct flusher_mark {
+	struct flusher_mark_seg	*v;
+	size_t			 n;
+};
+
+/* Take the mark now: every spans segment in SPOOL_DIR (listed afresh, so
+ * ones the flusher has not seen yet count) and where its last whole line
+ * ends. Returns 0, or -1 (logged) when the directory cannot be read; *m
+ * is the caller's, freed with flusher_mark_clear. */
+int flusher_mark(struct flusher *f, struct flusher_mark *m)
+	__attribute__((warn_unused_result));
+/* Free what flusher_mark filled in; m is left empty. */
+void flusher_mark_clear(struct flusher_mark *m);
+/* 1 once every span line within m has left the flusher's hands: shipped
+ * (2xx), set aside in rejected/ or dropped under the size cap (its
+ * segment's shipped offset reached the mark, or the segment went to
+ * sent/ or was removed); 0 while some still wait. Cannot fail. */
+int flusher_passed(struct flusher *f, const struct flusher_mark *m);
+
+/* Append lines (whole, '\n' included) of the segment named seg to
+ * rejected/<seg>, with why appended to rejected/<seg>.reason, durably;
+ * then keep rejected/ within its cap. The file keeps seg's name, so its
+ * kind: --redrive queues it again as a segment of that kind. Returns 0,
+ * or -1 (logged) on a disk error: the caller must not move past the
+ * lines. */
+int flusher_set_aside(struct flusher *f, const char *seg, const char *lines,
+    size_t len, const char *why) __attribute__((warn_unused_result));
+/* Move a shipped segment (any kind) from SPOOL_DIR to sent/, durably, and
+ * keep sent/ within its cap. Returns 0, or -1 (logged). */
+int flusher_to_sent(struct flusher *f, const char *name)
+	__attribute__((warn_unused_result));
+
+/* SPOOL_DIR's descriptor; owned by f, valid until flusher_free. */
+int flusher_dirfd(const struct flusher *f);
 /* The counters so far; owned by f, valid until flusher_free. */
 const struct flusher_stats *flusher_stats(const struct flusher *f);
 

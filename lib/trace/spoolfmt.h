@@ -26,6 +26,9 @@
 #define SPOOLFMT_REJECTED_DIR	"rejected"
 #define SPOOLFMT_STATE_DIR	".flusher"
 #define SPOOLFMT_OFFSETS_FILE	"offsets"
+/* In STATE_DIR: the shipped offsets of feedback segments, kept apart from
+ * the spans' (each kind is shipped to its own place, at its own pace). */
+#define SPOOLFMT_FEEDBACK_OFFSETS_FILE	"feedback-offsets"
 /* In STATE_DIR: the flusher's exclusive lock (flock), one flusher per
  * spool. */
 #define SPOOLFMT_LOCK_FILE	"lock"
