@@ -129,13 +129,15 @@ flushd_log_totals(const struct flusher_stats *st,
 	    (unsigned long long)st->dropped_lines, st->backlog_bytes);
 	log_info("feedback: shipped %llu annotations in %llu requests; "
 	    "refused %llu, not feedback %llu lines, torn %llu, retries %llu, "
-	    "waited for spans %llu times; backlog %lld bytes",
+	    "older than a vote shipped %llu, waited for spans %llu times; "
+	    "backlog %lld bytes",
 	    (unsigned long long)fb->annotations_sent,
 	    (unsigned long long)fb->batches_sent,
 	    (unsigned long long)fb->refused,
 	    (unsigned long long)fb->bad_lines,
 	    (unsigned long long)fb->torn_lines,
 	    (unsigned long long)fb->retries,
+	    (unsigned long long)fb->superseded,
 	    (unsigned long long)fb->waits, fb->backlog_bytes);
 }
 

@@ -537,6 +537,32 @@ test_newest_last(void **state)
 	json_object_put(data);
 }
 
+/* An older vote read after a newer one went out (another writer's
+ * segment, read later) is not sent: it would overwrite the newer one. */
+static void
+test_older_after_newer(void **state)
+{
+	struct fx *fx = *state;
+
+	vote(fx->dir, FB1, "00000000000000aa", 0, "late", 20);
+	vote(fx->dir, FB1, "00000000000000ab", 1, NULL, 5);
+	fx_open(fx, "http://127.0.0.1:9", -1);
+	will_return(__wrap_exporter_send, &r_ok);
+	assert_int_equal(step(fx), FLUSHER_SENT);
+	assert_int_equal(dbl.n, 1);
+	vote(fx->dir, FB2, "00000000000000aa", 1, NULL, 10);
+	vote(fx->dir, FB2, "00000000000000ab", 0, NULL, 30);
+	will_return(__wrap_exporter_send, &r_ok);
+	assert_int_equal(step(fx), FLUSHER_SENT);
+	assert_int_equal(step(fx), FLUSHER_IDLE);
+	assert_int_equal(dbl.n, 2);
+	/* Only ab's newer vote went out the second time. */
+	assert_non_null(strstr(dbl.body[1], "00000000000000ab"));
+	assert_null(strstr(dbl.body[1], "00000000000000aa"));
+	assert_int_equal(feedship_stats(fx->fs)->superseded, 1);
+	assert_int_equal(feedship_stats(fx->fs)->annotations_sent, 3);
+}
+
 /* --redrive queues a refused feedback file again as feedback. */
 static void
 test_redrive_feedback(void **state)
@@ -591,6 +617,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_base_waits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_newest_last, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_older_after_newer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_redrive_feedback, setup,
 		    teardown),

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "ckpt.h"
+#include "hex.h"
 #include "log.h"
 #include "spoolfmt.h"
 #include "spoolread.h"
@@ -40,6 +41,19 @@ struct feedship_range {			/* items [lo, hi) still to send */
 	size_t	lo, hi;
 };
 
+/* The newest vote shipped per span, so an older vote read later (from
+ * another writer's segment, or after a split batch) never overwrites it
+ * in Phoenix, which keeps the last annotation posted for an identifier.
+ * Open addressing on the span id's 64 bits; 0 marks a free slot (span ids
+ * are never all zeros). Past FEEDSHIP_SEEN_MAX spans it is forgotten at
+ * once and starts again: votes change within minutes of their turn. */
+struct feedship_seen {
+	uint64_t	span;
+	long long	t;
+};
+#define FEEDSHIP_SEEN_MAX	65536
+#define FEEDSHIP_SEEN_SLOTS	(2 * FEEDSHIP_SEEN_MAX)
+
 struct feedship {
 	struct feedship_config	 cfg;
 	struct flusher		*fl;
@@ -61,6 +75,8 @@ struct feedship {
 	time_t			 missing_since;	/* a 404 for a missing span */
 	unsigned int		 attempt;
 	int			 down, config_down, told_no_base, told_wait;
+	struct feedship_seen	*seen;		/* FEEDSHIP_SEEN_SLOTS */
+	size_t			 nseen;
 	struct feedship_stats	 st;
 };
 
@@ -190,6 +206,7 @@ feedship_free(struct feedship *fs)
 	buf_cleanup(&fs->lines);
 	exporter_free(fs->ex);
 	free(fs->url);
+	free(fs->seen);
 	free(fs);
 }
 
@@ -337,6 +354,66 @@ feedship_cover(struct feedship *fs, const char *name, off_t end)
 	fs->covers[fs->ncovers++].end = end;
 }
 
+static uint64_t
+feedship_span_key(const char *span_id)
+{
+	uint8_t b[8];
+	uint64_t k = 0;
+
+	if (hex_decode(span_id, 8, b) == -1)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | b[i];
+	return k;
+}
+
+static struct feedship_seen *
+feedship_seen_slot(struct feedship *fs, uint64_t k)
+{
+	size_t i;
+
+	if (fs->seen == NULL)
+		fs->seen = xcalloc(FEEDSHIP_SEEN_SLOTS, sizeof(*fs->seen));
+	for (i = k % FEEDSHIP_SEEN_SLOTS;; i = (i + 1) % FEEDSHIP_SEEN_SLOTS)
+		if (fs->seen[i].span == 0 || fs->seen[i].span == k)
+			return &fs->seen[i];
+}
+
+/* Remember that span's vote of time t went out (the newest counts). */
+static void
+feedship_seen_put(struct feedship *fs, const char *span_id, long long t)
+{
+	struct feedship_seen *e;
+	uint64_t k = feedship_span_key(span_id);
+
+	if (k == 0)
+		return;
+	if (fs->nseen >= FEEDSHIP_SEEN_MAX) {
+		memset(fs->seen, 0, FEEDSHIP_SEEN_SLOTS * sizeof(*fs->seen));
+		fs->nseen = 0;
+	}
+	e = feedship_seen_slot(fs, k);
+	if (e->span == 0) {
+		e->span = k;
+		e->t = t;
+		fs->nseen++;
+	} else if (t > e->t)
+		e->t = t;
+}
+
+/* 1 when a newer vote on r's span already went out. */
+static int
+feedship_superseded(struct feedship *fs, const struct feedrec *r)
+{
+	uint64_t k = feedship_span_key(r->span_id);
+	struct feedship_seen *e;
+
+	if (k == 0)
+		return 0;
+	e = feedship_seen_slot(fs, k);
+	return e->span == k && e->t > r->time_unix_nano;
+}
+
 /* A line that is not a feedback record goes to rejected/ with why. */
 static int
 feedship_bad_line(struct feedship *fs, const char *seg, const char *line,
@@ -367,6 +444,11 @@ feedship_take(struct feedship *fs, const char *seg, size_t off, size_t len)
 	if (feedrec_parse(line, len - 1, &r, err, sizeof(err)) == -1)
 		return feedship_bad_line(fs, seg, line, len, err) == -1 ?
 		    -1 : 0;
+	if (feedship_superseded(fs, &r)) {
+		fs->st.superseded++;
+		feedrec_clear(&r);
+		return 0;
+	}
 	fs->items = xrealloc(fs->items, (fs->nitems + 1) * sizeof(*fs->items));
 	it = &fs->items[fs->nitems];
 	it->r = r;
@@ -430,6 +512,9 @@ feedship_commit(struct feedship *fs)
 {
 	struct feedship_seg *s;
 
+	for (size_t i = 0; i < fs->nitems; i++)
+		feedship_seen_put(fs, fs->items[i].r.span_id,
+		    fs->items[i].r.time_unix_nano);
 	for (size_t i = 0; i < fs->ncovers; i++)
 		if ((s = feedship_find(fs, fs->covers[i].name)) != NULL) {
 			s->offset = fs->covers[i].end;

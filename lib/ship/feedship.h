@@ -39,6 +39,8 @@ struct feedship_stats {
 	uint64_t	torn_lines;
 	uint64_t	retries;
 	uint64_t	waits;		/* steps that waited for the spans */
+	uint64_t	superseded;	/* older than a vote already shipped
+					 * for its span: not sent */
 	long long	backlog_bytes;	/* unshipped feedback, last step */
 };
 
