@@ -62,13 +62,14 @@ ds_usage(FILE *fp)
 "                      (default %d)\n"
 "  --spool DIR         default $SPOOL_DIR, else /var/spool/recipe-chat\n"
 "  --dry-run           print the request's JSON to stdout; send nothing\n\n"
-"Phoenix: PHOENIX_ENDPOINT, else PHOENIX_COLLECTOR_ENDPOINT without a\n"
-"trailing /v1/traces, else %s; PHOENIX_API_KEY,\n"
-"PHOENIX_CLIENT_HEADERS as for span-flusher.\n\n"
+"Phoenix's REST API as span-flusher reaches it for feedback:\n"
+"PHOENIX_ENDPOINT, else (when no OTEL_EXPORTER_OTLP_* endpoint is set)\n"
+"PHOENIX_COLLECTOR_ENDPOINT without a trailing /v1/traces, else\n"
+"http://127.0.0.1:6006; PHOENIX_API_KEY, PHOENIX_CLIENT_HEADERS.\n\n"
 "Exit status: 0 uploaded (or printed), 1 Phoenix unreachable or failing\n"
 "(5xx, 429), 2 usage or settings, 3 no turn selected (nothing sent),\n"
 "4 refused by Phoenix (4xx: a taken name without --append, a bad key),\n"
-"5 the spool cannot be read.\n", DATASET_LIMIT_DEFAULT, DATASET_DEFAULT_BASE);
+"5 the spool cannot be read.\n", DATASET_LIMIT_DEFAULT);
 }
 
 static void
@@ -248,17 +249,25 @@ ds_select(struct ds *d, struct feedidx *votes)
 static int
 ds_send(const struct ds *d, const char *body)
 {
+	struct exporter_config cfg;
 	struct dataset_result r;
-	const char *from;
-	char err[256], *base;
+	char err[256];
 	int rc;
 
-	if ((base = dataset_phoenix_base(&from, err, sizeof(err))) == NULL) {
+	if (exporter_config_from_env(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "spool-dataset: %s\n", err);
+		exporter_config_cleanup(&cfg);
 		return DS_EXIT_USAGE;
 	}
-	rc = dataset_upload(base, body, d->name, &r);
-	free(base);
+	if (cfg.rest_base == NULL) {
+		fprintf(stderr, "spool-dataset: spans go to a plain OTLP "
+		    "collector (OTEL_EXPORTER_OTLP_*); set PHOENIX_ENDPOINT to "
+		    "Phoenix's base URL\n");
+		exporter_config_cleanup(&cfg);
+		return DS_EXIT_USAGE;
+	}
+	rc = dataset_upload(&cfg, body, d->name, &r);
+	exporter_config_cleanup(&cfg);
 	switch (rc) {
 	case DATASET_UPLOADED:
 		printf("uploaded %llu examples to %s\n", (unsigned long long)

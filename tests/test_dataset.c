@@ -285,57 +285,6 @@ test_answers(void **state)
 	    DATASET_UNAVAILABLE);
 }
 
-static void
-base_is(const char *endpoint, const char *collector, const char *want,
-    const char *want_from)
-{
-	const char *from = NULL;
-	char err[128], *url;
-
-	if (endpoint != NULL)
-		setenv("PHOENIX_ENDPOINT", endpoint, 1);
-	else
-		unsetenv("PHOENIX_ENDPOINT");
-	if (collector != NULL)
-		setenv("PHOENIX_COLLECTOR_ENDPOINT", collector, 1);
-	else
-		unsetenv("PHOENIX_COLLECTOR_ENDPOINT");
-	url = dataset_phoenix_base(&from, err, sizeof(err));
-	if (want == NULL) {
-		assert_null(url);
-		assert_non_null(strstr(err, want_from));
-		return;
-	}
-	assert_non_null(url);
-	assert_string_equal(url, want);
-	assert_string_equal(from, want_from);
-	free(url);
-}
-
-static void
-test_base_url(void **state)
-{
-	(void)state;
-	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-	base_is(NULL, NULL, "http://127.0.0.1:6006", "default");
-	base_is(NULL, "http://phx:6006/v1/traces", "http://phx:6006",
-	    "PHOENIX_COLLECTOR_ENDPOINT");
-	base_is(NULL, "http://phx:6006//v1/traces/", "http://phx:6006",
-	    "PHOENIX_COLLECTOR_ENDPOINT");
-	base_is(NULL, "https://gw/phoenix/", "https://gw/phoenix",
-	    "PHOENIX_COLLECTOR_ENDPOINT");
-	/* A route under /v1/traces is left alone, as Phoenix's client does. */
-	base_is(NULL, "http://gw/v1/traces/x", "http://gw/v1/traces/x",
-	    "PHOENIX_COLLECTOR_ENDPOINT");
-	base_is("http://api:6006/", "http://phx:6006", "http://api:6006",
-	    "PHOENIX_ENDPOINT");
-	base_is("", "http://phx:6006", "http://phx:6006",
-	    "PHOENIX_COLLECTOR_ENDPOINT");
-	base_is("phx:6006", NULL, NULL, "PHOENIX_ENDPOINT");
-	unsetenv("PHOENIX_ENDPOINT");
-	unsetenv("PHOENIX_COLLECTOR_ENDPOINT");
-}
-
 int
 main(void)
 {
@@ -345,7 +294,6 @@ main(void)
 		cmocka_unit_test(test_skips_and_limit),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_answers),
-		cmocka_unit_test(test_base_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

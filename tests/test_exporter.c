@@ -174,6 +174,13 @@ test_rest_base(void **state)
 	expect_rest("http://phx:6006/prefix", p);
 	setenv(p, "http://phx:6006//v1/traces/", 1);
 	expect_rest("http://phx:6006", p);
+	/* A route under /v1/traces is left alone, as Phoenix's client does. */
+	setenv(p, "http://gw/v1/traces/x", 1);
+	expect_rest("http://gw/v1/traces/x", p);
+	/* Empty counts as unset. */
+	setenv("PHOENIX_ENDPOINT", "", 1);
+	expect_rest("http://gw/v1/traces/x", p);
+	unsetenv("PHOENIX_ENDPOINT");
 	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel:4318", 1);
 	expect_rest(NULL, NULL);
 	unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");

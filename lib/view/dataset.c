@@ -494,51 +494,6 @@ dataset_describe(const struct spanfilter *f, char *out, size_t outlen)
 
 /* ---- Phoenix's REST API ------------------------------------------------ */
 
-/* Remove Phoenix's client's /+v1/traces/? from the end of url's path. */
-static void
-dataset_strip_traces(char *url)
-{
-	size_t n = strlen(url);
-
-	if (n > 0 && url[n - 1] == '/')
-		n--;
-	if (n < 10 || strncmp(url + n - 10, "/v1/traces", 10) != 0)
-		return;
-	n -= 10;
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	url[n] = '\0';
-}
-
-char *
-dataset_phoenix_base(const char **from, char *err, size_t errlen)
-{
-	const char *v;
-	char *url;
-	size_t n;
-
-	*from = "PHOENIX_ENDPOINT";
-	if ((v = getenv(*from)) == NULL || *v == '\0') {
-		*from = "PHOENIX_COLLECTOR_ENDPOINT";
-		if ((v = getenv(*from)) == NULL || *v == '\0') {
-			*from = "default";
-			v = DATASET_DEFAULT_BASE;
-		}
-	}
-	if ((strncasecmp(v, "http://", 7) != 0 || v[7] == '\0') &&
-	    (strncasecmp(v, "https://", 8) != 0 || v[8] == '\0')) {
-		snprintf(err, errlen, "%s: not an http:// or https:// URL",
-		    *from);
-		return NULL;
-	}
-	url = xstrdup(v);
-	if (strcmp(*from, "PHOENIX_COLLECTOR_ENDPOINT") == 0)
-		dataset_strip_traces(url);
-	for (n = strlen(url); n > 0 && url[n - 1] == '/'; n--)
-		url[n - 1] = '\0';
-	return url;
-}
-
 /* Phoenix's plain-text detail, cut and on one line. */
 static void
 dataset_detail(const char *body, size_t len, char *out, size_t outlen)
@@ -615,58 +570,28 @@ dataset_answer(long status, const char *body, size_t len, const char *name,
 	    DATASET_REFUSED;
 }
 
-/* The headers Phoenix's client sends: PHOENIX_CLIENT_HEADERS, then
- * PHOENIX_API_KEY as a bearer token (which wins). 0, or -1 with r->msg. */
+/* cfg's headers (PHOENIX_CLIENT_HEADERS, PHOENIX_API_KEY as a bearer
+ * token: exporter_config_from_env), all secret in logs. 0, or -1 with
+ * r->msg. */
 static int
-dataset_headers(struct httpc *c, struct dataset_result *r)
+dataset_headers(struct httpc *c, const struct exporter_config *cfg,
+    struct dataset_result *r)
 {
-	struct exporter_headers h = { NULL, 0 };
-	const char *list = getenv("PHOENIX_CLIENT_HEADERS");
-	const char *key = getenv("PHOENIX_API_KEY");
-	char err[256], *bearer = NULL;
-	size_t i;
-	int rc = -1;
-
-	if (list != NULL && exporter_headers_parse(list, &h, err,
-	    sizeof(err)) == -1) {
-		snprintf(r->msg, sizeof(r->msg), "PHOENIX_CLIENT_HEADERS: %s",
-		    err);
-		goto out;
-	}
-	for (i = 0; i < h.n; i++)
-		if (strcmp(h.v[i].name, "authorization") != 0 || key == NULL ||
-		    *key == '\0')
-			if (httpc_header(c, h.v[i].name, h.v[i].value,
-			    HTTPC_SECRET) == -1)
-				goto bad;
-	if (key != NULL && *key != '\0') {
-		if (httpc_check_key(key, err, sizeof(err)) == -1) {
-			snprintf(r->msg, sizeof(r->msg), "PHOENIX_API_KEY: %s",
-			    err);
-			goto out;
+	for (size_t i = 0; i < cfg->headers.n; i++)
+		if (httpc_header(c, cfg->headers.v[i].name,
+		    cfg->headers.v[i].value, HTTPC_SECRET) == -1) {
+			snprintf(r->msg, sizeof(r->msg),
+			    "a header could not be set");
+			return -1;
 		}
-		if (asprintf(&bearer, "Bearer %s", key) == -1)
-			abort();
-		if (httpc_header(c, "Authorization", bearer,
-		    HTTPC_SECRET) == -1)
-			goto bad;
-	}
-	rc = 0;
-	goto out;
-bad:
-	snprintf(r->msg, sizeof(r->msg), "a header could not be set");
-out:
-	if (bearer != NULL)
-		explicit_bzero(bearer, strlen(bearer));
-	free(bearer);
-	exporter_headers_cleanup(&h);
-	return rc;
+	return 0;
 }
 
 int
-dataset_upload(const char *base, const char *body, const char *name,
-    struct dataset_result *r)
+dataset_upload(const struct exporter_config *ecfg, const char *body,
+    const char *name, struct dataset_result *r)
 {
+	const char *base = ecfg->rest_base;
 	struct httpc_config cfg = { .connect_timeout_ms =
 	    EXPORTER_CONNECT_TIMEOUT_MS, .timeout_ms = DATASET_TIMEOUT_MS,
 	    .body_max = DATASET_RESPONSE_MAX, .body_truncate = 1,
@@ -690,7 +615,7 @@ dataset_upload(const char *base, const char *body, const char *name,
 		snprintf(r->msg, sizeof(r->msg), "a header could not be set");
 		goto out;
 	}
-	if (dataset_headers(c, r) == -1)
+	if (dataset_headers(c, ecfg, r) == -1)
 		goto out;
 	if (httpc_post(c, &req, &res) == -1) {
 		if (res.error == HTTPC_ERR_SETUP) {

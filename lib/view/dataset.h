@@ -10,13 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exporter.h"
 #include "feedidx.h"
 #include "spanfilter.h"
 
 #define DATASET_LIMIT_DEFAULT	10000	/* examples kept (--limit) */
 #define DATASET_LIMIT_MAX	1000000
 #define DATASET_UPLOAD_PATH	"/v1/datasets/upload?sync=true"
-#define DATASET_DEFAULT_BASE	"http://127.0.0.1:6006" /* Phoenix's client */
 #define DATASET_RESPONSE_MAX	(1024 * 1024)
 #define DATASET_TIMEOUT_MS	120000	/* a sync upload of 10,000 rows */
 #define DATASET_MSG_MAX		512
@@ -62,13 +62,6 @@ char *dataset_request_json(struct dataset *d, const char *name,
  * outlen. Cannot fail. */
 void dataset_describe(const struct spanfilter *f, char *out, size_t outlen);
 
-/* Phoenix's base URL as its own client resolves it for REST calls:
- * PHOENIX_ENDPOINT, else PHOENIX_COLLECTOR_ENDPOINT with a trailing
- * /v1/traces removed, else DATASET_DEFAULT_BASE; a trailing '/' is
- * removed. *from names the variable (or "default"). Returns a copy the
- * caller frees, or NULL with the reason in err when the value is not an
- * http(s) URL. */
-char *dataset_phoenix_base(const char **from, char *err, size_t errlen);
 
 enum dataset_outcome {
 	DATASET_UPLOADED = 0,	/* 200 with the dataset and version ids */
@@ -88,11 +81,13 @@ struct dataset_result {
  * Cannot fail: the outcome says what the answer was. */
 enum dataset_outcome dataset_answer(long status, const char *body,
     size_t len, const char *name, struct dataset_result *r);
-/* POST body to base + DATASET_UPLOAD_PATH as JSON with the headers of
- * PHOENIX_CLIENT_HEADERS and PHOENIX_API_KEY (as a bearer token), and read
- * the answer into r. Returns the outcome, or -1 with the reason in r->msg
- * when the settings are wrong or the request cannot be set up. */
-int dataset_upload(const char *base, const char *body, const char *name,
-    struct dataset_result *r) __attribute__((warn_unused_result));
+/* POST body to cfg->rest_base (not NULL) + DATASET_UPLOAD_PATH as JSON
+ * with cfg's headers: Phoenix's REST API as the flusher's feedback
+ * shipping reaches it (exporter_config_from_env). Read the answer into r.
+ * Returns the outcome, or -1 with the reason in r->msg when the request
+ * cannot be set up. */
+int dataset_upload(const struct exporter_config *cfg, const char *body,
+    const char *name, struct dataset_result *r)
+	__attribute__((warn_unused_result));
 
 #endif
