@@ -124,6 +124,13 @@ turn_of() {	# turn_of SESSION N: "TRACE SPAN" of SESSION's Nth turn
 	grep "^$1 " "$T/turns" | sed -n "$2p" | cut -d' ' -f2-
 }
 FB=$SPOOL/feedback-$(date +%s%3N)-$$-0badcafe-0.jsonl
+# Written as a pool worker writes its segment: created under a hidden
+# name, locked, then renamed, and locked while it grows, so the stack's
+# flusher ships its votes but leaves the file where it is.
+: > "$SPOOL/.fb.tmp"
+exec 8>>"$SPOOL/.fb.tmp"
+flock -x 8
+mv "$SPOOL/.fb.tmp" "$FB"
 fb_vote() {	# fb_vote SESSION "TRACE SPAN" up|down [COMMENT]: append a vote
 	set -- "$1" "${2% *}" "${2#* }" "$3" "${4-}"
 	jq -nc --arg s "$1" --arg t "$2" --arg sp "$3" --arg v "$4" \
