@@ -1,33 +1,24 @@
 /* chat-fcgi.c - the recipe chat FastCGI worker pool: POST /chat (one
  * traced turn each, see lib/serve/turn.c), POST /feedback (a vote on a
- * turn, spooled: lib/serve/feedback.c) and GET /healthz. Its statics
- * take the prefix chatd_, so that none reads like lib/serve/chat.c's. */
+ * turn, spooled: lib/serve/feedback.c) and GET /healthz, routed by
+ * lib/serve/route.c. Its statics take the prefix chatd_, so that none
+ * reads like lib/serve/chat.c's. */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "chat.h"
 #include "config.h"
-#include "fcgiio.h"
-#include "feedback.h"
 #include "httpc.h"
 #include "llm.h"
 #include "log.h"
 #include "pool.h"
+#include "route.h"
 #include "spool.h"
 #include "turn.h"
-
-/* After a turn whose body was this large, give freed memory back: glibc
- * keeps each thread arena's free pages otherwise, and 128 threads that
- * each once held a large tree would keep the pool's RSS at the peak. */
-#define CHATD_TRIM_AFTER	(256 * 1024)
 
 static struct {
 	const char	*listen;
@@ -38,6 +29,7 @@ static struct {
 	struct llm_config llm;
 	char		*invocation_params;
 	struct turn_env	 turn;
+	struct route_env route;
 } chatd;
 
 static const struct config_entry chatd_config[] = {
@@ -93,112 +85,9 @@ chatd_usage(FILE *fp)
 }
 
 static void
-chatd_chat(FCGX_Request *req, struct llm_client *llm)
-{
-	struct turn_input in = { 0 };
-	struct turn_output out;
-	struct buf body;
-	char err[160], hdr[64], tracestate[2048];
-
-	buf_init(&body, (size_t)chatd.max_body);
-	in.method = fcgiio_param(req, "REQUEST_METHOD");
-	in.traceparent = fcgiio_param(req, "HTTP_TRACEPARENT");
-	in.traceparent_count = fcgiio_param_count(req, "HTTP_TRACEPARENT");
-	/* Several tracestate headers make one list (W3C Trace Context). */
-	in.tracestate = fcgiio_param_join(req, "HTTP_TRACESTATE", tracestate,
-	    sizeof(tracestate));
-	if (in.method != NULL && strcmp(in.method, "POST") == 0) {
-		if (fcgiio_read_body(req, &body, &in.body_status, err,
-		    sizeof(err)) == 0) {
-			in.body = body.data;
-			in.body_len = body.len;
-		} else
-			in.body_error = err;
-	}
-	turn_run(&chatd.turn, llm, &in, &out);
-	snprintf(hdr, sizeof(hdr), "X-Trace-Id: %s\r\n%s", out.trace_id,
-	    out.status == 405 ? "Allow: POST\r\n" : "");
-	fcgiio_respond(req, out.status, "application/json", hdr, out.body,
-	    strlen(out.body));
-	free(out.body);
-	buf_cleanup(&body);
-	if (in.body_len >= CHATD_TRIM_AFTER)
-		malloc_trim(0);
-}
-
-/* POST /feedback: the vote is in the spool before the answer. */
-static void
-chatd_feedback(FCGX_Request *req)
-{
-	struct feedback_input in = { 0 };
-	struct feedback_output out;
-	struct buf body;
-	char err[160];
-
-	buf_init(&body, FEEDBACK_MAX_BODY);
-	in.method = fcgiio_param(req, "REQUEST_METHOD");
-	if (in.method != NULL && strcmp(in.method, "POST") == 0) {
-		if (fcgiio_read_body(req, &body, &in.body_status, err,
-		    sizeof(err)) == 0) {
-			in.body = body.data;
-			in.body_len = body.len;
-		} else
-			in.body_error = err;
-	}
-	feedback_handle(chatd.turn.spool, &in, &out);
-	fcgiio_respond(req, out.status, "application/json", out.headers,
-	    out.body, strlen(out.body));
-	free(out.body);
-	buf_cleanup(&body);
-}
-
-/* GET /healthz: this worker's spool drops (each worker has its own). */
-static void
-chatd_healthz(FCGX_Request *req)
-{
-	struct spool_stats st;
-	char ok[320];
-	int n;
-
-	spool_get_stats(chatd.turn.spool, &st);
-	n = snprintf(ok, sizeof(ok), "{\"status\":\"ok\",\"spool\":{"
-	    "\"dropped_turns\":%llu,\"dropped_spans\":%llu,"
-	    "\"dropped_feedback\":%llu,\"capped_segments\":%llu}}",
-	    st.dropped_turns, st.dropped_spans, st.dropped_feedback,
-	    st.capped_segments);
-	fcgiio_respond(req, 200, "application/json", NULL, ok, (size_t)n);
-}
-
-static void
 chatd_handle(FCGX_Request *req, void *tctx)
 {
-	const char *uri = fcgiio_param(req, "DOCUMENT_URI");
-	const char *method = fcgiio_param(req, "REQUEST_METHOD");
-	char *body;
-
-	if (uri != NULL && strcmp(uri, "/chat") == 0) {
-		chatd_chat(req, tctx);
-		return;
-	}
-	if (uri != NULL && strcmp(uri, "/feedback") == 0) {
-		chatd_feedback(req);
-		return;
-	}
-	if (uri != NULL && strcmp(uri, "/healthz") == 0) {
-		if (method != NULL && (strcmp(method, "GET") == 0 ||
-		    strcmp(method, "HEAD") == 0)) {
-			chatd_healthz(req);
-			return;
-		}
-		body = chat_error_json("method not allowed: use GET");
-		fcgiio_respond(req, 405, "application/json", "Allow: GET\r\n",
-		    body, strlen(body));
-		free(body);
-		return;
-	}
-	body = chat_error_json("not found");
-	fcgiio_respond(req, 404, "application/json", NULL, body, strlen(body));
-	free(body);
+	route_handle(req, &chatd.route, tctx);
 }
 
 static int
@@ -279,6 +168,8 @@ chatd_load_config(void)
 	chatd.invocation_params = llm_invocation_parameters(&chatd.llm);
 	chatd.turn.invocation_params = chatd.invocation_params;
 	chatd.turn.trust_traceparent = chatd.trust_traceparent;
+	chatd.route.turn = &chatd.turn;
+	chatd.route.chat_max_body = (size_t)chatd.max_body;
 	chatd_check_spool_dir(chatd.spool_dir);
 }
 

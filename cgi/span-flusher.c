@@ -1,7 +1,8 @@
 /* span-flusher.c - ships the span spool to Phoenix or any OTLP collector
  * (OTLP/HTTP protobuf), and the feedback in it to Phoenix's REST API as
- * span annotations, at least once; see lib/ship/flusher.c and
- * lib/ship/feedship.c. Its statics take the prefix flushd_. */
+ * span annotations, at least once; see lib/ship/flusher.c,
+ * lib/ship/feedship.c and lib/ship/shipper.c (the loop over both). Its
+ * statics take the prefix flushd_. */
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -9,8 +10,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "config.h"
 #include "exporter.h"
@@ -18,24 +17,13 @@
 #include "flusher.h"
 #include "httpc.h"
 #include "log.h"
+#include "shipper.h"
 
 static struct {
 	const char	*spool_dir, *log_level;
 	long long	 max_bytes, keep_sent_bytes, rejected_max_bytes;
 	long long	 interval_ms;
 } flushd;
-
-/* Exit statuses, besides 0 (all shipped) and 2 (usage). */
-#define FLUSHD_EXIT_UNAVAILABLE	1	/* --once: the collector (or Phoenix,
-					 * for feedback) is down */
-#define FLUSHD_EXIT_LOCKED	3	/* another flusher ships this spool */
-#define FLUSHD_EXIT_SETTINGS	4	/* --once: the collector refuses our
-					 * settings (401, 404, ...), or
-					 * feedback has no Phoenix base URL */
-#define FLUSHD_EXIT_LOCAL	5	/* --once: a local error (disk) */
-/* --once: steps that may find feedback waiting for spans that are not
- * shipped yet, idle as the flusher is, before it gives up. */
-#define FLUSHD_ONCE_WAITS	500
 
 static const struct config_entry flushd_config[] = {
 	{ "SPOOL_DIR", "/var/spool/recipe-chat", CONFIG_STR, 0, 0,
@@ -89,16 +77,6 @@ flushd_usage(FILE *fp)
 	exporter_usage(fp);
 }
 
-/* Sleep up to ms, waking early on SIGTERM/SIGINT. */
-static void
-flushd_nap(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (!flushd_stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static void
 flushd_load_config(struct exporter_config *ecfg)
 {
@@ -113,118 +91,6 @@ flushd_load_config(struct exporter_config *ecfg)
 	log_init("span-flusher", level);
 	if (exporter_config_from_env(ecfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-}
-
-static void
-flushd_log_totals(const struct flusher_stats *st,
-    const struct feedship_stats *fb)
-{
-	log_info("shipped %llu spans in %llu batches; rejected %llu, "
-	    "not OTLP/JSON %llu lines, torn %llu, dropped %llu lines; "
-	    "backlog %lld bytes", (unsigned long long)st->spans_sent,
-	    (unsigned long long)st->batches_sent,
-	    (unsigned long long)st->spans_rejected,
-	    (unsigned long long)st->bad_lines,
-	    (unsigned long long)st->torn_lines,
-	    (unsigned long long)st->dropped_lines, st->backlog_bytes);
-	log_info("feedback: shipped %llu annotations in %llu requests; "
-	    "refused %llu, not feedback %llu lines, torn %llu, retries %llu, "
-	    "older than a vote shipped %llu, waited for spans %llu times; "
-	    "backlog %lld bytes",
-	    (unsigned long long)fb->annotations_sent,
-	    (unsigned long long)fb->batches_sent,
-	    (unsigned long long)fb->refused,
-	    (unsigned long long)fb->bad_lines,
-	    (unsigned long long)fb->torn_lines,
-	    (unsigned long long)fb->retries,
-	    (unsigned long long)fb->superseded,
-	    (unsigned long long)fb->waits, fb->backlog_bytes);
-}
-
-/* --once's exit status for the step that ended it. */
-static int
-flushd_once_status(enum flusher_step r)
-{
-	switch (r) {
-	case FLUSHER_IDLE:
-		return 0;
-	case FLUSHER_CONFIG:
-		return FLUSHD_EXIT_SETTINGS;
-	case FLUSHER_ERROR:
-		return FLUSHD_EXIT_LOCAL;
-	default:
-		return FLUSHD_EXIT_UNAVAILABLE;
-	}
-}
-
-/* The feedback shipper's turn, when its own delay has passed (*next, ms
- * on the monotonic clock); until then its last answer stands. */
-static enum flusher_step
-flushd_feedback(struct feedship *fs, long long *next, enum flusher_step *last)
-{
-	struct timespec ts;
-	long long now;
-	long delay;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (now < *next)
-		return *last;
-	*last = feedship_step(fs, &delay);
-	*next = now + (*last == FLUSHER_SENT || *last == FLUSHER_IDLE ? 0 :
-	    delay > 0 ? delay : 1000);
-	return *last;
-}
-
-/* --once is done when both are idle and no feedback waits for spans (a
- * span line written just after the flusher's last look). */
-static int
-flushd_once_done(enum flusher_step r, enum flusher_step rf,
-    struct feedship *fs, int *status)
-{
-	if (r != FLUSHER_IDLE) {
-		*status = flushd_once_status(r);
-		return 1;
-	}
-	if (rf == FLUSHER_IDLE && feedship_waiting(fs))
-		return 0;
-	*status = flushd_once_status(rf);
-	return 1;
-}
-
-/* Ship until told to stop (or, once, until idle). Returns the exit status;
- * spans and feedback take turns, and neither's delay holds up the other. */
-static int
-flushd_run(struct flusher *f, struct feedship *fs, int once)
-{
-	enum flusher_step r, rf, fb_last = FLUSHER_IDLE;
-	long long fb_next = 0;
-	long delay;
-	int status, stuck = 0;
-
-	while (!flushd_stop) {
-		r = flusher_step(f, &delay);
-		rf = flushd_feedback(fs, &fb_next, &fb_last);
-		if (r == FLUSHER_SENT || rf == FLUSHER_SENT) {
-			stuck = 0;
-			continue;
-		}
-		if (once && flushd_once_done(r, rf, fs, &status))
-			return status;
-		/* Spans idle yet feedback waiting on them: they were written
-		 * after the last look, the next one ships them. */
-		if (once && ++stuck < FLUSHD_ONCE_WAITS) {
-			flushd_nap(10);
-			continue;
-		}
-		if (once)
-			return FLUSHD_EXIT_UNAVAILABLE;
-		if (r == FLUSHER_IDLE)
-			flushd_nap(flushd.interval_ms);
-		else
-			flushd_nap(delay > 0 ? delay : 1000);
-	}
-	return 0;
 }
 
 static void
@@ -270,8 +136,8 @@ flushd_open(struct flusher_config *fc, struct exporter *ex, int once)
 		return f;
 	if (errno == EWOULDBLOCK) {
 		log_warnx("%s; exiting with status %d", err,
-		    FLUSHD_EXIT_LOCKED);
-		exit(FLUSHD_EXIT_LOCKED);
+		    SHIPPER_EXIT_LOCKED);
+		exit(SHIPPER_EXIT_LOCKED);
 	}
 	if (errno == EINTR && flushd_stop)
 		exit(0);
@@ -295,6 +161,7 @@ main(int argc, char *argv[])
 	struct flusher *f;
 	struct feedship *fs;
 	struct feedship_config fbc = { .missing_wait_ms = -1 };
+	struct shipper_config sc = { .stop = &flushd_stop };
 	int ch, once = 0, redrive = 0, rc;
 	char err[512];
 	char desc[1024];
@@ -334,8 +201,10 @@ main(int argc, char *argv[])
 	exporter_config_describe(&ecfg, desc, sizeof(desc));
 	log_info("shipping %s to %s", flushd.spool_dir, desc);
 	flushd_describe_feedback(&ecfg);
-	rc = flushd_run(f, fs, once);
-	flushd_log_totals(flusher_stats(f), feedship_stats(fs));
+	sc.once = once;
+	sc.interval_ms = flushd.interval_ms;
+	rc = shipper_run(f, fs, &sc);
+	shipper_log_totals(flusher_stats(f), feedship_stats(fs));
 	feedship_free(fs);
 	flusher_free(f);
 	exporter_free(ex);

@@ -25,3 +25,10 @@ foreach(t httpc exporter)
 endforeach()
 # A disk that fills mid-line, for the spool's full-disk rule.
 target_link_options(test_spool PRIVATE -Wl,--wrap=fileio_write_all)
+# chat-fcgi's routes without the handlers behind them (tests/test_route.c).
+target_link_options(test_route PRIVATE -Wl,--wrap=FCGX_GetStr
+  -Wl,--wrap=FCGX_PutStr -Wl,--wrap=turn_run -Wl,--wrap=feedback_handle
+  -Wl,--wrap=spool_get_stats)
+# span-flusher's loop over scripted steps (tests/test_shipper.c).
+target_link_options(test_shipper PRIVATE -Wl,--wrap=flusher_step
+  -Wl,--wrap=feedship_step -Wl,--wrap=feedship_waiting)
