@@ -32,6 +32,7 @@ eq "a 👎 with a comment is 202" 202 "$(vote "$(fb "$TRACE" "$SPAN" fb-session-
 eq "the id is fb- and the span id" "fb-$SPAN" "$(resp .id)"
 eq "the answer is JSON with the id alone" id "$(resp 'keys | join(" ")')"
 check "with a JSON content type" grep -qi '^content-type: application/json' "$T/hdr"
+check "and the status line says Accepted" grep -q '^HTTP/1.1 202 Accepted' "$T/hdr"
 eq "the line is in a feedback segment" 1 "$(fb_count)"
 check "spans and feedback have segments of their own" sh -c \
     "! grep -l '\"feedback\"' '$SPOOL'/spans-*.jsonl && ! grep -l resourceSpans '$SPOOL'/feedback-*.jsonl"

@@ -478,7 +478,8 @@ static void
 test_status_text(void **state)
 {
 	static const struct { int status; const char *text; } t[] = {
-		{ 200, "OK" }, { 400, "Bad Request" }, { 404, "Not Found" },
+		{ 200, "OK" }, { 202, "Accepted" }, { 400, "Bad Request" },
+		{ 404, "Not Found" },
 		{ 405, "Method Not Allowed" }, { 411, "Length Required" },
 		{ 413, "Payload Too Large" }, { 422, "Unprocessable Entity" },
 		{ 500, "Internal Server Error" }, { 502, "Bad Gateway" },
