@@ -52,6 +52,16 @@ def write(driver, data):
 for r in rows("chat_requests.test"):
     if len(r) >= 3:
         write("fuzz_chat", b"\t".join(r[2:]))
+for r in rows("feedback_requests.test"):
+    if len(r) >= 3:
+        write("fuzz_feedback", b"\t".join(r[2:]))
+for line in (b'{"feedback":{"traceId":"@T","spanId":"@S","sessionId":"s1",'
+             b'"label":"thumbs_down","score":0,"comment":"too salty",'
+             b'"identifier":"fb-@S","timeUnixNano":"1764170000123456789"}}',
+             b'{"feedback":{"traceId":"@T","spanId":"@S","sessionId":"s1",'
+             b'"label":"thumbs_up","score":1,"identifier":"fb-@S",'
+             b'"timeUnixNano":"0"}}'):
+    write("fuzz_feedback", ids(line))
 for name in ("traceparent.test", "tracestate.test"):
     for r in rows(name):
         write("fuzz_tracectx", unescape(r[0]))
