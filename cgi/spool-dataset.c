@@ -17,7 +17,6 @@
 #include "span.h"
 #include "spanfilter.h"
 #include "spoolwalk.h"
-#include "timearg.h"
 
 /* Exit statuses (--help, docs/spool-dataset.md). */
 #define DS_EXIT_UNAVAILABLE	1	/* no answer, time-out, 5xx, 429 */
@@ -79,15 +78,17 @@ ds_bad(const char *opt, const char *why, const char *arg)
 	exit(DS_EXIT_USAGE);
 }
 
+/* A filter option: as spool-tail's, so in spanfilter. */
 static void
-ds_feedback(struct ds *d, const char *arg)
+ds_filter_option(struct ds *d, const char *name, const char *value)
 {
-	if (strcmp(arg, "up") == 0)
-		d->flt.feedback = 1;
-	else if (strcmp(arg, "down") == 0)
-		d->flt.feedback = -1;
-	else
-		ds_bad("--feedback", "is neither up nor down", arg);
+	char err[256];
+
+	if (spanfilter_option(&d->flt, name, value, span_now_ns(), err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "spool-dataset: --%s: %s\n", name, err);
+		exit(DS_EXIT_USAGE);
+	}
 }
 
 static void
@@ -110,31 +111,24 @@ ds_parse_args(int argc, char *argv[], struct ds *d)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, i;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &i)) != -1) {
 		switch (ch) {
 		case O_SPOOL: d->dir = optarg; break;
 		case O_NAME: d->name = optarg; break;
 		case O_DESC: d->description = optarg; break;
 		case O_APPEND: d->append = 1; break;
-		case O_FEEDBACK: ds_feedback(d, optarg); break;
-		case O_SESSION: d->flt.session = optarg; break;
-		case O_TRACE: d->flt.trace = optarg; break;
-		case O_ERRORS: d->flt.errors = 1; break;
+		case O_FEEDBACK: case O_SESSION: case O_TRACE: case O_ERRORS:
+		case O_SINCE:
+			ds_filter_option(d, opts[i].name, optarg);
+			break;
 		case O_DRY: d->dry_run = 1; break;
 		case O_LIMIT:
 			if (config_parse_int(optarg, 1, DATASET_LIMIT_MAX,
 			    &d->limit) == -1)
 				ds_bad("--limit", "is not a number from 1 to "
 				    "1000000", optarg);
-			break;
-		case O_SINCE:
-			if (timearg_parse(optarg, span_now_ns(),
-			    &d->flt.since_ns) == -1)
-				ds_bad("--since", "is neither a duration (10m, "
-				    "2h, 7d) nor a time (2026-11-24T10:00:00Z)",
-				    optarg);
 			break;
 		case 'h':
 			ds_usage(stdout);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +22,6 @@
 #include "spanscan.h"
 #include "spoolwalk.h"
 #include "tailview.h"
-#include "timearg.h"
 
 #define TAIL_POLL_MS		200
 
@@ -106,22 +104,6 @@ tail_line(const char *line, size_t len, void *arg)
 	return stop_requested ? -1 : 0;
 }
 
-/* A vote that came while following: shown when its turn was printed, or
- * when it is what --feedback asks for (the turn printed before anyone
- * voted on it) in the --session and --trace asked for. */
-static void
-tail_vote_print(struct tail *t, const struct feedrec *r)
-{
-	const struct spanfilter *f = &t->flt;
-	int wanted = f->feedback != 0 && (f->feedback > 0) == (r->up != 0) &&
-	    (f->session == NULL || strcmp(f->session, r->session_id) == 0) &&
-	    (f->trace == NULL || strncasecmp(r->trace_id, f->trace,
-	    strlen(f->trace)) == 0);
-
-	if (wanted || tailview_seen_has(t->seen, r->span_id))
-		tailview_vote_line(stdout, r, &t->view);
-}
-
 static int
 tail_vote(const char *line, size_t len, void *arg)
 {
@@ -134,7 +116,11 @@ tail_vote(const char *line, size_t len, void *arg)
 	else if (t->live && t->mode == TAIL_LINES &&
 	    feedrec_parse(line, len, &r, err, sizeof(err)) == 0) {
 		/* The latest vote, which may be an earlier line's. */
-		tail_vote_print(t, feedidx_get(t->votes, r.span_id));
+		const struct feedrec *v = feedidx_get(t->votes, r.span_id);
+
+		if (spanfilter_vote_wanted(&t->flt, v) ||
+		    tailview_seen_has(t->seen, v->span_id))
+			tailview_vote_line(stdout, v, &t->view);
 		feedrec_clear(&r);
 	}
 	return stop_requested ? -1 : 0;
@@ -205,15 +191,15 @@ tail_usage(FILE *fp)
 "Unparsable and torn lines are skipped and counted on stderr.\n");
 }
 
-/* --feedback's argument: 1 for up, -1 for down, 0 for anything else. */
-static int
-tail_feedback_arg(const char *arg)
+/* A filter option (-e is --errors): as spool-dataset's, so in spanfilter. */
+static void
+tail_filter_option(struct tail *t, const char *name, const char *value)
 {
-	if (strcmp(arg, "up") == 0)
-		return 1;
-	if (strcmp(arg, "down") == 0)
-		return -1;
-	return 0;
+	char err[256];
+
+	if (spanfilter_option(&t->flt, name, value, span_now_ns(), err,
+	    sizeof(err)) == -1)
+		fatalx("--%s: %s", name, err);
 }
 
 static void
@@ -240,42 +226,32 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		{ NULL, 0, NULL, 0 },
 	};
 	long long n;
-	int ch;
+	int ch, i;
 
 	tailview_opts_terminal(&t->view, STDOUT_FILENO);
 	t->keep = 10;
 	t->follow = 1;
-	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, &i)) != -1) {
 		switch (ch) {
 		case O_SPOOL: *dir = optarg; break;
 		case 't': t->mode = TAIL_TREE; break;
 		case 's': t->mode = TAIL_SESSIONS; break;
 		case 'j': t->mode = TAIL_JSON; break;
-		case O_SESSION: t->flt.session = optarg; break;
-		case O_TRACE: t->flt.trace = optarg; break;
-		case O_KIND: t->flt.kind = optarg; break;
-		case 'e': t->flt.errors = 1; break;
+		case 'e':
+		case O_SESSION: case O_TRACE: case O_KIND: case O_SINCE:
+		case O_FEEDBACK:
+			tail_filter_option(t, ch == 'e' ? "errors" :
+			    opts[i].name, optarg);
+			break;
 		case O_NOFOLLOW: t->follow = 0; break;
 		case O_COLOR: t->view.color = 1; break;
 		case O_NOCOLOR: t->view.color = 0; break;
 		case O_ASCII: t->view.ascii = 1; break;
-		case O_FEEDBACK:
-			if ((t->flt.feedback = tail_feedback_arg(optarg)) == 0)
-				fatalx("--feedback: '%s' is neither up nor "
-				    "down", optarg);
-			break;
 		case 'n':
 			if (config_parse_int(optarg, 0, 1000000, &n) == -1)
 				fatalx("-n: '%s' is not a number from 0 to "
 				    "1000000", optarg);
 			t->keep = (size_t)n;
-			break;
-		case O_SINCE:
-			if (timearg_parse(optarg, span_now_ns(),
-			    &t->flt.since_ns) == -1)
-				fatalx("--since: '%s' is neither a duration "
-				    "(10m, 2h, 1d) nor a time "
-				    "(2026-11-24T10:00:00Z)", optarg);
 			break;
 		case 'h':
 			tail_usage(stdout);
