@@ -1,7 +1,7 @@
 /* spool-tail.c - read the span spool offline the way Phoenix shows it
  * online: follow spans as they are written, traces as trees, a sessions
  * table, or the raw OTLP/JSON of the selected spans, with users' votes
- * beside their turns. The views, the filter, the vote index and the
+ * beside their turns. The views, the filter, the votes' walk and the
  * newest-N heap are in lib/view; this is options and the loop. */
 #include <getopt.h>
 #include <signal.h>
@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "feedidx.h"
 #include "log.h"
 #include "sessions.h"
 #include "span.h"
@@ -22,6 +21,7 @@
 #include "spanscan.h"
 #include "spoolwalk.h"
 #include "tailview.h"
+#include "votewalk.h"
 
 #define TAIL_POLL_MS		200
 
@@ -37,9 +37,9 @@ struct tail {
 	struct tailview_trees	*trees;
 	struct sessions		*sessions;
 	struct spanjson		 json;		/* of the current line */
-	struct feedidx		*votes;		/* read before the spans */
+	struct votewalk		*votes;		/* read before the spans */
 	struct tailview_seen	*seen;		/* turns printed */
-	uint64_t		 bad_lines, reported_bad, reported_bad_votes;
+	uint64_t		 bad_lines, reported_bad;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -104,48 +104,28 @@ tail_line(const char *line, size_t len, void *arg)
 	return stop_requested ? -1 : 0;
 }
 
+/* A vote that came while following: shown when its turn was printed, or
+ * when it is one --feedback asks for (its turn printed before the vote). */
 static int
-tail_vote(const char *line, size_t len, void *arg)
+tail_vote(const struct feedrec *v, void *arg)
 {
 	struct tail *t = arg;
-	struct feedrec r;
-	char err[256];
 
-	if (feedidx_add(t->votes, line, len, err, sizeof(err)) == -1)
-		log_debug("%s: %s", __func__, err);
-	else if (t->live && t->mode == TAIL_LINES &&
-	    feedrec_parse(line, len, &r, err, sizeof(err)) == 0) {
-		/* The latest vote, which may be an earlier line's. */
-		const struct feedrec *v = feedidx_get(t->votes, r.span_id);
-
-		if (spanfilter_vote_wanted(&t->flt, v) ||
-		    tailview_seen_has(t->seen, v->span_id))
-			tailview_vote_line(stdout, v, &t->view);
-		feedrec_clear(&r);
-	}
+	if (v != NULL && t->mode == TAIL_LINES &&
+	    (spanfilter_vote_wanted(&t->flt, v) ||
+	    tailview_seen_has(t->seen, v->span_id)))
+		tailview_vote_line(stdout, v, &t->view);
 	return stop_requested ? -1 : 0;
-}
-
-static void
-tail_report_votes(struct tail *t)
-{
-	uint64_t bad = feedidx_stats(t->votes)->bad_lines;
-
-	if (bad > t->reported_bad_votes) {
-		fprintf(stderr, "spool-tail: skipped %llu unparsable feedback "
-		    "line%s\n", (unsigned long long)(bad -
-		    t->reported_bad_votes), bad - t->reported_bad_votes == 1 ?
-		    "" : "s");
-		t->reported_bad_votes = bad;
-	}
 }
 
 static void
 tail_report(struct tail *t, struct spoolwalk *w, int final)
 {
-	uint64_t partial;
+	uint64_t partial, bad = votewalk_new_bad_lines(t->votes);
 
-	tail_report_votes(t);
+	if (bad > 0)
+		fprintf(stderr, "spool-tail: skipped %llu unparsable feedback "
+		    "line%s\n", (unsigned long long)bad, bad == 1 ? "" : "s");
 	if (t->bad_lines > t->reported_bad) {
 		fprintf(stderr, "spool-tail: skipped %llu unparsable or torn "
 		    "line%s\n", (unsigned long long)(t->bad_lines -
@@ -269,40 +249,37 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		t->follow = 0;		/* snapshots */
 }
 
-/* After the history, print new spans as they arrive, until a signal.
- * Votes first: a turn and its vote that come in one tick print as the
- * turn with its vote beside it. */
+/* After the history, print new spans (and votes) as they arrive, until
+ * a signal. */
 static void
-tail_follow(struct tail *t, struct spoolwalk *w, struct spoolwalk *fw)
+tail_follow(struct tail *t, struct spoolwalk *w)
 {
 	struct timespec tick = { 0, TAIL_POLL_MS * 1000000L };
 
 	t->live = 1;
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
-		if (spoolwalk_poll(fw, tail_vote, t) == 0 &&
-		    spoolwalk_poll(w, tail_line, t) == 0)
+		if (votewalk_poll_spans(t->votes, tail_vote, w, tail_line,
+		    t) == 0)
 			fflush(stdout);
 		tail_report(t, w, 0);
 	}
 }
 
 /* Both walks of the spool, and every vote already there. */
-static void
-tail_open(struct tail *t, const char *dir, struct spoolwalk **w,
-    struct spoolwalk **fw)
+static struct spoolwalk *
+tail_open(struct tail *t, const char *dir)
 {
+	struct spoolwalk *w;
 	char err[512];
 
-	if ((*w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err,
+	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err,
 	    sizeof(err))) == NULL ||
-	    (*fw = spoolwalk_open(dir, SPOOLFMT_KIND_FEEDBACK, err,
-	    sizeof(err))) == NULL)
+	    (t->votes = votewalk_open(dir, err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
-	t->votes = feedidx_new();
 	t->seen = tailview_seen_new();
-	t->view.votes = t->flt.votes = t->votes;
-	(void)spoolwalk_read_all(*fw, tail_vote, t);
+	t->view.votes = t->flt.votes = votewalk_votes(t->votes);
+	return w;
 }
 
 int
@@ -311,13 +288,13 @@ main(int argc, char *argv[])
 	struct tail t = { 0 };
 	struct sigaction sa = { .sa_handler = tail_on_signal };
 	const char *dir = getenv("SPOOL_DIR");
-	struct spoolwalk *w, *fw;
+	struct spoolwalk *w;
 
 	log_init("spool-tail", LOG_LVL_INFO);
 	if (dir == NULL || *dir == '\0')
 		dir = "/var/spool/recipe-chat";
 	tail_parse_args(argc, argv, &t, &dir);
-	tail_open(&t, dir, &w, &fw);
+	w = tail_open(&t, dir);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
@@ -326,7 +303,7 @@ main(int argc, char *argv[])
 	t.trees = t.mode == TAIL_TREE ? tailview_trees_new() : NULL;
 	t.sessions = t.mode == TAIL_SESSIONS ? sessions_new() : NULL;
 	if (t.sessions != NULL)
-		sessions_set_votes(t.sessions, t.votes);
+		sessions_set_votes(t.sessions, t.flt.votes);
 	if (t.mode == TAIL_LINES && t.keep == 0)
 		spoolwalk_skip_all(w);
 	else
@@ -340,14 +317,13 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	tail_report(&t, w, !t.follow);
 	if (t.follow)
-		tail_follow(&t, w, fw);
+		tail_follow(&t, w);
 	tailview_trees_free(t.trees);
 	sessions_free(t.sessions);
 	spanheap_free(t.recent);
 	spanjson_cleanup(&t.json);
 	spoolwalk_free(w);
-	spoolwalk_free(fw);
 	tailview_seen_free(t.seen);
-	feedidx_free(t.votes);
+	votewalk_free(t.votes);
 	return 0;
 }
