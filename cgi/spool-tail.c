@@ -1,8 +1,8 @@
 /* spool-tail.c - read the span spool offline the way Phoenix shows it
  * online: follow spans as they are written, traces as trees, a sessions
  * table, or the raw OTLP/JSON of the selected spans, with users' votes
- * beside their turns. The views, the filter, the votes' walk and the
- * newest-N heap are in lib/view; this is options and the loop. */
+ * beside their turns. The views (tailsink), the filter and the votes'
+ * walk are in lib/view; this is options and the loop. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,33 +13,23 @@
 
 #include "config.h"
 #include "log.h"
-#include "sessions.h"
 #include "span.h"
 #include "spanfilter.h"
-#include "spanheap.h"
-#include "spanjson.h"
-#include "spanscan.h"
 #include "spoolwalk.h"
+#include "tailsink.h"
 #include "tailview.h"
 #include "votewalk.h"
 
 #define TAIL_POLL_MS		200
 
-enum tail_mode { TAIL_LINES, TAIL_TREE, TAIL_SESSIONS, TAIL_JSON };
-
 struct tail {
-	enum tail_mode		 mode;
+	enum tailsink_mode	 mode;
 	struct spanfilter	 flt;
-	int			 follow, live;
+	int			 follow;
 	size_t			 keep;		/* -n */
 	struct tailview_opts	 view;
-	struct spanheap		*recent;	/* -n newest, then follow */
-	struct tailview_trees	*trees;
-	struct sessions		*sessions;
-	struct spanjson		 json;		/* of the current line */
+	struct tailsink		*sink;
 	struct votewalk		*votes;		/* read before the spans */
-	struct tailview_seen	*seen;		/* turns printed */
-	uint64_t		 bad_lines, reported_bad;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -51,70 +41,23 @@ tail_on_signal(int sig)
 	stop_requested = 1;
 }
 
-/* ---- Per span and per line ------------------------------------------ */
-
-static void
-tail_print(const struct spanscan_span *s, void *arg)
-{
-	struct tail *t = arg;
-
-	tailview_line(stdout, s, &t->view);
-	tailview_seen_add(t->seen, s);
-}
-
-static int
-tail_span(const struct spanscan_span *s, void *arg)
-{
-	struct tail *t = arg;
-
-	if (!spanfilter_match(&t->flt, s))
-		return 0;
-	switch (t->mode) {
-	case TAIL_LINES:
-		if (t->live)
-			tail_print(s, t);
-		else
-			spanheap_add(t->recent, s);
-		break;
-	case TAIL_TREE:
-		tailview_trees_add(t->trees, s);
-		break;
-	case TAIL_SESSIONS:
-		sessions_add(t->sessions, s);
-		break;
-	case TAIL_JSON:
-		spanjson_select(&t->json, s);
-		break;
-	}
-	return 0;
-}
+/* ---- Per line, per late vote -------------------------------------------- */
 
 static int
 tail_line(const char *line, size_t len, void *arg)
 {
 	struct tail *t = arg;
-	int nspans;
 
-	spanjson_reset(&t->json);
-	if ((nspans = spanscan_line(line, len, tail_span, t)) == -1)
-		t->bad_lines++;
-	else if (t->mode == TAIL_JSON && spanjson_write(&t->json, stdout,
-	    line, len, (size_t)nspans) == -1)
-		log_debug("%s: a line too long for --json left out", __func__);
+	(void)tailsink_line(line, len, t->sink);
 	return stop_requested ? -1 : 0;
 }
 
-/* A vote that came while following: shown when its turn was printed, or
- * when it is one --feedback asks for (its turn printed before the vote). */
 static int
 tail_vote(const struct feedrec *v, void *arg)
 {
 	struct tail *t = arg;
 
-	if (v != NULL && t->mode == TAIL_LINES &&
-	    (spanfilter_vote_wanted(&t->flt, v) ||
-	    tailview_seen_has(t->seen, v->span_id)))
-		tailview_vote_line(stdout, v, &t->view);
+	tailsink_vote(t->sink, v);
 	return stop_requested ? -1 : 0;
 }
 
@@ -126,13 +69,9 @@ tail_report(struct tail *t, struct spoolwalk *w, int final)
 	if (bad > 0)
 		fprintf(stderr, "spool-tail: skipped %llu unparsable feedback "
 		    "line%s\n", (unsigned long long)bad, bad == 1 ? "" : "s");
-	if (t->bad_lines > t->reported_bad) {
+	if ((bad = tailsink_new_bad_lines(t->sink)) > 0)
 		fprintf(stderr, "spool-tail: skipped %llu unparsable or torn "
-		    "line%s\n", (unsigned long long)(t->bad_lines -
-		    t->reported_bad), t->bad_lines - t->reported_bad == 1 ?
-		    "" : "s");
-		t->reported_bad = t->bad_lines;
-	}
+		    "line%s\n", (unsigned long long)bad, bad == 1 ? "" : "s");
 	if (final && (partial = spoolwalk_partial_bytes(w)) > 0)
 		fprintf(stderr, "spool-tail: %llu bytes at the ends of segments "
 		    "are not whole lines (being written, or torn)\n",
@@ -214,9 +153,9 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, &i)) != -1) {
 		switch (ch) {
 		case O_SPOOL: *dir = optarg; break;
-		case 't': t->mode = TAIL_TREE; break;
-		case 's': t->mode = TAIL_SESSIONS; break;
-		case 'j': t->mode = TAIL_JSON; break;
+		case 't': t->mode = TAILSINK_TREE; break;
+		case 's': t->mode = TAILSINK_SESSIONS; break;
+		case 'j': t->mode = TAILSINK_JSON; break;
 		case 'e':
 		case O_SESSION: case O_TRACE: case O_KIND: case O_SINCE:
 		case O_FEEDBACK:
@@ -245,7 +184,7 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		tail_usage(stderr);
 		exit(2);
 	}
-	if (t->mode == TAIL_TREE || t->mode == TAIL_SESSIONS)
+	if (t->mode == TAILSINK_TREE || t->mode == TAILSINK_SESSIONS)
 		t->follow = 0;		/* snapshots */
 }
 
@@ -256,7 +195,6 @@ tail_follow(struct tail *t, struct spoolwalk *w)
 {
 	struct timespec tick = { 0, TAIL_POLL_MS * 1000000L };
 
-	t->live = 1;
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
 		if (votewalk_poll_spans(t->votes, tail_vote, w, tail_line,
@@ -277,7 +215,6 @@ tail_open(struct tail *t, const char *dir)
 	    sizeof(err))) == NULL ||
 	    (t->votes = votewalk_open(dir, err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
-	t->seen = tailview_seen_new();
 	t->view.votes = t->flt.votes = votewalk_votes(t->votes);
 	return w;
 }
@@ -298,32 +235,18 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
-	t.recent = spanheap_new(t.mode == TAIL_LINES ? t.keep : 0);
-	spanjson_init(&t.json);
-	t.trees = t.mode == TAIL_TREE ? tailview_trees_new() : NULL;
-	t.sessions = t.mode == TAIL_SESSIONS ? sessions_new() : NULL;
-	if (t.sessions != NULL)
-		sessions_set_votes(t.sessions, t.flt.votes);
-	if (t.mode == TAIL_LINES && t.keep == 0)
+	t.sink = tailsink_new(t.mode, t.keep, &t.flt, &t.view, stdout);
+	if (t.mode == TAILSINK_LINES && t.keep == 0)
 		spoolwalk_skip_all(w);
 	else
 		(void)spoolwalk_read_all(w, tail_line, &t);
-	if (t.mode == TAIL_LINES)
-		spanheap_drain(t.recent, tail_print, &t);
-	else if (t.mode == TAIL_TREE)
-		tailview_trees_print(stdout, t.trees, &t.view);
-	else if (t.mode == TAIL_SESSIONS)
-		sessions_print(stdout, t.sessions, &t.view);
+	tailsink_history_end(t.sink);
 	fflush(stdout);
 	tail_report(&t, w, !t.follow);
 	if (t.follow)
 		tail_follow(&t, w);
-	tailview_trees_free(t.trees);
-	sessions_free(t.sessions);
-	spanheap_free(t.recent);
-	spanjson_cleanup(&t.json);
+	tailsink_free(t.sink);
 	spoolwalk_free(w);
-	tailview_seen_free(t.seen);
 	votewalk_free(t.votes);
 	return 0;
 }
