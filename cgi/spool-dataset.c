@@ -6,27 +6,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "dataset.h"
-#include "feedidx.h"
 #include "httpc.h"
 #include "log.h"
 #include "span.h"
 #include "spanfilter.h"
-#include "spoolwalk.h"
-#include "timearg.h"
-
-/* Exit statuses (--help, docs/spool-dataset.md). */
-#define DS_EXIT_UNAVAILABLE	1	/* no answer, time-out, 5xx, 429 */
-#define DS_EXIT_USAGE		2	/* options or settings */
-#define DS_EXIT_NOTHING		3	/* no turn selected: nothing sent */
-#define DS_EXIT_REFUSED		4	/* 4xx, the 409 of a taken name too */
-#define DS_EXIT_LOCAL		5	/* the spool cannot be read */
-
-#define DS_PROGRESS_EVERY	1000	/* turns between progress lines */
+#include "votewalk.h"
 
 struct ds {
 	const char		*dir, *name, *description;
@@ -34,7 +21,6 @@ struct ds {
 	long long		 limit;
 	struct spanfilter	 flt;
 	struct dataset		*set;
-	uint64_t		 reported;	/* turns at the last progress */
 };
 
 static void
@@ -76,18 +62,20 @@ static void
 ds_bad(const char *opt, const char *why, const char *arg)
 {
 	fprintf(stderr, "spool-dataset: %s: '%s' %s\n", opt, arg, why);
-	exit(DS_EXIT_USAGE);
+	exit(DATASET_EXIT_USAGE);
 }
 
+/* A filter option: as spool-tail's, so in spanfilter. */
 static void
-ds_feedback(struct ds *d, const char *arg)
+ds_filter_option(struct ds *d, const char *name, const char *value)
 {
-	if (strcmp(arg, "up") == 0)
-		d->flt.feedback = 1;
-	else if (strcmp(arg, "down") == 0)
-		d->flt.feedback = -1;
-	else
-		ds_bad("--feedback", "is neither up nor down", arg);
+	char err[256];
+
+	if (spanfilter_option(&d->flt, name, value, span_now_ns(), err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "spool-dataset: --%s: %s\n", name, err);
+		exit(DATASET_EXIT_USAGE);
+	}
 }
 
 static void
@@ -110,18 +98,18 @@ ds_parse_args(int argc, char *argv[], struct ds *d)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, i;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &i)) != -1) {
 		switch (ch) {
 		case O_SPOOL: d->dir = optarg; break;
 		case O_NAME: d->name = optarg; break;
 		case O_DESC: d->description = optarg; break;
 		case O_APPEND: d->append = 1; break;
-		case O_FEEDBACK: ds_feedback(d, optarg); break;
-		case O_SESSION: d->flt.session = optarg; break;
-		case O_TRACE: d->flt.trace = optarg; break;
-		case O_ERRORS: d->flt.errors = 1; break;
+		case O_FEEDBACK: case O_SESSION: case O_TRACE: case O_ERRORS:
+		case O_SINCE:
+			ds_filter_option(d, opts[i].name, optarg);
+			break;
 		case O_DRY: d->dry_run = 1; break;
 		case O_LIMIT:
 			if (config_parse_int(optarg, 1, DATASET_LIMIT_MAX,
@@ -129,119 +117,46 @@ ds_parse_args(int argc, char *argv[], struct ds *d)
 				ds_bad("--limit", "is not a number from 1 to "
 				    "1000000", optarg);
 			break;
-		case O_SINCE:
-			if (timearg_parse(optarg, span_now_ns(),
-			    &d->flt.since_ns) == -1)
-				ds_bad("--since", "is neither a duration (10m, "
-				    "2h, 7d) nor a time (2026-11-24T10:00:00Z)",
-				    optarg);
-			break;
 		case 'h':
 			ds_usage(stdout);
 			exit(0);
 		default:
 			ds_usage(stderr);
-			exit(DS_EXIT_USAGE);
+			exit(DATASET_EXIT_USAGE);
 		}
 	}
 	if (optind < argc || d->name == NULL || *d->name == '\0') {
 		if (optind >= argc)
 			fprintf(stderr, "spool-dataset: --name is required\n");
 		ds_usage(stderr);
-		exit(DS_EXIT_USAGE);
+		exit(DATASET_EXIT_USAGE);
 	}
 }
 
 /* ---- Reading the spool -------------------------------------------------- */
 
-static int
-ds_vote_line(const char *line, size_t len, void *arg)
+/* Every vote in the spool, read first; then the turns they select. */
+static struct votewalk *
+ds_select(struct ds *d)
 {
-	(void)feedidx_add(arg, line, len, NULL, 0);
-	return 0;
-}
-
-/* Every vote in the spool: the feedback segments, read first. */
-static struct feedidx *
-ds_votes(const char *dir)
-{
-	struct feedidx *x = feedidx_new();
-	struct spoolwalk *w;
+	struct votewalk *votes;
+	uint64_t bad;
 	char err[512];
 
-	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_FEEDBACK, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "spool-dataset: spool %s\n", err);
-		exit(DS_EXIT_LOCAL);
-	}
-	(void)spoolwalk_read_all(w, ds_vote_line, x);
-	spoolwalk_free(w);
-	if (feedidx_stats(x)->bad_lines > 0)
+	if ((votes = votewalk_open(d->dir, err, sizeof(err))) == NULL)
+		goto fail;
+	if ((bad = votewalk_new_bad_lines(votes)) > 0)
 		fprintf(stderr, "spool-dataset: skipped %llu unreadable "
-		    "feedback lines\n",
-		    (unsigned long long)feedidx_stats(x)->bad_lines);
-	return x;
-}
-
-static void
-ds_progress(struct ds *d, int final)
-{
-	const struct dataset_stats *st = dataset_stats(d->set);
-
-	if (!final && st->turns - d->reported < DS_PROGRESS_EVERY)
-		return;
-	d->reported = st->turns;
-	fprintf(stderr, "spool-dataset: %s %llu of %llu turns\n",
-	    final ? "selected" : "so far", (unsigned long long)st->selected,
-	    (unsigned long long)st->turns);
-}
-
-static int
-ds_span_line(const char *line, size_t len, void *arg)
-{
-	struct ds *d = arg;
-
-	(void)dataset_line(line, len, d->set);
-	ds_progress(d, 0);
-	return 0;
-}
-
-/* What was left out, on stderr. */
-static void
-ds_report(const struct ds *d)
-{
-	const struct dataset_stats *st = dataset_stats(d->set);
-
-	if (st->bad_lines > 0)
-		fprintf(stderr, "spool-dataset: skipped %llu unparsable or torn "
-		    "lines\n", (unsigned long long)st->bad_lines);
-	if (st->no_llm > 0)
-		fprintf(stderr, "spool-dataset: skipped %llu matching turns "
-		    "the model never saw (refused before the call)\n",
-		    (unsigned long long)st->no_llm);
-	if (st->over_limit > 0)
-		fprintf(stderr, "spool-dataset: left out %llu matching turns "
-		    "past --limit %lld\n", (unsigned long long)st->over_limit,
-		    d->limit);
-}
-
-static void
-ds_select(struct ds *d, struct feedidx *votes)
-{
-	struct spoolwalk *w;
-	char err[512];
-
-	d->flt.votes = votes;
-	d->set = dataset_new(&d->flt, votes, (size_t)d->limit);
-	if ((w = spoolwalk_open(d->dir, SPOOLFMT_KIND_SPANS, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "spool-dataset: spool %s\n", err);
-		exit(DS_EXIT_LOCAL);
-	}
-	(void)spoolwalk_read_all(w, ds_span_line, d);
-	spoolwalk_free(w);
-	ds_progress(d, 1);
-	ds_report(d);
+		    "feedback lines\n", (unsigned long long)bad);
+	d->flt.votes = votewalk_votes(votes);
+	d->set = dataset_new(&d->flt, d->flt.votes, (size_t)d->limit);
+	if (dataset_read_spool(d->set, d->dir, stderr, err, sizeof(err)) == -1)
+		goto fail;
+	dataset_report(stderr, d->set);
+	return votes;
+fail:
+	fprintf(stderr, "spool-dataset: spool %s\n", err);
+	exit(DATASET_EXIT_LOCAL);
 }
 
 /* ---- Sending ----------------------------------------------------------- */
@@ -257,41 +172,30 @@ ds_send(const struct ds *d, const char *body)
 	if (exporter_config_from_env(&cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "spool-dataset: %s\n", err);
 		exporter_config_cleanup(&cfg);
-		return DS_EXIT_USAGE;
+		return DATASET_EXIT_USAGE;
 	}
 	if (cfg.rest_base == NULL) {
 		fprintf(stderr, "spool-dataset: spans go to a plain OTLP "
 		    "collector (OTEL_EXPORTER_OTLP_*); set PHOENIX_ENDPOINT to "
 		    "Phoenix's base URL\n");
 		exporter_config_cleanup(&cfg);
-		return DS_EXIT_USAGE;
+		return DATASET_EXIT_USAGE;
 	}
 	rc = dataset_upload(&cfg, body, d->name, &r);
 	exporter_config_cleanup(&cfg);
-	switch (rc) {
-	case DATASET_UPLOADED:
+	if (rc == DATASET_UPLOADED)
 		printf("uploaded %llu examples to %s\n", (unsigned long long)
 		    dataset_stats(d->set)->selected, r.msg);
-		return 0;
-	case DATASET_UNAVAILABLE:
-	case DATASET_BAD_ANSWER:
+	else
 		fprintf(stderr, "spool-dataset: %s\n", r.msg);
-		return DS_EXIT_UNAVAILABLE;
-	case DATASET_EXISTS:
-	case DATASET_REFUSED:
-		fprintf(stderr, "spool-dataset: %s\n", r.msg);
-		return DS_EXIT_REFUSED;
-	default:
-		fprintf(stderr, "spool-dataset: %s\n", r.msg);
-		return DS_EXIT_USAGE;
-	}
+	return dataset_exit_status(rc);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct ds d = { .limit = DATASET_LIMIT_DEFAULT };
-	struct feedidx *votes;
+	struct votewalk *votes;
 	char desc[1024], *body;
 	int rc;
 
@@ -300,12 +204,11 @@ main(int argc, char *argv[])
 		d.dir = "/var/spool/recipe-chat";
 	ds_parse_args(argc, argv, &d);
 	signal(SIGPIPE, SIG_DFL);	/* --dry-run | head ends us quietly */
-	votes = ds_votes(d.dir);
-	ds_select(&d, votes);
+	votes = ds_select(&d);
 	if (dataset_stats(d.set)->selected == 0) {
 		fprintf(stderr, "spool-dataset: no turn selected; nothing "
 		    "sent\n");
-		rc = DS_EXIT_NOTHING;
+		rc = DATASET_EXIT_NOTHING;
 		goto out;
 	}
 	dataset_describe(&d.flt, desc, sizeof(desc));
@@ -313,10 +216,10 @@ main(int argc, char *argv[])
 	    d.description : desc, d.append);
 	if (d.dry_run) {
 		rc = puts(body) == EOF || fflush(stdout) != 0 ?
-		    DS_EXIT_LOCAL : 0;
+		    DATASET_EXIT_LOCAL : 0;
 	} else if (httpc_global_init() == -1) {
 		fprintf(stderr, "spool-dataset: libcurl cannot start\n");
-		rc = DS_EXIT_LOCAL;
+		rc = DATASET_EXIT_LOCAL;
 	} else {
 		rc = ds_send(&d, body);
 		httpc_global_cleanup();
@@ -324,6 +227,6 @@ main(int argc, char *argv[])
 	free(body);
 out:
 	dataset_free(d.set);
-	feedidx_free(votes);
+	votewalk_free(votes);
 	return rc;
 }

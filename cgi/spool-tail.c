@@ -1,47 +1,34 @@
 /* spool-tail.c - read the span spool offline the way Phoenix shows it
  * online: follow spans as they are written, traces as trees, a sessions
  * table, or the raw OTLP/JSON of the selected spans, with users' votes
- * beside their turns. The views, the filter, the vote index and the
- * newest-N heap are in lib/view; this is options and the loop. */
+ * beside their turns. The views (tailsink), the filter and the votes'
+ * walk are in lib/view; this is options and the loop. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "feedidx.h"
 #include "log.h"
-#include "sessions.h"
 #include "span.h"
 #include "spanfilter.h"
-#include "spanheap.h"
-#include "spanjson.h"
-#include "spanscan.h"
 #include "spoolwalk.h"
+#include "tailsink.h"
 #include "tailview.h"
-#include "timearg.h"
+#include "votewalk.h"
 
 #define TAIL_POLL_MS		200
 
-enum tail_mode { TAIL_LINES, TAIL_TREE, TAIL_SESSIONS, TAIL_JSON };
-
 struct tail {
-	enum tail_mode		 mode;
+	enum tailsink_mode	 mode;
 	struct spanfilter	 flt;
-	int			 follow, live;
+	int			 follow;
 	size_t			 keep;		/* -n */
 	struct tailview_opts	 view;
-	struct spanheap		*recent;	/* -n newest, then follow */
-	struct tailview_trees	*trees;
-	struct sessions		*sessions;
-	struct spanjson		 json;		/* of the current line */
-	struct feedidx		*votes;		/* read before the spans */
-	struct tailview_seen	*seen;		/* turns printed */
-	uint64_t		 bad_lines, reported_bad, reported_bad_votes;
+	struct tailsink		*sink;
+	struct votewalk		*votes;		/* read before the spans */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -53,120 +40,37 @@ tail_on_signal(int sig)
 	stop_requested = 1;
 }
 
-/* ---- Per span and per line ------------------------------------------ */
-
-static void
-tail_print(const struct spanscan_span *s, void *arg)
-{
-	struct tail *t = arg;
-
-	tailview_line(stdout, s, &t->view);
-	tailview_seen_add(t->seen, s);
-}
-
-static int
-tail_span(const struct spanscan_span *s, void *arg)
-{
-	struct tail *t = arg;
-
-	if (!spanfilter_match(&t->flt, s))
-		return 0;
-	switch (t->mode) {
-	case TAIL_LINES:
-		if (t->live)
-			tail_print(s, t);
-		else
-			spanheap_add(t->recent, s);
-		break;
-	case TAIL_TREE:
-		tailview_trees_add(t->trees, s);
-		break;
-	case TAIL_SESSIONS:
-		sessions_add(t->sessions, s);
-		break;
-	case TAIL_JSON:
-		spanjson_select(&t->json, s);
-		break;
-	}
-	return 0;
-}
+/* ---- Per line, per late vote -------------------------------------------- */
 
 static int
 tail_line(const char *line, size_t len, void *arg)
 {
 	struct tail *t = arg;
-	int nspans;
 
-	spanjson_reset(&t->json);
-	if ((nspans = spanscan_line(line, len, tail_span, t)) == -1)
-		t->bad_lines++;
-	else if (t->mode == TAIL_JSON && spanjson_write(&t->json, stdout,
-	    line, len, (size_t)nspans) == -1)
-		log_debug("%s: a line too long for --json left out", __func__);
+	(void)tailsink_line(line, len, t->sink);
 	return stop_requested ? -1 : 0;
-}
-
-/* A vote that came while following: shown when its turn was printed, or
- * when it is what --feedback asks for (the turn printed before anyone
- * voted on it) in the --session and --trace asked for. */
-static void
-tail_vote_print(struct tail *t, const struct feedrec *r)
-{
-	const struct spanfilter *f = &t->flt;
-	int wanted = f->feedback != 0 && (f->feedback > 0) == (r->up != 0) &&
-	    (f->session == NULL || strcmp(f->session, r->session_id) == 0) &&
-	    (f->trace == NULL || strncasecmp(r->trace_id, f->trace,
-	    strlen(f->trace)) == 0);
-
-	if (wanted || tailview_seen_has(t->seen, r->span_id))
-		tailview_vote_line(stdout, r, &t->view);
 }
 
 static int
-tail_vote(const char *line, size_t len, void *arg)
+tail_vote(const struct feedrec *v, void *arg)
 {
 	struct tail *t = arg;
-	struct feedrec r;
-	char err[256];
 
-	if (feedidx_add(t->votes, line, len, err, sizeof(err)) == -1)
-		log_debug("%s: %s", __func__, err);
-	else if (t->live && t->mode == TAIL_LINES &&
-	    feedrec_parse(line, len, &r, err, sizeof(err)) == 0) {
-		/* The latest vote, which may be an earlier line's. */
-		tail_vote_print(t, feedidx_get(t->votes, r.span_id));
-		feedrec_clear(&r);
-	}
+	tailsink_vote(t->sink, v);
 	return stop_requested ? -1 : 0;
-}
-
-static void
-tail_report_votes(struct tail *t)
-{
-	uint64_t bad = feedidx_stats(t->votes)->bad_lines;
-
-	if (bad > t->reported_bad_votes) {
-		fprintf(stderr, "spool-tail: skipped %llu unparsable feedback "
-		    "line%s\n", (unsigned long long)(bad -
-		    t->reported_bad_votes), bad - t->reported_bad_votes == 1 ?
-		    "" : "s");
-		t->reported_bad_votes = bad;
-	}
 }
 
 static void
 tail_report(struct tail *t, struct spoolwalk *w, int final)
 {
-	uint64_t partial;
+	uint64_t partial, bad = votewalk_new_bad_lines(t->votes);
 
-	tail_report_votes(t);
-	if (t->bad_lines > t->reported_bad) {
+	if (bad > 0)
+		fprintf(stderr, "spool-tail: skipped %llu unparsable feedback "
+		    "line%s\n", (unsigned long long)bad, bad == 1 ? "" : "s");
+	if ((bad = tailsink_new_bad_lines(t->sink)) > 0)
 		fprintf(stderr, "spool-tail: skipped %llu unparsable or torn "
-		    "line%s\n", (unsigned long long)(t->bad_lines -
-		    t->reported_bad), t->bad_lines - t->reported_bad == 1 ?
-		    "" : "s");
-		t->reported_bad = t->bad_lines;
-	}
+		    "line%s\n", (unsigned long long)bad, bad == 1 ? "" : "s");
 	if (final && (partial = spoolwalk_partial_bytes(w)) > 0)
 		fprintf(stderr, "spool-tail: %llu bytes at the ends of segments "
 		    "are not whole lines (being written, or torn)\n",
@@ -205,15 +109,15 @@ tail_usage(FILE *fp)
 "Unparsable and torn lines are skipped and counted on stderr.\n");
 }
 
-/* --feedback's argument: 1 for up, -1 for down, 0 for anything else. */
-static int
-tail_feedback_arg(const char *arg)
+/* A filter option (-e is --errors): as spool-dataset's, so in spanfilter. */
+static void
+tail_filter_option(struct tail *t, const char *name, const char *value)
 {
-	if (strcmp(arg, "up") == 0)
-		return 1;
-	if (strcmp(arg, "down") == 0)
-		return -1;
-	return 0;
+	char err[256];
+
+	if (spanfilter_option(&t->flt, name, value, span_now_ns(), err,
+	    sizeof(err)) == -1)
+		fatalx("--%s: %s", name, err);
 }
 
 static void
@@ -240,42 +144,32 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		{ NULL, 0, NULL, 0 },
 	};
 	long long n;
-	int ch;
+	int ch, i;
 
 	tailview_opts_terminal(&t->view, STDOUT_FILENO);
 	t->keep = 10;
 	t->follow = 1;
-	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:tsjeh", opts, &i)) != -1) {
 		switch (ch) {
 		case O_SPOOL: *dir = optarg; break;
-		case 't': t->mode = TAIL_TREE; break;
-		case 's': t->mode = TAIL_SESSIONS; break;
-		case 'j': t->mode = TAIL_JSON; break;
-		case O_SESSION: t->flt.session = optarg; break;
-		case O_TRACE: t->flt.trace = optarg; break;
-		case O_KIND: t->flt.kind = optarg; break;
-		case 'e': t->flt.errors = 1; break;
+		case 't': t->mode = TAILSINK_TREE; break;
+		case 's': t->mode = TAILSINK_SESSIONS; break;
+		case 'j': t->mode = TAILSINK_JSON; break;
+		case 'e':
+		case O_SESSION: case O_TRACE: case O_KIND: case O_SINCE:
+		case O_FEEDBACK:
+			tail_filter_option(t, ch == 'e' ? "errors" :
+			    opts[i].name, optarg);
+			break;
 		case O_NOFOLLOW: t->follow = 0; break;
 		case O_COLOR: t->view.color = 1; break;
 		case O_NOCOLOR: t->view.color = 0; break;
 		case O_ASCII: t->view.ascii = 1; break;
-		case O_FEEDBACK:
-			if ((t->flt.feedback = tail_feedback_arg(optarg)) == 0)
-				fatalx("--feedback: '%s' is neither up nor "
-				    "down", optarg);
-			break;
 		case 'n':
 			if (config_parse_int(optarg, 0, 1000000, &n) == -1)
 				fatalx("-n: '%s' is not a number from 0 to "
 				    "1000000", optarg);
 			t->keep = (size_t)n;
-			break;
-		case O_SINCE:
-			if (timearg_parse(optarg, span_now_ns(),
-			    &t->flt.since_ns) == -1)
-				fatalx("--since: '%s' is neither a duration "
-				    "(10m, 2h, 1d) nor a time "
-				    "(2026-11-24T10:00:00Z)", optarg);
 			break;
 		case 'h':
 			tail_usage(stdout);
@@ -289,44 +183,39 @@ tail_parse_args(int argc, char *argv[], struct tail *t, const char **dir)
 		tail_usage(stderr);
 		exit(2);
 	}
-	if (t->mode == TAIL_TREE || t->mode == TAIL_SESSIONS)
+	if (t->mode == TAILSINK_TREE || t->mode == TAILSINK_SESSIONS)
 		t->follow = 0;		/* snapshots */
 }
 
-/* After the history, print new spans as they arrive, until a signal.
- * Votes first: a turn and its vote that come in one tick print as the
- * turn with its vote beside it. */
+/* After the history, print new spans (and votes) as they arrive, until
+ * a signal. */
 static void
-tail_follow(struct tail *t, struct spoolwalk *w, struct spoolwalk *fw)
+tail_follow(struct tail *t, struct spoolwalk *w)
 {
 	struct timespec tick = { 0, TAIL_POLL_MS * 1000000L };
 
-	t->live = 1;
 	while (!stop_requested) {
 		nanosleep(&tick, NULL);
-		if (spoolwalk_poll(fw, tail_vote, t) == 0 &&
-		    spoolwalk_poll(w, tail_line, t) == 0)
+		if (votewalk_poll_spans(t->votes, tail_vote, w, tail_line,
+		    t) == 0)
 			fflush(stdout);
 		tail_report(t, w, 0);
 	}
 }
 
 /* Both walks of the spool, and every vote already there. */
-static void
-tail_open(struct tail *t, const char *dir, struct spoolwalk **w,
-    struct spoolwalk **fw)
+static struct spoolwalk *
+tail_open(struct tail *t, const char *dir)
 {
+	struct spoolwalk *w;
 	char err[512];
 
-	if ((*w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err,
+	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err,
 	    sizeof(err))) == NULL ||
-	    (*fw = spoolwalk_open(dir, SPOOLFMT_KIND_FEEDBACK, err,
-	    sizeof(err))) == NULL)
+	    (t->votes = votewalk_open(dir, err, sizeof(err))) == NULL)
 		fatalx("spool %s", err);
-	t->votes = feedidx_new();
-	t->seen = tailview_seen_new();
-	t->view.votes = t->flt.votes = t->votes;
-	(void)spoolwalk_read_all(*fw, tail_vote, t);
+	t->view.votes = t->flt.votes = votewalk_votes(t->votes);
+	return w;
 }
 
 int
@@ -335,43 +224,28 @@ main(int argc, char *argv[])
 	struct tail t = { 0 };
 	struct sigaction sa = { .sa_handler = tail_on_signal };
 	const char *dir = getenv("SPOOL_DIR");
-	struct spoolwalk *w, *fw;
+	struct spoolwalk *w;
 
 	log_init("spool-tail", LOG_LVL_INFO);
 	if (dir == NULL || *dir == '\0')
 		dir = "/var/spool/recipe-chat";
 	tail_parse_args(argc, argv, &t, &dir);
-	tail_open(&t, dir, &w, &fw);
+	w = tail_open(&t, dir);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_DFL);	/* | head ends us quietly */
-	t.recent = spanheap_new(t.mode == TAIL_LINES ? t.keep : 0);
-	spanjson_init(&t.json);
-	t.trees = t.mode == TAIL_TREE ? tailview_trees_new() : NULL;
-	t.sessions = t.mode == TAIL_SESSIONS ? sessions_new() : NULL;
-	if (t.sessions != NULL)
-		sessions_set_votes(t.sessions, t.votes);
-	if (t.mode == TAIL_LINES && t.keep == 0)
+	t.sink = tailsink_new(t.mode, t.keep, &t.flt, &t.view, stdout);
+	if (t.mode == TAILSINK_LINES && t.keep == 0)
 		spoolwalk_skip_all(w);
 	else
 		(void)spoolwalk_read_all(w, tail_line, &t);
-	if (t.mode == TAIL_LINES)
-		spanheap_drain(t.recent, tail_print, &t);
-	else if (t.mode == TAIL_TREE)
-		tailview_trees_print(stdout, t.trees, &t.view);
-	else if (t.mode == TAIL_SESSIONS)
-		sessions_print(stdout, t.sessions, &t.view);
+	tailsink_history_end(t.sink);
 	fflush(stdout);
 	tail_report(&t, w, !t.follow);
 	if (t.follow)
-		tail_follow(&t, w, fw);
-	tailview_trees_free(t.trees);
-	sessions_free(t.sessions);
-	spanheap_free(t.recent);
-	spanjson_cleanup(&t.json);
+		tail_follow(&t, w);
+	tailsink_free(t.sink);
 	spoolwalk_free(w);
-	spoolwalk_free(fw);
-	tailview_seen_free(t.seen);
-	feedidx_free(t.votes);
+	votewalk_free(t.votes);
 	return 0;
 }

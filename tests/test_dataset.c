@@ -15,6 +15,8 @@
 #include <json-c/json.h>
 
 #include "dataset.h"
+#include "spoolfmt.h"
+#include "testutil.h"
 
 #define TRACE	"4bf92f3577b34da6a3ce929d0e0e47%02x"
 #define T0	"1764000000000000000"
@@ -285,6 +287,90 @@ test_answers(void **state)
 	    DATASET_UNAVAILABLE);
 }
 
+/* A spool of n turns (limit 2) and a torn line: progress every
+ * DATASET_PROGRESS_EVERY turns and at the end, then what was left out. */
+static void
+test_read_spool(void **state)
+{
+	struct dataset *d = dataset_new(&(struct spanfilter){ 0 }, NULL, 2);
+	char dir[64], name[128], path[256], err[256], *out = NULL;
+	size_t outlen = 0;
+	FILE *fp;
+	unsigned k;
+
+	(void)state;
+	assert_non_null(testutil_mkdtemp(dir, sizeof(dir), "rc-dataset"));
+	assert_int_equal(spoolfmt_segment_name(name, sizeof(name),
+	    SPOOLFMT_KIND_SPANS, 1764000000000LL, 42, "0000abcd", 1), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	for (k = 0; k < DATASET_PROGRESS_EVERY + 1; k++)
+		fprintf(fp, "%s\n", turn_line(k % 200 + 1, 0, 0));
+	fputs("{\"resourceSpans\":[{\n", fp);
+	fclose(fp);
+	assert_non_null(fp = open_memstream(&out, &outlen));
+	assert_int_equal(dataset_read_spool(d, dir, fp, err, sizeof(err)), 0);
+	dataset_report(fp, d);
+	fclose(fp);
+	assert_string_equal(out, "spool-dataset: so far 2 of 1000 turns\n"
+	    "spool-dataset: selected 2 of 1001 turns\n"
+	    "spool-dataset: skipped 1 unparsable or torn lines\n"
+	    "spool-dataset: left out 999 matching turns past --limit 2\n");
+	free(out);
+	dataset_free(d);
+	/* No progress asked for; a spool that is not there. */
+	d = dataset_new(&(struct spanfilter){ 0 }, NULL, 0);
+	assert_int_equal(dataset_read_spool(d, dir, NULL, err, sizeof(err)),
+	    0);
+	assert_int_equal(dataset_stats(d)->turns, 1001);
+	assert_int_equal(testutil_rmtree(dir), 0);
+	err[0] = '\0';
+	assert_int_equal(dataset_read_spool(d, dir, NULL, err, sizeof(err)),
+	    -1);
+	assert_true(err[0] != '\0');
+	dataset_free(d);
+}
+
+static void
+test_report_nothing_left_out(void **state)
+{
+	struct dataset *d = dataset_new(&(struct spanfilter){ 0 }, NULL, 0);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(add(d, turn_line(1, 0, 0)), 0);
+	assert_non_null(fp = open_memstream(&out, &outlen));
+	dataset_report(fp, d);
+	fclose(fp);
+	assert_string_equal(out, "");
+	free(out);
+	dataset_free(d);
+}
+
+static void
+test_exit_status(void **state)
+{
+	(void)state;
+	assert_int_equal(dataset_exit_status(DATASET_UPLOADED), 0);
+	assert_int_equal(dataset_exit_status(DATASET_UNAVAILABLE),
+	    DATASET_EXIT_UNAVAILABLE);
+	assert_int_equal(dataset_exit_status(DATASET_BAD_ANSWER),
+	    DATASET_EXIT_UNAVAILABLE);
+	assert_int_equal(dataset_exit_status(DATASET_EXISTS),
+	    DATASET_EXIT_REFUSED);
+	assert_int_equal(dataset_exit_status(DATASET_REFUSED),
+	    DATASET_EXIT_REFUSED);
+	assert_int_equal(dataset_exit_status(-1), DATASET_EXIT_USAGE);
+	/* The documented numbers (--help, docs/spool-dataset.md). */
+	assert_int_equal(DATASET_EXIT_UNAVAILABLE, 1);
+	assert_int_equal(DATASET_EXIT_USAGE, 2);
+	assert_int_equal(DATASET_EXIT_NOTHING, 3);
+	assert_int_equal(DATASET_EXIT_REFUSED, 4);
+	assert_int_equal(DATASET_EXIT_LOCAL, 5);
+}
+
 int
 main(void)
 {
@@ -294,6 +380,9 @@ main(void)
 		cmocka_unit_test(test_skips_and_limit),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_read_spool),
+		cmocka_unit_test(test_report_nothing_left_out),
+		cmocka_unit_test(test_exit_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,6 +197,76 @@ test_feedback(void **state)
 	feedidx_free(x);
 }
 
+static void
+test_vote_wanted(void **state)
+{
+	struct spanfilter f = { 0 };
+	struct feedrec r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.trace_id, TRACE_A);
+	strcpy(r.span_id, "00f067aa0ba902b7");
+	strcpy(r.session_id, "sess-1");
+	r.up = 0;
+	/* Without --feedback no vote is wanted for itself. */
+	assert_false(spanfilter_vote_wanted(&f, &r));
+	f.feedback = -1;
+	assert_true(spanfilter_vote_wanted(&f, &r));
+	f.feedback = 1;
+	assert_false(spanfilter_vote_wanted(&f, &r));
+	r.up = 1;
+	assert_true(spanfilter_vote_wanted(&f, &r));
+	f.session = "sess-2";
+	assert_false(spanfilter_vote_wanted(&f, &r));
+	f.session = "sess-1";
+	f.trace = "4BF92F";		/* a prefix, any case */
+	assert_true(spanfilter_vote_wanted(&f, &r));
+	f.trace = "4bf93";
+	assert_false(spanfilter_vote_wanted(&f, &r));
+}
+
+static void
+test_option(void **state)
+{
+	struct spanfilter f = { 0 };
+	char err[256];
+
+	(void)state;
+	assert_int_equal(spanfilter_option(&f, "session", "s-1", T0, err,
+	    sizeof(err)), 0);
+	assert_string_equal(f.session, "s-1");
+	assert_int_equal(spanfilter_option(&f, "trace", "4bf9", T0, err,
+	    sizeof(err)), 0);
+	assert_string_equal(f.trace, "4bf9");
+	assert_int_equal(spanfilter_option(&f, "kind", "LLM", T0, err,
+	    sizeof(err)), 0);
+	assert_string_equal(f.kind, "LLM");
+	assert_int_equal(spanfilter_option(&f, "errors", NULL, T0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f.errors, 1);
+	assert_int_equal(spanfilter_option(&f, "feedback", "up", T0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f.feedback, 1);
+	assert_int_equal(spanfilter_option(&f, "feedback", "down", T0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(f.feedback, -1);
+	assert_int_equal(spanfilter_option(&f, "since", "10m", T0, err,
+	    sizeof(err)), 0);
+	assert_true(f.since_ns == T0 - 600ULL * 1000000000ULL);
+
+	assert_int_equal(spanfilter_option(&f, "feedback", "sideways", T0, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "'sideways' is neither up nor down");
+	assert_int_equal(spanfilter_option(&f, "since", "soon", T0, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "'soon' is neither a duration (10m, 2h, 1d) "
+	    "nor a time (2026-11-24T10:00:00Z)");
+	assert_true(f.since_ns == T0 - 600ULL * 1000000000ULL);
+	assert_int_equal(spanfilter_option(&f, "limit", "3", T0, err,
+	    sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -208,6 +278,8 @@ main(void)
 		cmocka_unit_test(test_errors_and_since),
 		cmocka_unit_test(test_feedback),
 		cmocka_unit_test(test_combined),
+		cmocka_unit_test(test_vote_wanted),
+		cmocka_unit_test(test_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

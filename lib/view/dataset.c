@@ -19,6 +19,7 @@
 #include "jsonval.h"
 #include "spanscan.h"
 #include "spoolfmt.h"
+#include "spoolwalk.h"
 #include "xalloc.h"
 
 #define DATASET_JSON_OUT	(JSON_C_TO_STRING_PLAIN | \
@@ -43,6 +44,8 @@ struct dataset {
 	struct dataset_stats	 st;
 	struct spanscan_span	*spans;		/* of the current line */
 	size_t			 nspans, cap;
+	FILE			*progress;	/* of dataset_read_spool */
+	uint64_t		 reported;	/* turns at the last progress */
 };
 
 struct dataset *
@@ -413,6 +416,61 @@ dataset_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
+/* ---- Reading the spool -------------------------------------------------- */
+
+static void
+dataset_progress(struct dataset *d, int final)
+{
+	if (d->progress == NULL || (!final &&
+	    d->st.turns - d->reported < DATASET_PROGRESS_EVERY))
+		return;
+	d->reported = d->st.turns;
+	fprintf(d->progress, "spool-dataset: %s %llu of %llu turns\n",
+	    final ? "selected" : "so far", (unsigned long long)d->st.selected,
+	    (unsigned long long)d->st.turns);
+}
+
+static int
+dataset_walk_line(const char *line, size_t len, void *arg)
+{
+	(void)dataset_line(line, len, arg);
+	dataset_progress(arg, 0);
+	return 0;
+}
+
+int
+dataset_read_spool(struct dataset *d, const char *dir, FILE *progress,
+    char *err, size_t errlen)
+{
+	struct spoolwalk *w;
+
+	if ((w = spoolwalk_open(dir, SPOOLFMT_KIND_SPANS, err,
+	    errlen)) == NULL)
+		return -1;
+	d->progress = progress;
+	(void)spoolwalk_read_all(w, dataset_walk_line, d);
+	spoolwalk_free(w);
+	dataset_progress(d, 1);
+	d->progress = NULL;
+	return 0;
+}
+
+void
+dataset_report(FILE *fp, const struct dataset *d)
+{
+	if (d->st.bad_lines > 0)
+		fprintf(fp, "spool-dataset: skipped %llu unparsable or torn "
+		    "lines\n", (unsigned long long)d->st.bad_lines);
+	if (d->st.no_llm > 0)
+		fprintf(fp, "spool-dataset: skipped %llu matching turns the "
+		    "model never saw (refused before the call)\n",
+		    (unsigned long long)d->st.no_llm);
+	if (d->st.over_limit > 0)
+		fprintf(fp, "spool-dataset: left out %llu matching turns past "
+		    "--limit %zu\n", (unsigned long long)d->st.over_limit,
+		    d->limit);
+}
+
 /* ---- The request ------------------------------------------------------- */
 
 /* Oldest turn first: the spool's segments interleave the workers'. */
@@ -634,4 +692,21 @@ out:
 	httpc_free(c);
 	free(url);
 	return rc;
+}
+
+int
+dataset_exit_status(int outcome)
+{
+	switch (outcome) {
+	case DATASET_UPLOADED:
+		return 0;
+	case DATASET_UNAVAILABLE:
+	case DATASET_BAD_ANSWER:
+		return DATASET_EXIT_UNAVAILABLE;
+	case DATASET_EXISTS:
+	case DATASET_REFUSED:
+		return DATASET_EXIT_REFUSED;
+	default:
+		return DATASET_EXIT_USAGE;
+	}
 }

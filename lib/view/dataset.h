@@ -1,14 +1,16 @@
 /* dataset.h - chat turns chosen from the spool as a Phoenix dataset:
  * selecting chat_turn spans with spool-tail's filter, one example per turn
  * from the turn's spans (the conversation the model received, the answer,
- * the vote), the body of Phoenix's POST /v1/datasets/upload, and its
- * answers (docs/spool-dataset.md). The example trees are json-c objects
- * this module owns and puts. */
+ * the vote) read from a walk of the spool with progress, the body of
+ * Phoenix's POST /v1/datasets/upload, its answers and the exit status
+ * spool-dataset makes of them (docs/spool-dataset.md). The example trees
+ * are json-c objects this module owns and puts. */
 #ifndef RC_DATASET_H
 #define RC_DATASET_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "exporter.h"
 #include "feedidx.h"
@@ -20,6 +22,14 @@
 #define DATASET_RESPONSE_MAX	(1024 * 1024)
 #define DATASET_TIMEOUT_MS	120000	/* a sync upload of 10,000 rows */
 #define DATASET_MSG_MAX		512
+#define DATASET_PROGRESS_EVERY	1000	/* turns between progress lines */
+
+/* spool-dataset's exit statuses (--help, docs/spool-dataset.md). */
+#define DATASET_EXIT_UNAVAILABLE 1	/* no answer, time-out, 5xx, 429 */
+#define DATASET_EXIT_USAGE	2	/* options or settings */
+#define DATASET_EXIT_NOTHING	3	/* no turn selected: nothing sent */
+#define DATASET_EXIT_REFUSED	4	/* 4xx, the 409 of a taken name too */
+#define DATASET_EXIT_LOCAL	5	/* the spool cannot be read */
 
 struct dataset_stats {
 	uint64_t	lines;		/* spool lines read */
@@ -51,6 +61,17 @@ void dataset_free(struct dataset *d);
 int dataset_line(const char *line, size_t len, void *d);
 /* The counters; owned by d. */
 const struct dataset_stats *dataset_stats(const struct dataset *d);
+/* Feed every span line of the spool at dir to d (dataset_line), oldest
+ * segment first. Progress goes to progress (NULL: nowhere): "spool-dataset:
+ * so far N of M turns" every DATASET_PROGRESS_EVERY chat_turn spans, and
+ * "spool-dataset: selected N of M turns" at the end. Returns 0, or -1 with
+ * the reason in err when the spool cannot be opened. */
+int dataset_read_spool(struct dataset *d, const char *dir, FILE *progress,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* What the selection left out, a line each on fp: unparsable lines, turns
+ * the model never saw, turns past the limit. Nothing when nothing was.
+ * Cannot fail. */
+void dataset_report(FILE *fp, const struct dataset *d);
 /* The upload body: {"action","name","description","inputs","outputs",
  * "metadata","span_ids"} with action "append" when append is set, else
  * "create"; the examples oldest turn first (d's are sorted so). Caller
@@ -89,5 +110,10 @@ enum dataset_outcome dataset_answer(long status, const char *body,
 int dataset_upload(const struct exporter_config *cfg, const char *body,
     const char *name, struct dataset_result *r)
 	__attribute__((warn_unused_result));
+/* spool-dataset's exit status for what dataset_upload returned: 0 when
+ * uploaded, DATASET_EXIT_UNAVAILABLE for no answer or one without the
+ * ids, DATASET_EXIT_REFUSED for a 4xx (409 included), DATASET_EXIT_USAGE
+ * for a request that could not be set up. Cannot fail. */
+int dataset_exit_status(int outcome);
 
 #endif

@@ -1,10 +1,12 @@
 /* spanfilter.c - spool-tail's span selection (see spanfilter.h). */
 #include "spanfilter.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "tailview.h"
+#include "timearg.h"
 
 /* The trace id starts with prefix, in any case. */
 static bool
@@ -67,4 +69,54 @@ spanfilter_match(const struct spanfilter *f, const struct spanscan_span *s)
 			return false;
 	}
 	return true;
+}
+
+bool
+spanfilter_vote_wanted(const struct spanfilter *f, const struct feedrec *r)
+{
+	return f->feedback != 0 && (f->feedback > 0) == (r->up != 0) &&
+	    (f->session == NULL || strcmp(f->session, r->session_id) == 0) &&
+	    (f->trace == NULL || strncasecmp(r->trace_id, f->trace,
+	    strlen(f->trace)) == 0);
+}
+
+/* --feedback's argument: 1 for up, -1 for down, 0 for anything else. */
+static int
+spanfilter_feedback_arg(const char *arg)
+{
+	if (strcmp(arg, "up") == 0)
+		return 1;
+	if (strcmp(arg, "down") == 0)
+		return -1;
+	return 0;
+}
+
+int
+spanfilter_option(struct spanfilter *f, const char *name, const char *value,
+    uint64_t now_ns, char *err, size_t errlen)
+{
+	if (strcmp(name, "session") == 0)
+		f->session = value;
+	else if (strcmp(name, "trace") == 0)
+		f->trace = value;
+	else if (strcmp(name, "kind") == 0)
+		f->kind = value;
+	else if (strcmp(name, "errors") == 0)
+		f->errors = 1;
+	else if (strcmp(name, "feedback") == 0) {
+		if ((f->feedback = spanfilter_feedback_arg(value)) == 0)
+			goto bad;
+	} else if (strcmp(name, "since") == 0) {
+		if (timearg_parse(value, now_ns, &f->since_ns) == -1)
+			goto bad;
+	} else {
+		snprintf(err, errlen, "not a filter option");
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is neither %s", value,
+	    strcmp(name, "feedback") == 0 ? "up nor down" : "a duration "
+	    "(10m, 2h, 1d) nor a time (2026-11-24T10:00:00Z)");
+	return -1;
 }
