@@ -2,7 +2,9 @@
  * as /feedback writes it (feedrec_line) in a feedback segment of its own
  * (spoolfmt_segment_name). Usage:
  *	feedgen DIR TRACE_ID SPAN_ID SESSION up|down [COMMENT]
- * Each call writes a new segment; the vote's time is now. */
+ * Each call writes a new segment; the vote's time is now. The segment is
+ * written whole under a hidden name and then renamed, so a flusher running
+ * beside never sees it empty (an unlocked segment is a finished one). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,7 @@ main(int argc, char *argv[])
 	static unsigned seq;
 	struct feedrec r;
 	struct buf b;
-	char name[256], path[4096];
+	char name[256], path[4096], tmp[4096];
 	uint64_t now = span_now_ns();
 	int fd, rc = 1;
 
@@ -45,9 +47,10 @@ main(int argc, char *argv[])
 	    (long long)(now / 1000000), (long)getpid(), "feed0000", seq++) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s", argv[1], name);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0640)) == -1)
+	snprintf(tmp, sizeof(tmp), "%s/.%s", argv[1], name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0640)) == -1)
 		goto out;
-	if (fileio_write_all(fd, b.data, b.len) == 0)
+	if (fileio_write_all(fd, b.data, b.len) == 0 && rename(tmp, path) == 0)
 		rc = 0;
 	close(fd);
 out:

@@ -16,9 +16,11 @@ start_receiver
 
 sid() { printf '%016x' "$((0xa0000 + $1))"; }
 
-# spans DIR FIRST LAST: one spans line with chat_turn spans FIRST..LAST.
+# spans DIR FIRST LAST: one spans line with chat_turn spans FIRST..LAST,
+# in a segment written whole under a hidden name and then renamed: the
+# flusher beside must never see it empty and unlocked (finished).
 spans() {
-	i=$2 sep=""
+	i=$2 sep="" seg=spans-$((1700000000000 + $2))-1-00000000-0.jsonl
 	{
 		printf '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"recipe-chat"}}]},"scopeSpans":[{"scope":{"name":"t"},"spans":['
 		while [ "$i" -le "$3" ]; do
@@ -28,7 +30,8 @@ spans() {
 			i=$((i + 1))
 		done
 		printf ']}]}]}\n'
-	} >> "$1/spans-$((1700000000000 + $2))-1-00000000-0.jsonl"
+	} > "$1/.$seg"
+	mv "$1/.$seg" "$1/$seg"
 }
 
 # vote DIR N up|down [COMMENT]: one vote on span N, in a segment of its
@@ -107,8 +110,9 @@ eq "after its span" true "$(last_of "fb-$(sid 10)" .span_known)"
 # ---- 503 then ok: retried, delivered once ------------------------------
 annot_mode "fail-next 2 503"
 d2=$d
-vote "$d2" 11 up
+# In the pool's order: the turn's spans, then (after the answer) its vote.
 spans "$d2" 11 11
+vote "$d2" 11 up
 check "after two 503s it arrives" wait_for 60 has_idents 4
 eq "once" 1 "$(arrivals "fb-$(sid 11)")"
 check "the retries were logged" grep -q "Phoenix unavailable for annotations" "$T/flush.log"
