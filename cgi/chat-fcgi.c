@@ -82,6 +82,8 @@ chatd_usage(FILE *fp)
 	    "OPENAI_BASE_URL", "endpoint for openai/ and bare model names",
 	    "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, TOGETHER_API_KEY",
 	    "", "LLM_TIMEOUT_S", "model call timeout in seconds (default: 120)");
+	fprintf(fp, "  %-28s %s\n", "OTEL_SDK_DISABLED",
+	    "true: no spans built or spooled, /feedback 503 (default: false)");
 }
 
 static void
@@ -155,6 +157,7 @@ chatd_load_config(void)
 {
 	enum log_level level;
 	char err[256];
+	int unknown;
 
 	if (config_load(chatd_config, CHATD_NCONFIG, err, sizeof(err)) == -1)
 		fatalx("%s", err);
@@ -168,6 +171,14 @@ chatd_load_config(void)
 	chatd.invocation_params = llm_invocation_parameters(&chatd.llm);
 	chatd.turn.invocation_params = chatd.invocation_params;
 	chatd.turn.trust_traceparent = chatd.trust_traceparent;
+	chatd.turn.tracing = !config_otel_bool(getenv("OTEL_SDK_DISABLED"),
+	    &unknown);
+	if (unknown)
+		log_warnx("OTEL_SDK_DISABLED: '%s' is not true or false; "
+		    "tracing stays on", getenv("OTEL_SDK_DISABLED"));
+	if (!chatd.turn.tracing)
+		log_info("tracing is off (OTEL_SDK_DISABLED): no spans are "
+		    "built or spooled");
 	chatd.route.turn = &chatd.turn;
 	chatd.route.chat_max_body = (size_t)chatd.max_body;
 	chatd_check_spool_dir(chatd.spool_dir);

@@ -146,4 +146,33 @@ eq "TRUST_TRACEPARENT=1 joins the incoming trace" "$in_trace $in_span" \
 res() { jq -r --arg k "$1" '.resource.attributes[] | select(.key == $k) | .value.stringValue' "$T/trusted"; }
 eq "PHOENIX_PROJECT_NAME names the project" proj-under-test "$(res openinference.project.name)"
 eq "OTEL_SERVICE_NAME names the service" svc-under-test "$(res service.name)"
+stop_stack
+
+# OTEL_SDK_DISABLED=true: tracing off. The same answers, no span built or
+# spooled, no traceparent to the model, no ids in the answer, and votes
+# refused (there is no span to annotate).
+rm -rf "$SPOOL"
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini OTEL_SDK_DISABLED=true
+: > "$MOCK_LOG"
+eq "tracing off: /chat still answers 200" 200 \
+    "$(chat '{"messages":[{"role":"user","content":"untraced"}],"session_id":"s-off"}' -D "$T/off.h")"
+eq "tracing off: the answer is the whole history" "user assistant" \
+    "$(resp '[.messages[1:][].role] | join(" ")')"
+eq "tracing off: the answer names no trace or span" "null null" \
+    "$(resp '"\(.trace_id) \(.span_id)"')"
+check "tracing off: no X-Trace-Id header" sh -c "! grep -qi '^x-trace-id' '$T/off.h'"
+eq "tracing off: the model got no traceparent" null "$(tail -n 1 "$MOCK_LOG" | jq -r .traceparent)"
+eq "tracing off: nothing in the spool" 0 "$(spool_spans | wc -l)"
+eq "tracing off: /healthz says so" false \
+    "$(curl -fsS "$BASE/healthz" | jq -r .tracing)"
+eq "tracing off: /feedback is 503" 503 "$(curl -s -o "$T/fb" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary \
+    '{"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","session_id":"s-off","label":"thumbs_up"}' \
+    "$BASE/feedback")"
+check "tracing off: the 503 names the setting" grep -q OTEL_SDK_DISABLED "$T/fb"
+stop_stack
+# A value OpenTelemetry does not define leaves tracing on, with a warning.
+start_stack OPENAI_BASE_URL="$MOCK_URL" MODEL_NAME=gpt-4o-mini OTEL_SDK_DISABLED=yes
+eq "OTEL_SDK_DISABLED=yes: tracing stays on" true "$(curl -fsS "$BASE/healthz" | jq -r .tracing)"
+check "OTEL_SDK_DISABLED=yes: the log says why" grep -q "OTEL_SDK_DISABLED: 'yes' is not true or false" "$T/stack.log"
 finish

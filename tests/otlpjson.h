@@ -10,7 +10,7 @@
 /* Decode a protobuf ExportTraceServiceRequest and render it as one
  * OTLP/JSON TracesData line (no newline) in the spool writer's conventions:
  * lowerCamelCase, hex ids, 64-bit integers as strings, zero and empty
- * optional fields omitted as span_to_otlp_json omits them. *nspans (if not
+ * optional fields omitted as span_write_json omits them. *nspans (if not
  * NULL) gets the span count. Caller frees; NULL with err on bad input. */
 char *otlpjson_request(const uint8_t *pb, size_t len, size_t *nspans,
     char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -209,6 +209,29 @@ test_bool_words(void **state)
 	}
 }
 
+/* OTEL_SDK_DISABLED and its kind: only "true" (any case) is true; a word
+ * the specification does not define is false and reported. */
+static void
+test_otel_bool(void **state)
+{
+	static const struct { const char *s; int want, unknown; } cases[] = {
+		{ "true", 1, 0 }, { "TRUE", 1, 0 }, { "True", 1, 0 },
+		{ "false", 0, 0 }, { "FALSE", 0, 0 }, { "", 0, 0 },
+		{ NULL, 0, 0 }, { "1", 0, 1 }, { "yes", 0, 1 },
+		{ "on", 0, 1 }, { " true", 0, 1 }, { "truex", 0, 1 },
+	};
+	int unknown;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unknown = 42;
+		if (config_otel_bool(cases[i].s, &unknown) != cases[i].want ||
+		    unknown != cases[i].unknown)
+			fail_msg("'%s' read wrong", cases[i].s ? cases[i].s :
+			    "(unset)");
+	}
+}
+
 static void
 test_bool_error_names_variable(void **state)
 {
@@ -351,6 +374,7 @@ main(void)
 		T(test_int_error_names_variable),
 		T(test_bool_words),
 		T(test_bool_error_names_variable),
+		T(test_otel_bool),
 		T(test_check_url),
 		T(test_check_error_names_variable),
 		T(test_check_applies_to_default),

@@ -45,6 +45,7 @@ static struct {
 	const char	*seen_method;
 	int		 seen_status;	/* its read error status */
 	int		 answer;	/* the handler's status */
+	int		 untraced;	/* the turn gives no ids */
 } io;
 
 int
@@ -85,8 +86,11 @@ __wrap_turn_run(const struct turn_env *env, struct llm_client *llm,
 	assert_ptr_equal(llm, (struct llm_client *)(void *)&fake_llm);
 	io.turns++;
 	seen(in->method, in->body, in->body_len, in->body_status);
+	memset(out, 0, sizeof(*out));	/* as turn_run does */
 	out->status = io.answer;
 	out->body = xstrdup("{\"turn\":1}");
+	if (io.untraced)
+		return;
 	snprintf(out->trace_id, sizeof(out->trace_id), "%032x", 7);
 	snprintf(out->span_id, sizeof(out->span_id), "%016x", 8);
 }
@@ -117,14 +121,20 @@ __wrap_spool_get_stats(struct spool *sp, struct spool_stats *st)
 
 static const struct turn_env env_turn = {
 	.spool = (struct spool *)(void *)&fake_spool,
+	.tracing = 1,
 };
 static const struct route_env env = { .turn = &env_turn,
+    .chat_max_body = 1024 };
+static const struct turn_env env_turn_off = {	/* OTEL_SDK_DISABLED */
+	.spool = (struct spool *)(void *)&fake_spool,
+};
+static const struct route_env env_off = { .turn = &env_turn_off,
     .chat_max_body = 1024 };
 
 /* Serve one request with these parameters (NULL-terminated) and body;
  * returns what was written, NUL-terminated. */
 static const char *
-serve(char **envp, const char *body)
+serve_with(const struct route_env *e, char **envp, const char *body)
 {
 	FCGX_Request req;
 
@@ -135,9 +145,15 @@ serve(char **envp, const char *body)
 	req.ipcFd = -1;
 	io.body = body;
 	io.len = body != NULL ? strlen(body) : 0;
-	route_handle(&req, &env, (struct llm_client *)(void *)&fake_llm);
+	route_handle(&req, e, (struct llm_client *)(void *)&fake_llm);
 	assert_int_equal(buf_append(&io.written, "", 1), 0);
 	return io.written.data;
+}
+
+static const char *
+serve(char **envp, const char *body)
+{
+	return serve_with(&env, envp, body);
 }
 
 static int
@@ -177,16 +193,19 @@ test_healthz_body(void **state)
 	struct spool_stats st = { .dropped_turns = 10, .dropped_spans = 20,
 	    .dropped_feedback = 30, .capped_segments = 40,
 	    .capped_bytes = 50 };
-	const char *want = "{\"status\":\"ok\",\"spool\":{\"dropped_turns\":10,"
-	    "\"dropped_spans\":20,\"dropped_feedback\":30,"
-	    "\"capped_segments\":40}}";
+	const char *want = "{\"status\":\"ok\",\"tracing\":true,\"spool\":{"
+	    "\"dropped_turns\":10,\"dropped_spans\":20,"
+	    "\"dropped_feedback\":30,\"capped_segments\":40}}";
 	char out[320], small[16];
 
 	(void)state;
-	assert_int_equal(route_healthz_body(&st, out, sizeof(out)),
+	assert_int_equal(route_healthz_body(&st, 1, out, sizeof(out)),
 	    (int)strlen(want));
 	assert_string_equal(out, want);
-	assert_int_equal(route_healthz_body(&st, small, sizeof(small)), -1);
+	assert_int_equal(route_healthz_body(&st, 0, out, sizeof(out)),
+	    (int)strlen(want) + 1);
+	assert_non_null(strstr(out, "\"tracing\":false,"));
+	assert_int_equal(route_healthz_body(&st, 1, small, sizeof(small)), -1);
 }
 
 /* /chat: the POST body goes to the turn; the answer carries its trace. */
@@ -207,6 +226,42 @@ test_chat(void **state)
 	assert_string_equal(w, "Status: 200 OK\r\nContent-Type: "
 	    "application/json\r\nContent-Length: 10\r\nX-Trace-Id: "
 	    "00000000000000000000000000000007\r\n\r\n{\"turn\":1}");
+}
+
+/* A turn without trace ids (tracing off) gets no X-Trace-Id header. */
+static void
+test_chat_untraced(void **state)
+{
+	char *envp[] = { "DOCUMENT_URI=/chat", "REQUEST_METHOD=POST",
+	    "CONTENT_LENGTH=7", NULL };
+	const char *w;
+
+	(void)state;
+	io.answer = 200;
+	io.untraced = 1;
+	w = serve_with(&env_off, envp, "{\"a\":1}");
+	assert_string_equal(w,
+	    "Status: 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: 10\r\n\r\n{\"turn\":1}");
+	assert_int_equal(io.turns, 1);
+}
+
+/* With tracing off a vote has no span to annotate: 503, nothing read
+ * and nothing handed to the feedback contract. */
+static void
+test_feedback_tracing_off(void **state)
+{
+	char *envp[] = { "DOCUMENT_URI=/feedback", "REQUEST_METHOD=POST",
+	    "CONTENT_LENGTH=2", NULL };
+	const char *w;
+
+	(void)state;
+	io.answer = 202;
+	w = serve_with(&env_off, envp, "{}");
+	assert_int_equal(io.votes, 0);
+	assert_int_equal(io.pos, 0);
+	assert_int_equal(strncmp(w, "Status: 503 ", 12), 0);
+	assert_non_null(strstr(w, "OTEL_SDK_DISABLED"));
 }
 
 /* /chat by GET: no body is read, and the turn's 405 names POST. */
@@ -287,7 +342,7 @@ test_healthz(void **state)
 	char *get[] = { "DOCUMENT_URI=/healthz", "REQUEST_METHOD=GET", NULL };
 	char *head[] = { "DOCUMENT_URI=/healthz", "REQUEST_METHOD=HEAD", NULL };
 	const char *want = "Status: 200 OK\r\nContent-Type: application/json"
-	    "\r\nContent-Length: 102\r\n\r\n{\"status\":\"ok\",\"spool\":{"
+	    "\r\nContent-Length: 117\r\n\r\n{\"status\":\"ok\",\"tracing\":true,\"spool\":{"
 	    "\"dropped_turns\":1,\"dropped_spans\":2,\"dropped_feedback\":3,"
 	    "\"capped_segments\":4}}";
 
@@ -336,6 +391,10 @@ main(void)
 		cmocka_unit_test(test_healthz_body),
 		cmocka_unit_test_setup_teardown(test_chat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_untraced, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_feedback_tracing_off, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_chat_too_large, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_feedback, setup, teardown),

@@ -175,6 +175,7 @@ setup(void **state)
 	fx->env.invocation_params = fx->params;
 	fx->env.spool = fx->spool;
 	fx->env.trust_traceparent = 0;
+	fx->env.tracing = 1;
 	seen_reset();
 	log_init("test_turn", LOG_LVL_ERROR);
 	*state = fx;
@@ -988,6 +989,75 @@ test_error_turn_keeps_link(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* OTEL_SDK_DISABLED: the same turn with no span, no traceparent to the
+ * model, no ids in the answer and nothing in the spool. */
+static size_t
+spool_segments(const struct fx *fx)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if ((d = opendir(fx->dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "spans-", 6) == 0 ||
+		    strncmp(de->d_name, ".spans-", 7) == 0;
+	closedir(d);
+	return n;
+}
+
+static void
+run_untraced(struct fx *fx, const char *body)
+{
+	struct turn_input in = { .method = "POST", .body = body,
+	    .body_len = strlen(body),
+	    .traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+	    .traceparent_count = 1 };
+
+	fx->env.tracing = 0;
+	turn_run(&fx->env, CLIENT, &in, &fx->out);
+	assert_non_null(fx->out.body);
+	fx->resp = json_tokener_parse(fx->out.body);
+	assert_non_null(fx->resp);
+	assert_string_equal(fx->out.trace_id, "");
+	assert_string_equal(fx->out.span_id, "");
+	assert_int_equal(spool_segments(fx), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.had_traceparent);
+}
+
+static void
+test_tracing_off_ok(void **state)
+{
+	struct fx *fx = *state;
+	json_object *msgs;
+
+	will_return(__wrap_llm_complete, &reply_ok);
+	run_untraced(fx, two_turns);
+	assert_int_equal(fx->out.status, 200);
+	assert_string_equal(str_field(fx->resp, "session_id"), "sess-42");
+	assert_null(json_object_object_get(fx->resp, "trace_id"));
+	assert_null(json_object_object_get(fx->resp, "span_id"));
+	msgs = json_object_object_get(fx->resp, "messages");
+	assert_int_equal(arr_len(msgs), 5);
+	assert_string_equal(str_field(arr_get(msgs, 4), "content"),
+	    reply_ok.content);
+	assert_int_equal(seen.n, 4);
+}
+
+static void
+test_tracing_off_error(void **state)
+{
+	struct fx *fx = *state;
+
+	will_return(__wrap_llm_complete, &reply_timeout);
+	run_untraced(fx, two_turns);
+	assert_int_equal(fx->out.status, 504);
+	assert_string_equal(str_field(fx->resp, "detail"),
+	    "model endpoint timed out");
+}
+
 static int
 setup_none(void **state)
 {
@@ -1023,6 +1093,8 @@ main(void)
 		    setup_none),
 		T(test_traceparent_bad_tracestate_dropped),
 		T(test_error_turn_keeps_link),
+		T(test_tracing_off_ok),
+		T(test_tracing_off_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,7 @@
  * lines and OTLP requests with every AnyValue kind can still be made from
  * real spans. They are kept beside the span and appended, in the order
  * set, to the attributes of its OTLP/JSON form: a test using them links
- * with -Wl,--wrap=span_to_otlp_json -Wl,--wrap=span_free (tests/unit.cmake).
+ * with -Wl,--wrap=span_write_json -Wl,--wrap=span_free (tests/unit.cmake).
  * No limits apply and a key set twice appears twice; keep to what the
  * tests need. */
 #ifndef RC_TESTSPAN_H

@@ -12,7 +12,7 @@ target_link_options(test_feedship PRIVATE -Wl,--wrap=exporter_send)
 foreach(t otlp spool spanscan)
   target_sources(test_${t} PRIVATE testspan.c)
   target_link_options(test_${t} PRIVATE
-    -Wl,--wrap=span_to_otlp_json -Wl,--wrap=span_free)
+    -Wl,--wrap=span_write_json -Wl,--wrap=span_free)
 endforeach()
 # Protobuf back to OTLP/JSON, and packed collector answers: test code.
 target_sources(test_otlp PRIVATE otlpjson.c)

@@ -1,7 +1,7 @@
 /* chat.c - the /chat contract: parsing and validating request bodies, the
- * recipe system prompt, and the JSON bodies /chat answers with.
- * json-c: every tree here, the request's included, is built and put inside
- * the function that builds it. */
+ * recipe system prompt, and the JSON bodies /chat answers with (written as
+ * text, jsonw.h). json-c: every tree here, the request's included, is
+ * built and put inside the function that builds it. */
 #include "chat.h"
 
 #include <limits.h>
@@ -12,7 +12,9 @@
 
 #include <uuid/uuid.h>
 
+#include "buf.h"
 #include "jsonval.h"
+#include "jsonw.h"
 #include "xalloc.h"
 
 #define CHAT_JSON_DEPTH		32	/* request nesting; ours needs 3 */
@@ -316,34 +318,6 @@ chat_json_string(const char *s)
 	return o;
 }
 
-static json_object *
-chat_json_message(const char *role, const char *content)
-{
-	json_object *o;
-
-	if ((o = json_object_new_object()) == NULL ||
-	    json_object_object_add(o, "role", chat_json_string(role)) != 0 ||
-	    json_object_object_add(o, "content",
-	    chat_json_string(content)) != 0)
-		abort();
-	return o;
-}
-
-static json_object *
-chat_json_messages(const struct llm_message *msgs, size_t n)
-{
-	json_object *arr;
-	size_t i;
-
-	if ((arr = json_object_new_array_ext(n + 1)) == NULL)
-		abort();
-	for (i = 0; i < n; i++)
-		if (json_object_array_add(arr, chat_json_message(msgs[i].role,
-		    msgs[i].content)) != 0)
-			abort();
-	return arr;
-}
-
 /* Compact text of o, which is put. */
 static char *
 chat_json_take(json_object *o)
@@ -358,25 +332,51 @@ chat_json_take(json_object *o)
 	return out;
 }
 
+/* The messages as a JSON array, then extra (NULL: none) as one more
+ * message with role "assistant". Out of memory or past the limit aborts,
+ * as json-c's trees did. */
+static void
+chat_write_messages(struct buf *b, const struct llm_message *msgs, size_t n,
+    const char *extra)
+{
+	size_t i;
+
+	if (buf_append(b, "[", 1) == -1)
+		abort();
+	for (i = 0; i < n; i++)
+		if ((i > 0 && buf_append(b, ",", 1) == -1) ||
+		    llm_message_write(b, msgs[i].role, msgs[i].content) == -1)
+			abort();
+	if (extra != NULL && ((n > 0 && buf_append(b, ",", 1) == -1) ||
+	    llm_message_write(b, "assistant", extra) == -1))
+		abort();
+	if (buf_append(b, "]", 1) == -1)
+		abort();
+}
+
+/* Written as text, not as a json-c tree: it is built on every turn. */
 char *
 chat_response_json(const struct chat_request *req, const char *reply,
     const char *trace_id, const char *span_id)
 {
-	json_object *o, *arr;
+	struct buf b;
 
-	arr = chat_json_messages(req->messages, req->n_messages);
-	if (json_object_array_add(arr,
-	    chat_json_message("assistant", reply)) != 0 ||
-	    (o = json_object_new_object()) == NULL ||
-	    json_object_object_add(o, "messages", arr) != 0 ||
-	    json_object_object_add(o, "session_id",
-	    chat_json_string(req->session_id)) != 0 ||
-	    json_object_object_add(o, "trace_id",
-	    chat_json_string(trace_id)) != 0 ||
-	    json_object_object_add(o, "span_id",
-	    chat_json_string(span_id)) != 0)
+	buf_init(&b, LLM_BODY_MAX);
+	if (buf_append(&b, "{\"messages\":", 12) == -1)
 		abort();
-	return chat_json_take(o);
+	chat_write_messages(&b, req->messages, req->n_messages, reply);
+	if (buf_append(&b, ",\"session_id\":", 14) == -1 ||
+	    jsonw_cstring(&b, req->session_id) == -1)
+		abort();
+	if (trace_id != NULL && (buf_append(&b, ",\"trace_id\":", 12) == -1 ||
+	    jsonw_cstring(&b, trace_id) == -1))
+		abort();
+	if (span_id != NULL && (buf_append(&b, ",\"span_id\":", 11) == -1 ||
+	    jsonw_cstring(&b, span_id) == -1))
+		abort();
+	if (buf_append(&b, "}", 1) == -1)
+		abort();
+	return buf_take(&b);
 }
 
 char *
@@ -393,5 +393,9 @@ chat_error_json(const char *msg)
 char *
 chat_messages_json(const struct llm_message *msgs, size_t n)
 {
-	return chat_json_take(chat_json_messages(msgs, n));
+	struct buf b;
+
+	buf_init(&b, LLM_BODY_MAX);
+	chat_write_messages(&b, msgs, n, NULL);
+	return buf_take(&b);
 }

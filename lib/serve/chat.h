@@ -59,7 +59,8 @@ void chat_request_cleanup(struct chat_request *req);
 /* {"messages": [...all of req->messages..., {"role": "assistant",
  * "content": reply}], "session_id": ..., "trace_id": trace_id,
  * "span_id": span_id} as compact JSON: the ids (32 and 16 hex) name the
- * turn's chat_turn span, which POST /feedback votes on. Caller frees. */
+ * turn's chat_turn span, which POST /feedback votes on; a NULL id (tracing
+ * is off) is left out. Caller frees. */
 char *chat_response_json(const struct chat_request *req, const char *reply,
     const char *trace_id, const char *span_id);
 /* {"detail": msg} as compact JSON. Caller frees. */

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "httpc.h"
 #include "jsonval.h"
+#include "jsonw.h"
 #include "xalloc.h"
 
 #include <json-c/json.h>
@@ -171,30 +172,36 @@ llm_config_cleanup(struct llm_config *cfg)
 
 /* Request building. */
 
+int
+llm_message_write(struct buf *b, const char *role, const char *content)
+{
+	if (buf_append(b, "{\"role\":", 8) == -1 ||
+	    jsonw_cstring(b, role) == -1 ||
+	    buf_append(b, ",\"content\":", 11) == -1 ||
+	    jsonw_cstring(b, content) == -1 || buf_append(b, "}", 1) == -1)
+		return -1;
+	return 0;
+}
+
+/* Written as text, not as a json-c tree: it is built on every turn. */
 char *
 llm_request_body(const struct llm_config *cfg, const struct llm_message *msgs,
     size_t n)
 {
-	json_object *root = json_object_new_object();
-	json_object *arr = json_object_new_array_ext((int)n);
-	char *out;
+	struct buf b;
 
-	json_object_object_add(root, "model",
-	    json_object_new_string(cfg->model));
-	for (size_t i = 0; i < n; i++) {
-		json_object *m = json_object_new_object();
-
-		json_object_object_add(m, "role",
-		    json_object_new_string(msgs[i].role));
-		json_object_object_add(m, "content",
-		    json_object_new_string(msgs[i].content));
-		json_object_array_add(arr, m);
-	}
-	json_object_object_add(root, "messages", arr);
-	out = xstrdup(json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return out;
+	buf_init(&b, LLM_BODY_MAX);
+	if (buf_append(&b, "{\"model\":", 9) == -1 ||
+	    jsonw_cstring(&b, cfg->model) == -1 ||
+	    buf_append(&b, ",\"messages\":[", 13) == -1)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if ((i > 0 && buf_append(&b, ",", 1) == -1) ||
+		    llm_message_write(&b, msgs[i].role, msgs[i].content) == -1)
+			abort();
+	if (buf_append(&b, "]}", 2) == -1)
+		abort();
+	return buf_take(&b);
 }
 
 char *

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 /* The hard limit on a model reply's body: a longer one is an error. */
 #define LLM_MAX_RESPONSE	(8 * 1024 * 1024)
 /* A token count above this is not believed: it is taken as not reported.
@@ -97,6 +99,16 @@ char *llm_invocation_parameters(const struct llm_config *cfg);
 
 /* Functions below are the pure parts of llm_complete, exposed for tests. */
 
+/* The largest JSON text built from messages: above any /chat body
+ * (CHAT_MAX_BODY is at most 64 MiB) with every byte escaped. */
+#define LLM_BODY_MAX	((size_t)1 << 30)
+
+/* Append {"role":role,"content":content} to b (both valid UTF-8; NULL
+ * writes ""): the one writer of a chat message, for the model request,
+ * the /chat answer and the LLM span's input.value. Returns 0, or -1 past
+ * b's limit. */
+int llm_message_write(struct buf *b, const char *role, const char *content)
+	__attribute__((warn_unused_result));
 /* The request body {"model", "messages"} as JSON text. Caller frees. */
 char *llm_request_body(const struct llm_config *cfg,
     const struct llm_message *msgs, size_t n);

@@ -37,15 +37,16 @@ route_find(const char *uri)
 }
 
 int
-route_healthz_body(const struct spool_stats *st, char *out, size_t outlen)
+route_healthz_body(const struct spool_stats *st, int tracing, char *out,
+    size_t outlen)
 {
 	int n;
 
-	n = snprintf(out, outlen, "{\"status\":\"ok\",\"spool\":{"
-	    "\"dropped_turns\":%llu,\"dropped_spans\":%llu,"
+	n = snprintf(out, outlen, "{\"status\":\"ok\",\"tracing\":%s,"
+	    "\"spool\":{\"dropped_turns\":%llu,\"dropped_spans\":%llu,"
 	    "\"dropped_feedback\":%llu,\"capped_segments\":%llu}}",
-	    st->dropped_turns, st->dropped_spans, st->dropped_feedback,
-	    st->capped_segments);
+	    tracing ? "true" : "false", st->dropped_turns, st->dropped_spans,
+	    st->dropped_feedback, st->capped_segments);
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
 	return n;
@@ -87,7 +88,7 @@ route_chat(FCGX_Request *req, const struct route_env *env,
 	struct turn_input in = { 0 };
 	struct turn_output out;
 	struct route_body b;
-	char hdr[64], tracestate[2048];
+	char hdr[80], tracestate[2048];
 
 	in.method = fcgiio_param(req, "REQUEST_METHOD");
 	in.traceparent = fcgiio_param(req, "HTTP_TRACEPARENT");
@@ -101,7 +102,9 @@ route_chat(FCGX_Request *req, const struct route_env *env,
 	in.body_status = b.status;
 	in.body_error = b.error;
 	turn_run(env->turn, llm, &in, &out);
-	snprintf(hdr, sizeof(hdr), "X-Trace-Id: %s\r\n%s", out.trace_id,
+	snprintf(hdr, sizeof(hdr), "%s%s%s%s",
+	    out.trace_id[0] != '\0' ? "X-Trace-Id: " : "", out.trace_id,
+	    out.trace_id[0] != '\0' ? "\r\n" : "",
 	    out.status == 405 ? "Allow: POST\r\n" : "");
 	fcgiio_respond(req, out.status, "application/json", hdr, out.body,
 	    strlen(out.body));
@@ -119,6 +122,12 @@ route_feedback(FCGX_Request *req, const struct route_env *env)
 	struct feedback_output out;
 	struct route_body b;
 
+	/* A vote annotates a span: with tracing off there is none. */
+	if (!env->turn->tracing) {
+		route_error(req, 503, NULL, "feedback is off: tracing is "
+		    "disabled on this server (OTEL_SDK_DISABLED)");
+		return;
+	}
 	in.method = fcgiio_param(req, "REQUEST_METHOD");
 	route_read(req, in.method, FEEDBACK_MAX_BODY, &b);
 	in.body = b.data;
@@ -148,7 +157,8 @@ route_healthz(FCGX_Request *req, const struct route_env *env)
 		return;
 	}
 	spool_get_stats(env->turn->spool, &st);
-	if ((n = route_healthz_body(&st, ok, sizeof(ok))) == -1) {
+	if ((n = route_healthz_body(&st, env->turn->tracing, ok,
+	    sizeof(ok))) == -1) {
 		route_error(req, 500, NULL, "internal error");
 		return;
 	}

@@ -34,12 +34,13 @@ enum route_id {
  * fail. */
 enum route_id route_find(const char *uri);
 /* /healthz's body for these spool counters into out: {"status":"ok",
- * "spool":{"dropped_turns","dropped_spans","dropped_feedback",
- * "capped_segments"}}. Returns its length, or -1 when out is too small. */
-int route_healthz_body(const struct spool_stats *st, char *out,
+ * "tracing":true|false, "spool":{"dropped_turns","dropped_spans",
+ * "dropped_feedback","capped_segments"}}. Returns its length, or -1 when
+ * out is too small. */
+int route_healthz_body(const struct spool_stats *st, int tracing, char *out,
     size_t outlen) __attribute__((warn_unused_result));
 /* Serve one request and answer it: /chat with llm (the thread's client),
- * /feedback into env's spool, /healthz for GET or HEAD (405 with
+ * /feedback into env's spool (503 when tracing is off), /healthz for GET or HEAD (405 with
  * "Allow: GET" otherwise), 404 {"detail":"not found"} for any other
  * path. Errors are answers; nothing is returned and nothing kept. */
 void route_handle(FCGX_Request *req, const struct route_env *env,

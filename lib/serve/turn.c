@@ -157,25 +157,27 @@ static void
 turn_llm_detail(const struct llm_result *res, const char *trace_id,
     char *out, size_t outlen)
 {
+	char ref[48] = "";
+
+	if (trace_id[0] != '\0')
+		snprintf(ref, sizeof(ref), " (trace %s)", trace_id);
 	switch (res->error) {
 	case LLM_ERR_TIMEOUT:
-		snprintf(out, outlen, "model endpoint timed out (trace %s)",
-		    trace_id);
+		snprintf(out, outlen, "model endpoint timed out%s", ref);
 		break;
 	case LLM_ERR_HTTP:
 		if (res->http_status > 0) {
-			snprintf(out, outlen, "model endpoint answered HTTP %d "
-			    "(trace %s)", (int)res->http_status, trace_id);
+			snprintf(out, outlen, "model endpoint answered HTTP %d%s",
+			    (int)res->http_status, ref);
 			break;
 		}
 		/* FALLTHROUGH */
 	case LLM_ERR_RESPONSE:
-		snprintf(out, outlen, "model endpoint gave an unusable answer "
-		    "(trace %s)", trace_id);
+		snprintf(out, outlen, "model endpoint gave an unusable "
+		    "answer%s", ref);
 		break;
 	default:
-		snprintf(out, outlen, "model endpoint unreachable (trace %s)",
-		    trace_id);
+		snprintf(out, outlen, "model endpoint unreachable%s", ref);
 	}
 }
 
@@ -188,20 +190,25 @@ turn_call_model(struct turn *t, struct llm_client *llm)
 	const char *type;
 	char detail[128];
 
-	if ((t->llm_span = turn_start_llm_span(t)) == NULL) {
-		turn_fail(t, 500, "InternalError", "no random bytes for span ids");
-		return;
+	if (t->span != NULL) {
+		if ((t->llm_span = turn_start_llm_span(t)) == NULL) {
+			turn_fail(t, 500, "InternalError",
+			    "no random bytes for span ids");
+			return;
+		}
+		tracectx_format_traceparent(span_context(t->llm_span),
+		    traceparent);
 	}
-	tracectx_format_traceparent(span_context(t->llm_span), traceparent);
-	if (llm_complete(llm, t->req.messages, t->req.n_messages, traceparent,
-	    &res) == 0) {
+	if (llm_complete(llm, t->req.messages, t->req.n_messages,
+	    t->llm_span != NULL ? traceparent : NULL, &res) == 0) {
 		turn_record_reply(t->llm_span, &res);
 		span_set_str(t->span, "output.value", res.content);
 		span_set_str(t->span, "output.mime_type", "text/plain");
 		span_set_status(t->span, SPAN_STATUS_OK, NULL);
 		t->out->status = 200;
 		t->out->body = chat_response_json(&t->req, res.content,
-		    t->out->trace_id, t->out->span_id);
+		    t->span != NULL ? t->out->trace_id : NULL,
+		    t->span != NULL ? t->out->span_id : NULL);
 	} else {
 		type = turn_llm_error_type(res.error);
 		if (res.http_status > 0)
@@ -212,8 +219,8 @@ turn_call_model(struct turn *t, struct llm_client *llm)
 		turn_llm_detail(&res, t->out->trace_id, detail, sizeof(detail));
 		turn_fail(t, res.error == LLM_ERR_TIMEOUT ? 504 : 502, type,
 		    detail);
-		log_warnx("trace %s session %s: %s", t->out->trace_id,
-		    t->req.session_id, res.errmsg);
+		log_warnx("trace %s session %s: %s", t->out->trace_id[0] ?
+		    t->out->trace_id : "(off)", t->req.session_id, res.errmsg);
 	}
 	span_end(t->llm_span);
 	llm_result_cleanup(&res);
@@ -256,6 +263,9 @@ turn_write_spans(struct turn *t)
 	const struct span *spans[2];
 	size_t n = 0;
 
+	if (t->span == NULL)
+		return;
+
 	if (t->llm_span != NULL)
 		spans[n++] = t->llm_span;
 	spans[n++] = t->span;
@@ -271,13 +281,16 @@ turn_run(const struct turn_env *env, struct llm_client *llm,
 	struct turn t = { .env = env, .out = out };
 
 	memset(out, 0, sizeof(*out));
-	if ((t.span = turn_start_span(env, in)) == NULL) {
-		out->status = 500;
-		out->body = chat_error_json("internal error: no random bytes");
-		return;
+	if (env->tracing) {
+		if ((t.span = turn_start_span(env, in)) == NULL) {
+			out->status = 500;
+			out->body = chat_error_json(
+			    "internal error: no random bytes");
+			return;
+		}
+		hex_encode(span_context(t.span)->trace_id, 16, out->trace_id);
+		hex_encode(span_context(t.span)->span_id, 8, out->span_id);
 	}
-	hex_encode(span_context(t.span)->trace_id, 16, out->trace_id);
-	hex_encode(span_context(t.span)->span_id, 8, out->span_id);
 	turn_handle(&t, llm, in);
 	span_set_int(t.span, "http.response.status_code", out->status);
 	span_end(t.span);

@@ -16,6 +16,8 @@ struct turn_env {			/* per process, shared by threads */
 						 * start-up (llm.c) */
 	struct spool		*spool;
 	int			 trust_traceparent; /* parent, not link */
+	int			 tracing;	/* 0: OTEL_SDK_DISABLED, no
+						 * span built or spooled */
 };
 
 struct turn_input {
@@ -32,12 +34,15 @@ struct turn_input {
 struct turn_output {
 	int	 status;		/* HTTP status */
 	char	*body;			/* JSON; caller frees */
-	char	 trace_id[33];		/* hex, for an X-Trace-Id header */
-	char	 span_id[17];		/* chat_turn's, hex */
+	char	 trace_id[33];		/* hex, for an X-Trace-Id header;
+					 * "" when tracing is off */
+	char	 span_id[17];		/* chat_turn's, hex; or "" */
 };
 
 /* Serve one turn; always fills out (a 5xx on internal failure). Spans
- * are appended to env->spool; a spool failure is logged, never fatal. */
+ * are appended to env->spool; a spool failure is logged, never fatal.
+ * With env->tracing 0 the turn is the same without spans: no traceparent
+ * to the model, no ids in the answer, nothing spooled. */
 void turn_run(const struct turn_env *env, struct llm_client *llm,
     const struct turn_input *in, struct turn_output *out);
 

@@ -1,9 +1,9 @@
 /* span.c - one bounded OpenTelemetry span (attributes, events, links,
- * status) and its OTLP/JSON form. json-c: span_to_otlp_json hands its
- * result to the caller, who calls json_object_put; nothing else here keeps
- * a json_object. */
+ * status) and its OTLP/JSON form, written straight as text (jsonw.h).
+ * json-c only for span_json_double, whose result the caller puts. */
 #include "span.h"
 #include "hex.h"
+#include "jsonw.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -243,6 +243,8 @@ span_set_str(struct span *s, const char *key, const char *val)
 void
 span_set_strn(struct span *s, const char *key, const char *val, size_t len)
 {
+	if (s == NULL)		/* not recording: tracing is off */
+		return;
 	span_attrs_set_strn(&s->attrs, key, val, len);
 }
 
@@ -251,6 +253,8 @@ span_set_int(struct span *s, const char *key, int64_t val)
 {
 	struct attr *a;
 
+	if (s == NULL)		/* not recording: tracing is off */
+		return;
 	if ((a = span_attrs_slot(&s->attrs, key)) == NULL)
 		return;
 	a->type = ATTR_INT;
@@ -262,6 +266,8 @@ span_add_link(struct span *s, const struct tracectx *ctx)
 {
 	struct link *l;
 
+	if (s == NULL)		/* not recording: tracing is off */
+		return;
 	if (s->nlinks == SPAN_MAX_LINKS) {
 		s->dropped_links++;
 		return;
@@ -284,6 +290,8 @@ span_add_exception(struct span *s, const char *type, const char *msg,
 {
 	struct event *e;
 
+	if (s == NULL)		/* not recording: tracing is off */
+		return;
 	if (s->nevents == SPAN_MAX_EVENTS) {
 		s->dropped_events++;
 		return;
@@ -309,6 +317,8 @@ span_add_exception(struct span *s, const char *type, const char *msg,
 void
 span_set_status(struct span *s, enum span_status code, const char *msg)
 {
+	if (s == NULL)		/* not recording: tracing is off */
+		return;
 	free(s->status_msg);
 	s->status_msg = NULL;
 	s->status = code;
@@ -321,30 +331,13 @@ span_end(struct span *s)
 {
 	uint64_t now;
 
+	if (s == NULL)		/* not recording: tracing is off */
+		return;
 	if (s->end_ns != 0)
 		return;
 	now = span_now_ns();
 	/* The wall clock may step back; a span never ends before it starts. */
 	s->end_ns = now > s->start_ns ? now : s->start_ns;
-}
-
-/* json-c helpers: a 64-bit integer as a decimal string (OTLP/JSON). */
-static json_object *
-span_json_u64(uint64_t v)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%" PRIu64, v);
-	return json_object_new_string(num);
-}
-
-static json_object *
-span_json_hex(const uint8_t *bytes, size_t n)
-{
-	char hex[33];
-
-	hex_encode(bytes, n, hex);
-	return json_object_new_string(hex);
 }
 
 json_object *
@@ -362,146 +355,172 @@ span_json_double(double d)
 	return json_object_new_double_s(d, num);
 }
 
-static json_object *
-span_anyvalue_json(const struct attr *a)
-{
-	json_object *v = json_object_new_object();
-	char num[24];
+/* The writer below: each helper appends to b and returns 0, or -1 past
+ * b's limit; SPAN_W chains them. */
+#define SPAN_W(x)	do { if ((x) == -1) return -1; } while (0)
 
+static int
+span_w_lit(struct buf *b, const char *lit)
+{
+	return buf_append(b, lit, strlen(lit));
+}
+
+static int
+span_w_hex(struct buf *b, const uint8_t *bytes, size_t n)
+{
+	char hex[35];
+
+	hex[0] = '"';
+	hex_encode(bytes, n, hex + 1);
+	hex[2 * n + 1] = '"';
+	return buf_append(b, hex, 2 * n + 2);
+}
+
+static int
+span_w_anyvalue(struct buf *b, const struct attr *a)
+{
 	switch (a->type) {
 	case ATTR_STR:
-		json_object_object_add(v, "stringValue",
-		    json_object_new_string(a->u.s));
+		SPAN_W(span_w_lit(b, "{\"stringValue\":"));
+		SPAN_W(jsonw_cstring(b, a->u.s));
 		break;
 	case ATTR_INT:
-		snprintf(num, sizeof(num), "%" PRId64, a->u.i);
-		json_object_object_add(v, "intValue",
-		    json_object_new_string(num));
+		SPAN_W(span_w_lit(b, "{\"intValue\":"));
+		SPAN_W(jsonw_int(b, a->u.i, 1));
 		break;
 	case ATTR_BOOL:
-		json_object_object_add(v, "boolValue",
-		    json_object_new_boolean(a->u.b));
+		SPAN_W(span_w_lit(b, a->u.b ? "{\"boolValue\":true" :
+		    "{\"boolValue\":false"));
 		break;
 	}
-	return v;
+	return buf_append(b, "}", 1);
 }
 
-/* "attributes" and, when not 0, "droppedAttributesCount" into obj. */
-static void
-span_attrs_json(const struct attrs *as, json_object *obj)
+/* ,"attributes":[...] and, when not 0, ,"droppedAttributesCount":N. */
+static int
+span_w_attrs(struct buf *b, const struct attrs *as)
 {
-	json_object *arr = json_object_new_array_ext((int)as->n), *kv;
 	size_t i;
 
+	SPAN_W(span_w_lit(b, ",\"attributes\":["));
 	for (i = 0; i < as->n; i++) {
-		kv = json_object_new_object();
-		json_object_object_add(kv, "key",
-		    json_object_new_string(as->v[i].key));
-		json_object_object_add(kv, "value",
-		    span_anyvalue_json(&as->v[i]));
-		json_object_array_add(arr, kv);
+		SPAN_W(span_w_lit(b, i > 0 ? ",{\"key\":" : "{\"key\":"));
+		SPAN_W(jsonw_cstring(b, as->v[i].key));
+		SPAN_W(span_w_lit(b, ",\"value\":"));
+		SPAN_W(span_w_anyvalue(b, &as->v[i]));
+		SPAN_W(buf_append(b, "}", 1));
 	}
-	json_object_object_add(obj, "attributes", arr);
-	if (as->dropped > 0)
-		json_object_object_add(obj, "droppedAttributesCount",
-		    json_object_new_int64(as->dropped));
+	SPAN_W(buf_append(b, "]", 1));
+	if (as->dropped > 0) {
+		SPAN_W(span_w_lit(b, ",\"droppedAttributesCount\":"));
+		SPAN_W(jsonw_uint(b, as->dropped, 0));
+	}
+	return 0;
 }
 
-static void
-span_events_json(const struct span *s, json_object *obj)
+static int
+span_w_events(struct buf *b, const struct span *s)
 {
-	json_object *arr, *e;
 	size_t i;
 
 	if (s->nevents > 0) {
-		arr = json_object_new_array_ext((int)s->nevents);
+		SPAN_W(span_w_lit(b, ",\"events\":["));
 		for (i = 0; i < s->nevents; i++) {
-			e = json_object_new_object();
-			json_object_object_add(e, "timeUnixNano",
-			    span_json_u64(s->events[i].time_ns));
-			json_object_object_add(e, "name",
-			    json_object_new_string(s->events[i].name));
-			span_attrs_json(&s->events[i].attrs, e);
-			json_object_array_add(arr, e);
+			SPAN_W(span_w_lit(b, i > 0 ? ",{\"timeUnixNano\":" :
+			    "{\"timeUnixNano\":"));
+			SPAN_W(jsonw_uint(b, s->events[i].time_ns, 1));
+			SPAN_W(span_w_lit(b, ",\"name\":"));
+			SPAN_W(jsonw_cstring(b, s->events[i].name));
+			SPAN_W(span_w_attrs(b, &s->events[i].attrs));
+			SPAN_W(buf_append(b, "}", 1));
 		}
-		json_object_object_add(obj, "events", arr);
+		SPAN_W(buf_append(b, "]", 1));
 	}
-	if (s->dropped_events > 0)
-		json_object_object_add(obj, "droppedEventsCount",
-		    json_object_new_int64(s->dropped_events));
+	if (s->dropped_events > 0) {
+		SPAN_W(span_w_lit(b, ",\"droppedEventsCount\":"));
+		SPAN_W(jsonw_uint(b, s->dropped_events, 0));
+	}
+	return 0;
 }
 
-static void
-span_links_json(const struct span *s, json_object *obj)
+static int
+span_w_links(struct buf *b, const struct span *s)
 {
-	json_object *arr, *l;
 	const struct link *k;
 	size_t i;
 
 	if (s->nlinks > 0) {
-		arr = json_object_new_array_ext((int)s->nlinks);
+		SPAN_W(span_w_lit(b, ",\"links\":["));
 		for (i = 0; i < s->nlinks; i++) {
 			k = &s->links[i];
-			l = json_object_new_object();
-			json_object_object_add(l, "traceId",
-			    span_json_hex(k->trace_id, 16));
-			json_object_object_add(l, "spanId",
-			    span_json_hex(k->span_id, 8));
-			if (k->tracestate != NULL)
-				json_object_object_add(l, "traceState",
-				    json_object_new_string(k->tracestate));
-			json_object_object_add(l, "flags", json_object_new_int64(
-			    k->flags | SPAN_FLAG_HAS_IS_REMOTE |
-			    SPAN_FLAG_IS_REMOTE));
-			json_object_array_add(arr, l);
+			SPAN_W(span_w_lit(b, i > 0 ? ",{\"traceId\":" :
+			    "{\"traceId\":"));
+			SPAN_W(span_w_hex(b, k->trace_id, 16));
+			SPAN_W(span_w_lit(b, ",\"spanId\":"));
+			SPAN_W(span_w_hex(b, k->span_id, 8));
+			if (k->tracestate != NULL) {
+				SPAN_W(span_w_lit(b, ",\"traceState\":"));
+				SPAN_W(jsonw_cstring(b, k->tracestate));
+			}
+			SPAN_W(span_w_lit(b, ",\"flags\":"));
+			SPAN_W(jsonw_uint(b, k->flags | SPAN_FLAG_HAS_IS_REMOTE |
+			    SPAN_FLAG_IS_REMOTE, 0));
+			SPAN_W(buf_append(b, "}", 1));
 		}
-		json_object_object_add(obj, "links", arr);
+		SPAN_W(buf_append(b, "]", 1));
 	}
-	if (s->dropped_links > 0)
-		json_object_object_add(obj, "droppedLinksCount",
-		    json_object_new_int64(s->dropped_links));
+	if (s->dropped_links > 0) {
+		SPAN_W(span_w_lit(b, ",\"droppedLinksCount\":"));
+		SPAN_W(jsonw_uint(b, s->dropped_links, 0));
+	}
+	return 0;
 }
 
-static json_object *
-span_status_json(const struct span *s)
+static int
+span_w_status(struct buf *b, const struct span *s)
 {
-	json_object *st = json_object_new_object();
-
-	json_object_object_add(st, "code", json_object_new_int(s->status));
-	if (s->status_msg != NULL)
-		json_object_object_add(st, "message",
-		    json_object_new_string(s->status_msg));
-	return st;
+	SPAN_W(span_w_lit(b, ",\"status\":{\"code\":"));
+	SPAN_W(jsonw_uint(b, (uint64_t)s->status, 0));
+	if (s->status_msg != NULL) {
+		SPAN_W(span_w_lit(b, ",\"message\":"));
+		SPAN_W(jsonw_cstring(b, s->status_msg));
+	}
+	return buf_append(b, "}", 1);
 }
 
 /* A span not yet ended is written as ending now. */
-json_object *
-span_to_otlp_json(const struct span *s)
+int
+span_write_json(const struct span *s, struct buf *b)
 {
-	json_object *o = json_object_new_object();
 	uint64_t end = s->end_ns != 0 ? s->end_ns : span_now_ns();
 
 	if (end < s->start_ns)
 		end = s->start_ns;
-	json_object_object_add(o, "traceId",
-	    span_json_hex(s->ctx.trace_id, 16));
-	json_object_object_add(o, "spanId", span_json_hex(s->ctx.span_id, 8));
-	if (s->has_parent)
-		json_object_object_add(o, "parentSpanId",
-		    span_json_hex(s->parent_span_id, 8));
-	if (s->ctx.tracestate[0] != '\0')
-		json_object_object_add(o, "traceState",
-		    json_object_new_string(s->ctx.tracestate));
-	json_object_object_add(o, "flags",
-	    json_object_new_int64(s->ctx.flags | SPAN_FLAG_HAS_IS_REMOTE));
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "kind", json_object_new_int(s->kind));
-	json_object_object_add(o, "startTimeUnixNano",
-	    span_json_u64(s->start_ns));
-	json_object_object_add(o, "endTimeUnixNano", span_json_u64(end));
-	span_attrs_json(&s->attrs, o);
-	span_events_json(s, o);
-	span_links_json(s, o);
-	json_object_object_add(o, "status", span_status_json(s));
-	return o;
+	SPAN_W(span_w_lit(b, "{\"traceId\":"));
+	SPAN_W(span_w_hex(b, s->ctx.trace_id, 16));
+	SPAN_W(span_w_lit(b, ",\"spanId\":"));
+	SPAN_W(span_w_hex(b, s->ctx.span_id, 8));
+	if (s->has_parent) {
+		SPAN_W(span_w_lit(b, ",\"parentSpanId\":"));
+		SPAN_W(span_w_hex(b, s->parent_span_id, 8));
+	}
+	if (s->ctx.tracestate[0] != '\0') {
+		SPAN_W(span_w_lit(b, ",\"traceState\":"));
+		SPAN_W(jsonw_cstring(b, s->ctx.tracestate));
+	}
+	SPAN_W(span_w_lit(b, ",\"flags\":"));
+	SPAN_W(jsonw_uint(b, s->ctx.flags | SPAN_FLAG_HAS_IS_REMOTE, 0));
+	SPAN_W(span_w_lit(b, ",\"name\":"));
+	SPAN_W(jsonw_cstring(b, s->name));
+	SPAN_W(span_w_lit(b, ",\"kind\":"));
+	SPAN_W(jsonw_uint(b, (uint64_t)s->kind, 0));
+	SPAN_W(span_w_lit(b, ",\"startTimeUnixNano\":"));
+	SPAN_W(jsonw_uint(b, s->start_ns, 1));
+	SPAN_W(span_w_lit(b, ",\"endTimeUnixNano\":"));
+	SPAN_W(jsonw_uint(b, end, 1));
+	SPAN_W(span_w_attrs(b, &s->attrs));
+	SPAN_W(span_w_events(b, s));
+	SPAN_W(span_w_links(b, s));
+	SPAN_W(span_w_status(b, s));
+	return buf_append(b, "}", 1);
 }

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "tracectx.h"
+#include "buf.h"
 
 #define SPAN_MAX_ATTRIBUTES	128
 #define SPAN_MAX_EVENTS		128
@@ -64,7 +65,10 @@ const char *span_name(const struct span *s);
  * SPAN_MAX_VALUE_LEN are cut; attributes past SPAN_MAX_ATTRIBUTES, and
  * empty keys, are dropped; both are counted. Keys and strings should be
  * UTF-8 (invalid bytes and NUL become U+FFFD). None of them can fail
- * (out of memory aborts); key and value are copied. */
+ * (out of memory aborts); key and value are copied.
+ * A NULL span is a span not recorded (tracing is off, OTEL_SDK_DISABLED):
+ * these setters, span_add_link, span_add_exception, span_set_status and
+ * span_end do nothing with it. */
 
 /* Set key to the NUL-terminated string val (NULL: ""). */
 void span_set_str(struct span *s, const char *key, const char *val);
@@ -96,9 +100,12 @@ void span_end(struct span *s);
  * (json_object_put). */
 json_object *span_json_double(double d);
 
-/* The span as an OTLP/JSON Span object (lowerCamelCase, hex ids, 64-bit
- * integers as decimal strings, enums as integers); a span not yet ended
- * ends now in it. Never NULL; caller owns the result (json_object_put). */
-json_object *span_to_otlp_json(const struct span *s);
+/* Append the span as an OTLP/JSON Span object to b (lowerCamelCase, hex
+ * ids, 64-bit integers as decimal strings, enums as integers; compact,
+ * keys in a fixed order); a span not yet ended ends now in it. Written
+ * straight as text: a turn's two spans cost no json-c tree. Returns 0, or
+ * -1 past b's limit (b then holds part of the span). */
+int span_write_json(const struct span *s, struct buf *b)
+	__attribute__((warn_unused_result));
 
 #endif

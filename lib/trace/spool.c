@@ -550,24 +550,17 @@ static int
 spool_build_line(const struct spool *sp, const struct span *const *spans,
     size_t n, struct buf *b)
 {
-	json_object *o;
-	const char *text;
 	size_t i;
-	int rc = 0;
 
 	if (buf_append(b, sp->prefix, sp->prefixlen) == -1)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++) {
-		o = span_to_otlp_json(spans[i]);
-		text = json_object_to_json_string_ext(o, SPOOL_JSON_FLAGS);
+	for (i = 0; i < n; i++)
 		if ((i > 0 && buf_append(b, ",", 1) == -1) ||
-		    buf_append(b, text, strlen(text)) == -1)
-			rc = -1;
-		json_object_put(o);
-	}
-	if (rc == 0 && (spoolfmt_group_end(b) == -1 || spoolfmt_end(b) == -1))
-		rc = -1;
-	return rc;
+		    span_write_json(spans[i], b) == -1)
+			return -1;
+	if (spoolfmt_group_end(b) == -1 || spoolfmt_end(b) == -1)
+		return -1;
+	return 0;
 }
 
 /* A forked child shares the parent's segments and locks. */

@@ -46,6 +46,18 @@ config_parse_bool(const char *s, int *out)
 }
 
 int
+config_otel_bool(const char *val, int *unknown)
+{
+	*unknown = 0;
+	if (val == NULL || val[0] == '\0' || strcasecmp(val, "false") == 0)
+		return 0;
+	if (strcasecmp(val, "true") == 0)
+		return 1;
+	*unknown = 1;
+	return 0;
+}
+
+int
 config_check_url(const char *val, char *err, size_t errlen)
 {
 	const char *host;

@@ -39,6 +39,11 @@ int config_parse_int(const char *s, long long min, long long max,
  * Returns 0, or -1 (*out unchanged) for anything else. */
 int config_parse_bool(const char *s, int *out)
 	__attribute__((warn_unused_result));
+/* An OpenTelemetry boolean such as OTEL_SDK_DISABLED, read as that
+ * specification says: 1 for "true" in any case; 0 for "false", empty or
+ * NULL; 0 with *unknown set to 1 for anything else (the caller warns and
+ * keeps the default). */
+int config_otel_bool(const char *val, int *unknown);
 /* Check that a value is an http:// or https:// URL with a host (a
  * config_entry check). Returns 0, or -1 with the reason in err. */
 int config_check_url(const char *val, char *err, size_t errlen)

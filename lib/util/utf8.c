@@ -69,10 +69,18 @@ char *
 utf8_clean(const char *s, size_t len, size_t max, int *cut)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char *out = xmalloc((len > max / 3 ? max : len * 3) + 1);
+	char *out;
 	size_t i = 0, o = 0, l, w;
 
 	*cut = 0;
+	/* Most values are valid and short: one exact copy. */
+	if (len <= max && utf8_valid(s, len)) {
+		out = xmalloc(len + 1);
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return out;
+	}
+	out = xmalloc((len > max / 3 ? max : len * 3) + 1);
 	while (i < len) {
 		l = utf8_seqlen(p + i, len - i);
 		w = l > 0 ? l : 3;
