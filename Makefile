@@ -33,7 +33,7 @@ test-fuzz: deps
 	ctest --test-dir $(BUILD)-fuzz -R '^fuzz_' --output-on-failure --no-tests=error
 
 bench: build
-	sh tests/bench.sh $(BUILD)
+	bash tests/bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

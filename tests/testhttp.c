@@ -394,6 +394,10 @@ out:
 	return rc;
 }
 
+/* A pool of 1,000 threads connects at once in `make bench`: a short
+ * queue drops SYNs, and each retry costs a second of latency. */
+#define TESTHTTP_BACKLOG	4096
+
 static int
 bind_listen(struct sockaddr_in *sin)
 {
@@ -404,7 +408,7 @@ bind_listen(struct sockaddr_in *sin)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)sin, sizeof(*sin)) == -1 ||
-	    listen(fd, 64) == -1 ||
+	    listen(fd, TESTHTTP_BACKLOG) == -1 ||
 	    getsockname(fd, (struct sockaddr *)sin, &slen) == -1) {
 		close(fd);
 		return -1;
