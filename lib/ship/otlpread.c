@@ -139,6 +139,22 @@ otlpread_enter(struct otlpread *r)
 	return 0;
 }
 
+/* Whether the 8 bytes at p are all printable ASCII, no '"' or '\\'
+ * (SWAR: a byte is flagged when below 0x20, at or past 0x80, or equal to
+ * either). */
+static int
+otlpread_plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t v, q, b;
+
+	memcpy(&v, p, 8);
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	return (((v - ones * 0x20) | (q - ones) | (b - ones) | v) & high) ==
+	    0;
+}
+
 /* The code unit of "\uXXXX" at p (6 bytes there), or -1. */
 static long
 otlpread_u16(const unsigned char *p, const unsigned char *end)
@@ -156,8 +172,32 @@ otlpread_u16(const unsigned char *p, const unsigned char *end)
 	return v;
 }
 
-/* The escape at p: its length in the text and its code point. Declines
- * \u0000 and surrogates not in a pair. */
+/* The byte a one-letter escape stands for ("\\n"), or -1. */
+static int
+otlpread_esc_char(unsigned char c)
+{
+	switch (c) {
+	case '"':
+	case '\\':
+	case '/':
+		return c;
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default:
+		return -1;
+	}
+}
+
+/* The escape at p: its length in the text and its code point (-1 for a
+ * one-letter escape). Declines \u0000 and surrogates not in a pair. */
 static size_t
 otlpread_escape(const unsigned char *p, const unsigned char *end, long *cp)
 {
@@ -167,7 +207,7 @@ otlpread_escape(const unsigned char *p, const unsigned char *end, long *cp)
 		return 0;
 	if (p[1] != 'u') {
 		*cp = -1;
-		return memchr("\"\\/bfnrt", p[1], 8) != NULL ? 2 : 0;
+		return otlpread_esc_char(p[1]) != -1 ? 2 : 0;
 	}
 	if ((*cp = otlpread_u16(p, end)) <= 0 || (*cp >= 0xdc00 &&
 	    *cp <= 0xdfff))
@@ -180,7 +220,9 @@ otlpread_escape(const unsigned char *p, const unsigned char *end, long *cp)
 	return 12;
 }
 
-/* The string token at p (its opening quote), consumed. */
+/* The string token at p (its opening quote), consumed. Printable ASCII
+ * other than the quote and backslash, the bulk of any line, is passed
+ * over eight bytes at a time. */
 static int
 otlpread_str_scan(struct otlpread *r, struct otlpread_str *s)
 {
@@ -189,19 +231,22 @@ otlpread_str_scan(struct otlpread *r, struct otlpread_str *s)
 	long cp;
 
 	s->esc = 0;
-	while (p < end && *p != '"') {
-		if (*p >= 0x20 && *p < 0x80 && *p != '\\')
+	for (;;) {
+		while (end - p >= 8 && otlpread_plain8(p))
+			p += 8;
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
 			p++;
-		else if (*p == '\\') {
+		if (p >= end || *p == '"')
+			break;
+		if (*p == '\\') {
 			if ((k = otlpread_escape(p, end, &cp)) == 0)
 				return -1;
 			s->esc = 1;
-			p += k;
 		} else if (*p < 0x20 ||
 		    (k = utf8_seqlen(p, (size_t)(end - p))) == 0)
 			return -1;
-		else
-			p += k;
+		p += k;
 	}
 	if (p >= end)
 		return -1;
@@ -241,19 +286,20 @@ otlpread_utf8(long cp, char *d)
 static size_t
 otlpread_unescape(const struct otlpread_str *s, char *d)
 {
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const unsigned char *p = s->s, *end = s->s + s->len;
+	const unsigned char *p = s->s, *end = s->s + s->len, *bs;
 	size_t o = 0, k;
 	long cp;
 
 	while (p < end) {
-		if (*p != '\\') {
-			d[o++] = (char)*p++;
-			continue;
-		}
+		if ((bs = memchr(p, '\\', (size_t)(end - p))) == NULL)
+			bs = end;
+		memcpy(d + o, p, (size_t)(bs - p));
+		o += (size_t)(bs - p);
+		if ((p = bs) >= end)
+			break;
 		k = otlpread_escape(p, end, &cp);
 		if (cp == -1)
-			d[o++] = to[strchr(from, p[1]) - from];
+			d[o++] = (char)otlpread_esc_char(p[1]);
 		else
 			o += otlpread_utf8(cp, d + o);
 		p += k;
@@ -645,25 +691,29 @@ otlpread_field(struct otlpread *r, const ProtobufCMessageDescriptor *desc,
 static int
 otlpread_name_is(const char *name, const unsigned char *key, size_t klen)
 {
+	const char *n = name;
 	size_t o = 0;
 	int up = 0;
 	char c;
 
-	if (strncmp(name, (const char *)key, klen) == 0 && name[klen] == '\0')
-		return 1;
-	for (; *name != '\0'; name++) {
-		if (*name == '_') {
+	/* Both spellings start alike unless the name starts with '_'. */
+	if (name[0] != '_' && (klen == 0 || (unsigned char)name[0] != key[0]))
+		return 0;
+	for (; *n != '\0'; n++) {
+		if (*n == '_') {
 			up = 1;
 			continue;
 		}
-		c = up && *name >= 'a' && *name <= 'z' ?
-		    (char)(*name - 'a' + 'A') : *name;
+		c = up && *n >= 'a' && *n <= 'z' ? (char)(*n - 'a' + 'A') : *n;
 		up = 0;
 		if (o >= klen || key[o] != (unsigned char)c)
-			return 0;
+			break;
 		o++;
 	}
-	return o == klen;
+	if (*n == '\0' && o == klen)
+		return 1;
+	return strncmp(name, (const char *)key, klen) == 0 &&
+	    name[klen] == '\0';
 }
 
 static const ProtobufCFieldDescriptor *
