@@ -8,6 +8,7 @@
 #include "otlp.h"
 #include "hex.h"
 #include "jsonval.h"
+#include "otlpread.h"
 #include "spoolfmt.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -34,14 +35,15 @@ typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
 #define COLLECTOR(name)	opentelemetry__proto__collector__trace__v1__##name
 #define REQUEST_DESC	(&COLLECTOR(export_trace_service_request__descriptor))
 #define RESPONSE_DESC	(&COLLECTOR(export_trace_service_response__descriptor))
-#define TRACE_PACKAGE	"opentelemetry.proto.trace.v1"
 
 #define ARENA_CHUNK	(64 * 1024)	/* bytes per arena chunk, at least */
 #define PATH_MAX_LEN	192		/* field path kept for error messages */
 #define NAME_MAX_LEN	64		/* a field's lowerCamelCase name */
 
-/* Memory for messages built from JSON: freed all at once, or rolled back
- * to a mark when a line turns out to be bad. Handed out zeroed. */
+/* Memory for messages built from JSON: dropped all at once, or rolled
+ * back to a mark when a line turns out to be bad. Dropped chunks are kept
+ * as spares: the flusher fills and drops a batch many times a second, and
+ * fresh memory each time cost page faults and zeroing. Not zeroed. */
 struct arena_chunk {
 	struct arena_chunk	*next;
 	size_t			 used, size;
@@ -49,7 +51,8 @@ struct arena_chunk {
 };
 
 struct arena {
-	struct arena_chunk	*head;
+	struct arena_chunk	*head;		/* in use, newest first */
+	struct arena_chunk	*spare;
 };
 
 struct arena_mark {
@@ -73,32 +76,33 @@ struct conv {
 	size_t		 errlen;
 };
 
-/* OTLP/JSON writes these bytes fields as hex of a fixed length. */
-static const struct {
-	const char	*field;
-	size_t		 len;
-	int		 optional;	/* may be empty (a root's parent) */
-} otlp_hex_fields[] = {
-	{ "trace_id", 16, 0 },
-	{ "span_id", 8, 0 },
-	{ "parent_span_id", 8, 1 },
-};
+/* A chunk for at least n bytes: a spare if the first one is big enough. */
+static struct arena_chunk *
+otlp_arena_chunk(struct arena *a, size_t n)
+{
+	struct arena_chunk *c = a->spare;
+	size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 
-static const char b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	if (c != NULL && c->size >= n)
+		a->spare = c->next;
+	else {
+		c = xmalloc(sizeof(*c) + size);
+		c->size = size;
+	}
+	c->used = 0;
+	return c;
+}
 
 static void *
 otlp_arena_alloc(struct arena *a, size_t n)
 {
 	struct arena_chunk *c = a->head;
-	size_t align = sizeof(max_align_t), size;
+	size_t align = sizeof(max_align_t);
 	void *p;
 
 	n = (n + align - 1) / align * align;
 	if (c == NULL || c->size - c->used < n) {
-		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		c = xcalloc(1, sizeof(*c) + size);
-		c->size = size;
+		c = otlp_arena_chunk(a, n);
 		c->next = a->head;
 		a->head = c;
 	}
@@ -107,12 +111,20 @@ otlp_arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
+/* otlp_arena_alloc as otlpread.h's allocator. */
+static void *
+otlp_arena_alloc_fn(void *arena, size_t n)
+{
+	return otlp_arena_alloc(arena, n);
+}
+
 static char *
 otlp_arena_strndup(struct arena *a, const char *s, size_t len)
 {
 	char *p = otlp_arena_alloc(a, len + 1);
 
 	memcpy(p, s, len);
+	p[len] = '\0';
 	return p;
 }
 
@@ -124,7 +136,7 @@ otlp_arena_mark(const struct arena *a)
 	return m;
 }
 
-/* Free what was allocated since m; memory is handed out zeroed again. */
+/* Drop what was allocated since m; its chunks become spares. */
 static void
 otlp_arena_rollback(struct arena *a, struct arena_mark m)
 {
@@ -133,20 +145,31 @@ otlp_arena_rollback(struct arena *a, struct arena_mark m)
 	while (a->head != m.chunk) {
 		c = a->head;
 		a->head = c->next;
-		free(c);
+		c->next = a->spare;
+		a->spare = c;
 	}
-	if ((c = a->head) != NULL) {
-		memset((unsigned char *)c->data + m.used, 0, c->used - m.used);
-		c->used = m.used;
-	}
+	if (a->head != NULL)
+		a->head->used = m.used;
+}
+
+static void
+otlp_arena_clear(struct arena *a)
+{
+	struct arena_mark none = { NULL, 0 };
+
+	otlp_arena_rollback(a, none);
 }
 
 static void
 otlp_arena_free(struct arena *a)
 {
-	struct arena_mark none = { NULL, 0 };
+	struct arena_chunk *c;
 
-	otlp_arena_rollback(a, none);
+	otlp_arena_clear(a);
+	while ((c = a->spare) != NULL) {
+		a->spare = c->next;
+		free(c);
+	}
 }
 
 /* "dropped_attributes_count" -> "droppedAttributesCount" */
@@ -213,23 +236,6 @@ otlp_path_pop(struct conv *c, size_t old)
 {
 	c->plen = old;
 	c->path[old] = '\0';
-}
-
-/* The hex rule for a bytes field, or -1 when it is plain base64. */
-static int
-otlp_hex_rule(const ProtobufCMessageDescriptor *desc,
-    const ProtobufCFieldDescriptor *f)
-{
-	size_t i;
-
-	if (f->type != PROTOBUF_C_TYPE_BYTES ||
-	    strcmp(desc->package_name, TRACE_PACKAGE) != 0)
-		return -1;
-	for (i =
-	    0; i < sizeof(otlp_hex_fields) / sizeof(otlp_hex_fields[0]); i++)
-		if (strcmp(f->name, otlp_hex_fields[i].field) == 0)
-			return (int)i;
-	return -1;
 }
 
 /* The field a JSON key names: lowerCamelCase or the proto name. */
@@ -449,48 +455,8 @@ otlp_json_to_str(struct conv *c, json_object *j, char **out, size_t *len)
 }
 
 static int
-otlp_b64_value(int ch)
-{
-	const char *p;
-
-	if (ch == '-')
-		return 62;
-	if (ch == '_')
-		return 63;
-	if (ch == '\0' || (p = strchr(b64_std, ch)) == NULL)
-		return -1;
-	return (int)(p - b64_std);
-}
-
-/* Standard or URL-safe base64, padding optional. out holds len*3/4. */
-static int
-otlp_b64_decode(const char *s, size_t len, uint8_t *out, size_t *outlen)
-{
-	uint32_t acc = 0;
-	size_t i, n = 0, bits = 0;
-	int v;
-
-	while (len > 0 && s[len - 1] == '=')
-		len--;
-	if (len % 4 == 1 || strlen(s) - len > 2)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((v = otlp_b64_value((unsigned char)s[i])) == -1)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	*outlen = n;
-	return 0;
-}
-
-static int
-otlp_json_to_bytes(struct conv *c, json_object *j, int rule,
-    ProtobufCBinaryData *out)
+otlp_json_to_bytes(struct conv *c, json_object *j,
+    const struct otlpread_hex *rule, ProtobufCBinaryData *out)
 {
 	char *s;
 	size_t len;
@@ -498,20 +464,19 @@ otlp_json_to_bytes(struct conv *c, json_object *j, int rule,
 	if (otlp_json_to_str(c, j, &s, &len) == -1)
 		return -1;
 	out->data = otlp_arena_alloc(c->arena, len + 1);
-	if (rule == -1) {
-		if (otlp_b64_decode(s, len, out->data, &out->len) == -1)
+	if (rule == NULL) {
+		if (otlpread_b64_decode(s, len, out->data, &out->len) == -1)
 			return otlp_conv_fail(c, "not base64");
 		return 0;
 	}
-	if (len == 0 && otlp_hex_fields[rule].optional) {
+	if (len == 0 && rule->optional) {
 		out->len = 0;
 		return 0;
 	}
-	if (len != 2 * otlp_hex_fields[rule].len ||
-	    hex_decode(s, otlp_hex_fields[rule].len, out->data) == -1)
+	if (len != 2 * rule->len || hex_decode(s, rule->len, out->data) == -1)
 		return otlp_conv_fail(c, "want %zu hex digits, got \"%.40s\"",
-		    2 * otlp_hex_fields[rule].len, s);
-	out->len = otlp_hex_fields[rule].len;
+		    2 * rule->len, s);
+	out->len = rule->len;
 	return 0;
 }
 
@@ -603,7 +568,7 @@ otlp_value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	case PROTOBUF_C_TYPE_STRING:
 		return otlp_json_to_str(c, j, dst, &len);
 	case PROTOBUF_C_TYPE_BYTES:
-		return otlp_json_to_bytes(c, j, otlp_hex_rule(desc, f), dst);
+		return otlp_json_to_bytes(c, j, otlpread_hex_rule(desc, f), dst);
 	case PROTOBUF_C_TYPE_MESSAGE:
 		return otlp_msg_from_json(c, f->descriptor, j, dst);
 	default:
@@ -682,16 +647,16 @@ static int
 otlp_check_ids(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const void *msg)
 {
+	const struct otlpread_hex *rule;
 	const ProtobufCBinaryData *bd;
 	char name[NAME_MAX_LEN];
 	unsigned i;
-	int r;
 
 	for (i = 0; i < desc->n_fields; i++) {
-		if ((r = otlp_hex_rule(desc, &desc->fields[i])) == -1)
+		if ((rule = otlpread_hex_rule(desc, &desc->fields[i])) == NULL)
 			continue;
 		bd = (const void *)((const char *)msg + desc->fields[i].offset);
-		if (bd->len == 0 && !otlp_hex_fields[r].optional) {
+		if (bd->len == 0 && !rule->optional) {
 			otlp_camel(desc->fields[i].name, name);
 			return otlp_conv_fail(c, "%s missing", name);
 		}
@@ -748,11 +713,6 @@ otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
 	char why[JSONVAL_ERR_MAX];
 	size_t at = 0;
 
-	if (len > SPOOLFMT_LINE_MAX) {
-		snprintf(err, errlen, "line: longer than %d bytes",
-		    SPOOLFMT_LINE_MAX);
-		return -1;
-	}
 	if (jsonval_parse(line, len, SPOOLFMT_DEPTH_MAX, out, why,
 	    sizeof(why), &at) == -1) {
 		/* Stopped at the end: a torn line, whatever json-c calls it. */
@@ -761,6 +721,23 @@ otlp_parse_line(const char *line, size_t len, json_object **out, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/* The reference conversion: json-c's tree, walked. It decides every line
+ * the fast path declines, and words the errors. */
+static int
+otlp_convert_ref(struct otlp_batch *b, const char *line, size_t len,
+    ProtobufCMessage **m, char *err, size_t errlen)
+{
+	struct conv c = { .arena = &b->arena, .err = err, .errlen = errlen };
+	json_object *j = NULL;
+	int rc;
+
+	if (otlp_parse_line(line, len, &j, err, errlen) == -1)
+		return -1;
+	rc = otlp_msg_from_json(&c, REQUEST_DESC, j, m);
+	json_object_put(j);
+	return rc;
 }
 
 static size_t
@@ -808,25 +785,31 @@ otlp_append(struct otlp_batch *b, ResourceSpans **rs, size_t n)
 	b->req.n_resource_spans += n;
 }
 
-/* A TracesData line has the shape of an ExportTraceServiceRequest (field
- * resource_spans = 1), so it is read as one and its ResourceSpans moved. */
-int
-otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
+/* Convert the line, by the fast path unless ref, and append its
+ * ResourceSpans. A TracesData line has the shape of an
+ * ExportTraceServiceRequest (field resource_spans = 1), so it is read as
+ * one and its ResourceSpans moved. */
+static int
+otlp_add(struct otlp_batch *b, const char *line, size_t len, int ref,
     size_t *nspans, char *err, size_t errlen)
 {
-	struct conv c = { .arena = &b->arena, .err = err, .errlen = errlen };
 	struct arena_mark mark = otlp_arena_mark(&b->arena);
 	ProtobufCMessage *m = NULL;
 	ExportRequest *r;
-	json_object *j = NULL;
 	size_t n;
-	int rc = -1;
 
-	if (otlp_parse_line(line, len, &j, err, errlen) == -1)
+	if (len > SPOOLFMT_LINE_MAX) {
+		snprintf(err, errlen, "line: longer than %d bytes",
+		    SPOOLFMT_LINE_MAX);
 		return -1;
-	if (otlp_msg_from_json(&c, REQUEST_DESC, j, &m) == -1) {
+	}
+	if (ref || otlpread_message(REQUEST_DESC, line, len,
+	    otlp_arena_alloc_fn, &b->arena, &m) == -1) {
 		otlp_arena_rollback(&b->arena, mark);
-		goto out;
+		if (otlp_convert_ref(b, line, len, &m, err, errlen) == -1) {
+			otlp_arena_rollback(&b->arena, mark);
+			return -1;
+		}
 	}
 	r = (ExportRequest *)m;
 	otlp_append(b, r->resource_spans, r->n_resource_spans);
@@ -834,10 +817,21 @@ otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
 	b->nspans += n;
 	if (nspans != NULL)
 		*nspans += n;
-	rc = 0;
-out:
-	json_object_put(j);
-	return rc;
+	return 0;
+}
+
+int
+otlp_batch_add_line(struct otlp_batch *b, const char *line, size_t len,
+    size_t *nspans, char *err, size_t errlen)
+{
+	return otlp_add(b, line, len, 0, nspans, err, errlen);
+}
+
+int
+otlp_batch_add_line_ref(struct otlp_batch *b, const char *line, size_t len,
+    size_t *nspans, char *err, size_t errlen)
+{
+	return otlp_add(b, line, len, 1, nspans, err, errlen);
 }
 
 size_t
@@ -871,7 +865,7 @@ otlp_batch_pack(const struct otlp_batch *b, size_t *len)
 void
 otlp_batch_reset(struct otlp_batch *b)
 {
-	otlp_arena_free(&b->arena);
+	otlp_arena_clear(&b->arena);
 	b->req.n_resource_spans = 0;
 	b->nspans = 0;
 }
@@ -879,13 +873,19 @@ otlp_batch_reset(struct otlp_batch *b)
 void
 otlp_batch_move(struct otlp_batch *dst, struct otlp_batch *src)
 {
-	struct arena_chunk **tail = &src->arena.head;
+	struct arena_chunk **tail = &src->arena.head, *spare;
 
 	while (*tail != NULL)
 		tail = &(*tail)->next;
 	*tail = dst->arena.head;
 	dst->arena.head = src->arena.head;
 	src->arena.head = NULL;
+	/* A spare for src's next line, so that chunks go round and round. */
+	if ((spare = dst->arena.spare) != NULL && src->arena.spare == NULL) {
+		dst->arena.spare = spare->next;
+		spare->next = NULL;
+		src->arena.spare = spare;
+	}
 	otlp_append(dst, src->req.resource_spans, src->req.n_resource_spans);
 	dst->nspans += src->nspans;
 	src->req.n_resource_spans = 0;
