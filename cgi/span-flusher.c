@@ -132,6 +132,7 @@ flushd_open(struct flusher_config *fc, struct exporter *ex, int once)
 	char err[512];
 
 	fc->lock_wait = !once;
+	fc->sync_ms = once ? 0 : FLUSHER_SYNC_MS;
 	if ((f = flusher_new(fc, ex, err, sizeof(err))) != NULL)
 		return f;
 	if (errno == EWOULDBLOCK) {

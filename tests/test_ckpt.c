@@ -455,6 +455,50 @@ test_named_record(void **state)
 	    -1);
 }
 
+/* fsync calls, counted by the wrapper below (tests/unit.cmake). */
+static int fsyncs;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+
+int
+__wrap_fsync(int fd)
+{
+	fsyncs++;
+	return __real_fsync(fd);
+}
+
+/* ckpt_write puts the record on disk without fsync; the next ckpt_save
+ * fsyncs it even though nothing changed since; then nothing is left to
+ * do. */
+static void
+test_write_then_save(void **state)
+{
+	struct fx *fx = *state;
+	struct ckpt c, d;
+
+	load_ok(fx, &c);
+	ckpt_set(&c, SEG_A, 100);
+	fsyncs = 0;
+	assert_int_equal(ckpt_write(&c), 0);
+	assert_int_equal(fsyncs, 0);
+	assert_int_equal(c.dirty, 0);
+	assert_int_equal(c.unsynced, 1);
+	load_ok(fx, &d);
+	assert_int_equal(ckpt_get(&d, SEG_A), 100);
+	ckpt_cleanup(&d);
+	/* Unchanged: ckpt_write has nothing to do. */
+	assert_int_equal(ckpt_write(&c), 0);
+	assert_int_equal(fsyncs, 0);
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(fsyncs, 2);		/* the file and its directory */
+	assert_int_equal(c.unsynced, 0);
+	assert_int_equal(ckpt_save(&c), 0);
+	assert_int_equal(fsyncs, 2);
+	assert_string_equal(read_record(fx), SEG_A " 100\n");
+	ckpt_cleanup(&c);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -473,6 +517,7 @@ main(void)
 		T(test_load_damaged),
 		T(test_load_unreadable),
 		T(test_save_not_dirty_keeps_file),
+		T(test_write_then_save),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

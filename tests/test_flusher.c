@@ -1266,6 +1266,53 @@ test_restart(void **state)
 	free(text);
 }
 
+/* fsync calls, counted by the wrapper (tests/unit.cmake). */
+static int fsyncs;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+
+int
+__wrap_fsync(int fd)
+{
+	fsyncs++;
+	return __real_fsync(fd);
+}
+
+/* With sync_ms (the daemon), the offsets are written after every batch,
+ * so a restarted flusher resumes there, but fsynced only at the period
+ * and when the flusher stops; with 0 (--once) after every batch. */
+static void
+test_offsets_synced_lazily(void **state)
+{
+	struct fx *fx = *state;
+	size_t L = one_span_line_len();
+	struct flusher *f;
+	char want[64], *text;
+
+	add_lines(fx, seg_name(0), 1, 6, 1);
+	fx->cfg.batch_spans = 2;
+	fx->cfg.sync_ms = 60000;
+	f = new_flusher(fx);
+	fsyncs = 0;
+	step_with(f, &r_ok, FLUSHER_SENT);
+	step_with(f, &r_ok, FLUSHER_SENT);
+	assert_int_equal(fsyncs, 0);
+	snprintf(want, sizeof(want), "%s %zu\n", seg_name(0), 4 * L);
+	text = offsets(fx);
+	assert_string_equal(text, want);
+	free(text);
+	flusher_free(f);
+	assert_true(fsyncs >= 2);		/* the record and its directory */
+
+	fx->cfg.sync_ms = 0;
+	f = new_flusher(fx);
+	fsyncs = 0;
+	step_with(f, &r_ok, FLUSHER_SENT);
+	assert_true(fsyncs >= 2);
+	flusher_free(f);
+}
+
 /* Over max_bytes while the collector is down: the oldest lines go, the
  * waiting batch is remade from what is kept. */
 static void
@@ -1498,6 +1545,7 @@ main(void)
 		T(test_torn_tail),
 		T(test_incomplete_segment),
 		T(test_restart),
+		T(test_offsets_synced_lazily),
 		T(test_max_bytes_drops_oldest),
 		T(test_max_bytes_whole_segments),
 		T(test_max_bytes_past_growing_segment),

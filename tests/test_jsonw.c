@@ -68,6 +68,45 @@ test_round_trip(void **state)
 	buf_cleanup(&b);
 }
 
+/* Strings are looked at eight bytes at a time: a byte that needs an
+ * escape is found at every position of a word, and every byte of a long
+ * run reads back unchanged. */
+static void
+test_every_position(void **state)
+{
+	static const char special[] = { '"', '\\', '\n', '\x01', '\x1f' };
+	char in[40], why[JSONVAL_ERR_MAX];
+	json_object *o;
+	struct buf b;
+	size_t at, u;
+
+	(void)state;
+	buf_init(&b, 4096);
+	for (size_t k = 0; k < sizeof(special); k++)
+		for (size_t pos = 0; pos < sizeof(in); pos++) {
+			memset(in, 'x', sizeof(in));
+			in[pos] = special[k];
+			u = (pos + 13) % (sizeof(in) - 1);	/* UTF-8 é */
+			if (u == pos || u + 1 == pos)
+				continue;
+			in[u] = '\xc3';
+			in[u + 1] = '\xa9';
+			buf_reset(&b);
+			assert_int_equal(jsonw_string(&b, in, sizeof(in)), 0);
+			o = NULL;
+			if (jsonval_parse(b.data, b.len, 8, &o, why,
+			    sizeof(why), &at) == -1)
+				fail_msg("0x%02x at %zu: %s in %s",
+				    (unsigned char)special[k], pos, why, b.data);
+			assert_int_equal(json_object_get_string_len(o),
+			    sizeof(in));
+			assert_memory_equal(json_object_get_string(o), in,
+			    sizeof(in));
+			json_object_put(o);
+		}
+	buf_cleanup(&b);
+}
+
 static void
 test_integers(void **state)
 {
@@ -110,6 +149,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_every_position),
 		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_limit),
 	};

@@ -202,15 +202,15 @@ ckpt_cleanup(struct ckpt *c)
 	c->dirfd = -1;
 }
 
-int
-ckpt_save(struct ckpt *c)
+/* The record through a temp file and a rename; with sync, both the file
+ * and the directory are fsynced first and after. */
+static int
+ckpt_store(struct ckpt *c, int sync)
 {
 	char tmp[CKPT_FILE_MAX + 32];
 	struct buf b;
 	int fd = -1, rc = -1, saved;
 
-	if (!c->dirty)
-		return 0;
 	/* Per process: a second flusher (which the lock keeps out) must
 	 * never write into this one's temp file. */
 	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", c->file, (long)getpid());
@@ -225,11 +225,12 @@ ckpt_save(struct ckpt *c)
 	    O_CLOEXEC, 0640);
 	if (fd == -1 ||
 	    fileio_write_all(fd, b.data ? b.data : "", b.len) == -1 ||
-	    fsync(fd) == -1 ||
+	    (sync && fsync(fd) == -1) ||
 	    renameat(c->dirfd, tmp, c->dirfd, c->file) == -1 ||
-	    fsync(c->dirfd) == -1)
+	    (sync && fsync(c->dirfd) == -1))
 		goto out;
 	c->dirty = 0;
+	c->unsynced = !sync;
 	rc = 0;
 out:
 	saved = errno;
@@ -240,4 +241,20 @@ out:
 	buf_cleanup(&b);
 	errno = saved;
 	return rc;
+}
+
+int
+ckpt_save(struct ckpt *c)
+{
+	if (!c->dirty && !c->unsynced)
+		return 0;
+	return ckpt_store(c, 1);
+}
+
+int
+ckpt_write(struct ckpt *c)
+{
+	if (!c->dirty)
+		return 0;
+	return ckpt_store(c, 0);
 }

@@ -21,7 +21,8 @@ struct ckpt {
 	char			 file[CKPT_FILE_MAX]; /* the record's name */
 	struct ckpt_entry	*e;
 	size_t			 n, cap;
-	int			 dirty;
+	int			 dirty;		/* changed since last written */
+	int			 unsynced;	/* written, not yet fsynced */
 };
 
 /* Load dir/SPOOLFMT_OFFSETS_FILE into *c (the caller's; a missing file is
@@ -51,5 +52,12 @@ void ckpt_remove(struct ckpt *c, const char *name);
  * process's own. Returns 0, or -1 with errno (the record on disk is then
  * the last one saved). */
 int ckpt_save(struct ckpt *c) __attribute__((warn_unused_result));
+/* Write the record if it changed, as ckpt_save does but without fsync: a
+ * crash of the process keeps it (the page cache does), a power cut may
+ * bring back an older record, or a damaged one that ckpt_load sets aside.
+ * Offsets only ever go back that way, so delivery stays at least once; the
+ * caller calls ckpt_save now and then to bound what would be sent again.
+ * Returns 0, or -1 with errno as ckpt_save. */
+int ckpt_write(struct ckpt *c) __attribute__((warn_unused_result));
 
 #endif

@@ -72,6 +72,7 @@ struct flusher {
 	struct exporter		*ex;
 	int			 dirfd, sentfd, rejfd, lockfd;
 	struct ckpt		 ckpt;
+	long long		 synced_ms;	/* offsets last fsynced */
 	struct flusher_seg	*segs;
 	size_t			 nsegs, capsegs;
 	struct otlp_batch	*batch, *probe;
@@ -94,6 +95,17 @@ struct flusher {
 	long long		 logged_backlog;
 	struct flusher_stats	 st;
 };
+
+static long long
+flusher_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int flusher_save_offsets(struct flusher *);
 
 static int
 flusher_subdir(int dirfd, const char *name)
@@ -168,8 +180,10 @@ flusher_new(const struct flusher_config *cfg, struct exporter *ex, char *err,
 		goto fail;
 	snprintf(state, sizeof(state), "%s/%s", cfg->spool_dir,
 	    SPOOLFMT_STATE_DIR);
-	if (ckpt_load(&f->ckpt, state, err, errlen) == 0)
+	if (ckpt_load(&f->ckpt, state, err, errlen) == 0) {
+		f->synced_ms = flusher_now_ms();	/* as loaded: on disk */
 		return f;
+	}
 fail:
 	saved = errno;
 	flusher_free(f);
@@ -573,7 +587,7 @@ flusher_retire(struct flusher *f)
 		return;
 	flusher_sync_dir(f->sentfd);
 	flusher_sync_dir(f->dirfd);
-	if (ckpt_save(&f->ckpt) == -1)
+	if (flusher_save_offsets(f) == -1)
 		log_warn("%s: saving shipped offsets", __func__);
 	flusher_prune_sent(f);
 }
@@ -768,7 +782,7 @@ flusher_enforce_cap(struct flusher *f)
 		}
 		i++;		/* still being written: try the next one */
 	}
-	if (ckpt_save(&f->ckpt) == -1)
+	if (flusher_save_offsets(f) == -1)
 		log_warn("%s: saving shipped offsets", __func__);
 }
 
@@ -889,6 +903,39 @@ flusher_fill_from(struct flusher *f, struct flusher_seg *s, size_t *budget)
 	    FLUSHER_FILL_FULL : FLUSHER_FILL_MORE;
 }
 
+/* The offsets after a batch: written every time, fsynced at most every
+ * cfg.sync_ms (then also once idle, flusher_sync_idle, and when the
+ * flusher stops). Two fsyncs per batch cost a third of the flusher's CPU
+ * under load (docs/performance.md); an offset that a power cut takes back
+ * only sends spans again, and what was set aside is in rejected/,
+ * fsynced, before its offset moves. */
+static int
+flusher_save_offsets(struct flusher *f)
+{
+	long long t = flusher_now_ms();
+
+	if (f->cfg.sync_ms > 0 && t - f->synced_ms < f->cfg.sync_ms)
+		return ckpt_write(&f->ckpt);
+	if (ckpt_save(&f->ckpt) == -1)
+		return -1;
+	f->synced_ms = t;
+	return 0;
+}
+
+/* Idle: offsets written but not fsynced become durable within sync_ms.
+ * A failure is logged and tried again a period later; it loses nothing. */
+static void
+flusher_sync_idle(struct flusher *f)
+{
+	long long t = flusher_now_ms();
+
+	if (!f->ckpt.unsynced || t - f->synced_ms < f->cfg.sync_ms)
+		return;
+	f->synced_ms = t;
+	if (ckpt_save(&f->ckpt) == -1)
+		log_warn("%s: syncing shipped offsets", __func__);
+}
+
 static int
 flusher_commit(struct flusher *f)
 {
@@ -900,7 +947,7 @@ flusher_commit(struct flusher *f)
 			ckpt_set(&f->ckpt, s->seg.name, s->offset);
 		}
 	flusher_drop_pending(f);
-	if (ckpt_save(&f->ckpt) == -1) {
+	if (flusher_save_offsets(f) == -1) {
 		log_warn("%s: saving shipped offsets", __func__);
 		return -1;
 	}
@@ -928,6 +975,7 @@ flusher_fill(struct flusher *f)
 	if (f->pending_spans == 0) {	/* at most lines set aside */
 		if (f->ncovers > 0 && flusher_commit(f) == -1)
 			return FLUSHER_BATCH_ERROR;
+		flusher_sync_idle(f);
 		return FLUSHER_BATCH_NONE;
 	}
 	f->packed = otlp_batch_pack(f->batch, &f->packed_len);

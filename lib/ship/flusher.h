@@ -26,7 +26,14 @@ struct flusher_config {
 					 * 1 waits for it, 0 fails */
 	size_t		 batch_spans;
 	size_t		 batch_bytes;
+	long		 sync_ms;	/* offsets fsynced at most this often
+					 * (written after every batch); 0:
+					 * fsynced after every batch */
 };
+
+/* The daemon's sync_ms: a power cut can send about a second of spans
+ * again, never lose one. --once syncs every batch (0). */
+#define FLUSHER_SYNC_MS		1000
 
 struct flusher_stats {
 	uint64_t	spans_sent;

@@ -31,6 +31,39 @@ jsonw_escape(struct buf *b, unsigned char c)
 	return buf_append(b, e, 6);
 }
 
+#define JSONW_ONES	UINT64_C(0x0101010101010101)
+#define JSONW_HIGHS	UINT64_C(0x8080808080808080)
+
+/* Whether one of the eight bytes in w may need an escape: below 0x20, '"'
+ * or '\\' (a false alarm only costs the byte-by-byte look). */
+static int
+jsonw_word_special(uint64_t w)
+{
+	uint64_t q = w ^ (JSONW_ONES * '"'), bs = w ^ (JSONW_ONES * '\\');
+
+	/* != 0: the flags are the words' high bits, past an int's. */
+	return ((((w - JSONW_ONES * 0x20) & ~w) | ((q - JSONW_ONES) & ~q) |
+	    ((bs - JSONW_ONES) & ~bs)) & JSONW_HIGHS) != 0;
+}
+
+/* The end of the run of bytes from i that go as they are: eight at a time
+ * while no byte may need an escape, then one at a time. */
+static size_t
+jsonw_plain_run(const unsigned char *p, size_t i, size_t len)
+{
+	uint64_t w;
+
+	while (len - i >= 8) {
+		memcpy(&w, p + i, sizeof(w));
+		if (jsonw_word_special(w))
+			break;
+		i += 8;
+	}
+	while (i < len && (p[i] >= 0x80 || jsonw_esc[p[i]] == 0))
+		i++;
+	return i;
+}
+
 int
 jsonw_string(struct buf *b, const char *s, size_t len)
 {
@@ -41,9 +74,7 @@ jsonw_string(struct buf *b, const char *s, size_t len)
 		return -1;
 	while (i < len) {
 		/* The bytes that go as they are, copied as one run. */
-		for (run = i; run < len && (p[run] >= 0x80 ||
-		    jsonw_esc[p[run]] == 0); run++)
-			;
+		run = jsonw_plain_run(p, i, len);
 		if (run > i && buf_append(b, s + i, run - i) == -1)
 			return -1;
 		if (run == len)
