@@ -7,10 +7,13 @@
 #   tracing on    nginx -> chat-fcgi -> the same stub; the flusher ships
 #                 to another nginx stub answering 200 like a collector
 #   tracing off   the same with OTEL_SDK_DISABLED=true (no span built)
+#   keepalive     tracing on, nginx keeping FastCGI connections open
+#                 (NGINX_FCGI_KEEPALIVE=16; BENCH_KEEPALIVE=0 skips it)
 #   offline model the default `make run` stack (the offline recipe model)
 #   slow model    BENCH_SLOW_CONNECTIONS chats in flight, each model call
 #                 taking BENCH_SLOW_MS (tests/mock-llm)
-# hop, on and off run BENCH_ROUNDS times, interleaved; medians are shown.
+# hop, on, off and keepalive run BENCH_ROUNDS times, interleaved; medians
+# are shown.
 # Then spool-tail over a generated spool of BENCH_SPANS spans.
 # The table also goes to BENCH_OUT (default BUILD_DIR/bench.md).
 set -eu
@@ -236,6 +239,9 @@ for round in $(seq 1 "$ROUNDS"); do
 	    PHOENIX_COLLECTOR_ENDPOINT="$STUB_URL"
 	run_stack off "$CONNS" "$BODY" OPENAI_BASE_URL="$STUB_URL/v1" MODEL_NAME=gpt-4o-mini \
 	    PHOENIX_COLLECTOR_ENDPOINT="$STUB_URL" OTEL_SDK_DISABLED=true
+	[ "${BENCH_KEEPALIVE:-1}" = 0 ] ||
+	run_stack keepalive "$CONNS" "$BODY" OPENAI_BASE_URL="$STUB_URL/v1" MODEL_NAME=gpt-4o-mini \
+	    PHOENIX_COLLECTOR_ENDPOINT="$STUB_URL" NGINX_FCGI_KEEPALIVE=16
 done
 echo "-- the offline model (the default make run)"
 run_stack offline "$CONNS" "$BODY" PHOENIX_COLLECTOR_ENDPOINT="$STUB_URL"
@@ -267,6 +273,7 @@ echo "|---|---|---|---|---|---|---|---|"
 for row in "hop|hop limit (wrk -> nginx -> nginx stub)|$CONNS" \
     "on|tracing on (pool -> stub model, flusher -> stub collector)|$CONNS" \
     "off|tracing off (OTEL_SDK_DISABLED=true)|$CONNS" \
+    "keepalive|tracing on, nginx keeps 16 FastCGI connections per worker|$CONNS" \
     "offline|offline model (the make run default)|$CONNS" \
     "slow|model taking $SLOW_MS ms, 4 x 256 threads|$SLOW_CONNS"; do
 	IFS='|' read -r key label c <<<"$row"
