@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "hex.h"
+#include "otlpread.h"
 #include "span.h"
 #include "xalloc.h"
 
@@ -109,31 +110,6 @@ otlpjson_always(const ProtobufCMessageDescriptor *desc,
 	return 0;
 }
 
-/* Bytes one element of field f takes in the C structure. */
-static size_t
-otlpjson_elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(uint64_t);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return sizeof(uint32_t);	/* 32-bit ints, float, enum */
-	}
-}
-
 static size_t
 otlpjson_count_spans(ResourceSpans *const *rs, size_t n)
 {
@@ -222,7 +198,7 @@ static int
 otlpjson_is_zero(const ProtobufCFieldDescriptor *f, const void *msg)
 {
 	const unsigned char *p = (const unsigned char *)msg + f->offset;
-	size_t i, size = otlpjson_elem_size(f);
+	size_t i, size = otlpread_elem_size(f);
 
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
 		return *(const size_t *)((const char *)msg +
@@ -245,7 +221,7 @@ otlpjson_field(const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f, const void *msg)
 {
 	const unsigned char *p = (const unsigned char *)msg + f->offset;
-	size_t i, n, size = otlpjson_elem_size(f);
+	size_t i, n, size = otlpread_elem_size(f);
 	json_object *arr;
 
 	if (f->label != PROTOBUF_C_LABEL_REPEATED)

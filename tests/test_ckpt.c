@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsynccount.h"
 #include "ckpt.h"
 #include "spoolfmt.h"
 #include "testutil.h"
@@ -455,19 +456,6 @@ test_named_record(void **state)
 	    -1);
 }
 
-/* fsync calls, counted by the wrapper below (tests/unit.cmake). */
-static int fsyncs;
-
-int __real_fsync(int fd);
-int __wrap_fsync(int fd);
-
-int
-__wrap_fsync(int fd)
-{
-	fsyncs++;
-	return __real_fsync(fd);
-}
-
 /* ckpt_write puts the record on disk without fsync; the next ckpt_save
  * fsyncs it even though nothing changed since; then nothing is left to
  * do. */
@@ -479,9 +467,9 @@ test_write_then_save(void **state)
 
 	load_ok(fx, &c);
 	ckpt_set(&c, SEG_A, 100);
-	fsyncs = 0;
+	fsynccount_calls = 0;
 	assert_int_equal(ckpt_write(&c), 0);
-	assert_int_equal(fsyncs, 0);
+	assert_int_equal(fsynccount_calls, 0);
 	assert_int_equal(c.dirty, 0);
 	assert_int_equal(c.unsynced, 1);
 	load_ok(fx, &d);
@@ -489,12 +477,12 @@ test_write_then_save(void **state)
 	ckpt_cleanup(&d);
 	/* Unchanged: ckpt_write has nothing to do. */
 	assert_int_equal(ckpt_write(&c), 0);
-	assert_int_equal(fsyncs, 0);
+	assert_int_equal(fsynccount_calls, 0);
 	assert_int_equal(ckpt_save(&c), 0);
-	assert_int_equal(fsyncs, 2);		/* the file and its directory */
+	assert_int_equal(fsynccount_calls, 2);		/* the file and its directory */
 	assert_int_equal(c.unsynced, 0);
 	assert_int_equal(ckpt_save(&c), 0);
-	assert_int_equal(fsyncs, 2);
+	assert_int_equal(fsynccount_calls, 2);
 	assert_string_equal(read_record(fx), SEG_A " 100\n");
 	ckpt_cleanup(&c);
 }

@@ -24,6 +24,7 @@
 
 #include <json-c/json.h>
 
+#include "fsynccount.h"
 #include "exporter.h"
 #include "hex.h"
 #include "flusher.h"
@@ -1266,19 +1267,6 @@ test_restart(void **state)
 	free(text);
 }
 
-/* fsync calls, counted by the wrapper (tests/unit.cmake). */
-static int fsyncs;
-
-int __real_fsync(int fd);
-int __wrap_fsync(int fd);
-
-int
-__wrap_fsync(int fd)
-{
-	fsyncs++;
-	return __real_fsync(fd);
-}
-
 /* With sync_ms (the daemon), the offsets are written after every batch,
  * so a restarted flusher resumes there, but fsynced only at the period
  * and when the flusher stops; with 0 (--once) after every batch. */
@@ -1294,22 +1282,22 @@ test_offsets_synced_lazily(void **state)
 	fx->cfg.batch_spans = 2;
 	fx->cfg.sync_ms = 60000;
 	f = new_flusher(fx);
-	fsyncs = 0;
+	fsynccount_calls = 0;
 	step_with(f, &r_ok, FLUSHER_SENT);
 	step_with(f, &r_ok, FLUSHER_SENT);
-	assert_int_equal(fsyncs, 0);
+	assert_int_equal(fsynccount_calls, 0);
 	snprintf(want, sizeof(want), "%s %zu\n", seg_name(0), 4 * L);
 	text = offsets(fx);
 	assert_string_equal(text, want);
 	free(text);
 	flusher_free(f);
-	assert_true(fsyncs >= 2);		/* the record and its directory */
+	assert_true(fsynccount_calls >= 2);		/* the record and its directory */
 
 	fx->cfg.sync_ms = 0;
 	f = new_flusher(fx);
-	fsyncs = 0;
+	fsynccount_calls = 0;
 	step_with(f, &r_ok, FLUSHER_SENT);
-	assert_true(fsyncs >= 2);
+	assert_true(fsynccount_calls >= 2);
 	flusher_free(f);
 }
 

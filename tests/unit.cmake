@@ -32,6 +32,8 @@ target_link_options(test_route PRIVATE -Wl,--wrap=FCGX_GetStr
 # span-flusher's loop over scripted steps (tests/test_shipper.c).
 target_link_options(test_shipper PRIVATE -Wl,--wrap=flusher_step
   -Wl,--wrap=feedship_step -Wl,--wrap=feedship_waiting)
-# The offsets' fsyncs, counted (tests/test_ckpt.c).
-target_link_options(test_ckpt PRIVATE -Wl,--wrap=fsync)
-target_link_options(test_flusher PRIVATE -Wl,--wrap=fsync)
+# The offsets' fsyncs, counted (tests/fsynccount.h).
+foreach(t ckpt flusher)
+  target_sources(test_${t} PRIVATE fsynccount.c)
+  target_link_options(test_${t} PRIVATE -Wl,--wrap=fsync)
+endforeach()

@@ -576,36 +576,11 @@ otlp_value_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
 	}
 }
 
-/* Bytes one element of field f takes in the C structure. */
-static size_t
-otlp_elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(uint64_t);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return sizeof(uint32_t);	/* 32-bit ints, float, enum */
-	}
-}
-
 static int
 otlp_repeated_from_json(struct conv *c, const ProtobufCMessageDescriptor *desc,
     const ProtobufCFieldDescriptor *f, json_object *j, void *msg)
 {
-	size_t n, i, mark, size = otlp_elem_size(f);
+	size_t n, i, mark, size = otlpread_elem_size(f);
 	unsigned char *v;
 
 	if (!json_object_is_type(j, json_type_array))

@@ -602,8 +602,7 @@ otlpread_value(struct otlpread *r, const ProtobufCMessageDescriptor *desc,
 	}
 }
 
-/* Bytes one element of field f takes in the C structure. */
-static size_t
+size_t
 otlpread_elem_size(const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {

@@ -40,6 +40,9 @@ int otlpread_message(const ProtobufCMessageDescriptor *desc,
  * Cannot fail. */
 const struct otlpread_hex *otlpread_hex_rule(
     const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *f);
+/* Bytes one element of repeated field f takes in protobuf-c's C
+ * structure (the array stride). Cannot fail. */
+size_t otlpread_elem_size(const ProtobufCFieldDescriptor *f);
 /* Decode standard or URL-safe base64, padding optional, from s (len
  * bytes, NUL-terminated) into out (room for len * 3 / 4 bytes), *outlen
  * set. Returns 0, or -1 when s is not base64. */

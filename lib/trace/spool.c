@@ -480,18 +480,6 @@ spool_segment_open(struct spool *sp, struct spool_seg *seg)
 	return 0;
 }
 
-/* Sync and close the active segment; closing drops its lock. */
-static void
-spool_segment_close(struct spool *sp, struct spool_seg *seg)
-{
-	if (seg->fd == -1)
-		return;
-	if (fdatasync(seg->fd) == -1)
-		log_warn("%s: fdatasync %s/%s", __func__, sp->dir, seg->name);
-	close(seg->fd);
-	seg->fd = -1;
-}
-
 /* A full segment taken off the writer under sp->mu, synced and closed by
  * spool_retired_close after it: the fdatasync of 16 MiB took tens of ms,
  * and every thread of the process waited on the mutex meanwhile (the
@@ -519,6 +507,18 @@ spool_retired_close(const struct spool *sp, struct spool_retired *ret)
 		log_warn("%s: fdatasync %s/%s", __func__, sp->dir, ret->name);
 	close(ret->fd);
 	ret->fd = -1;
+}
+
+/* Sync and close the active segment now; closing drops its lock. */
+static void
+spool_segment_close(struct spool *sp, struct spool_seg *seg)
+{
+	struct spool_retired ret = { .fd = -1 };
+
+	if (seg->fd == -1)
+		return;
+	spool_segment_retire(seg, &ret);
+	spool_retired_close(sp, &ret);
 }
 
 /* Called with sp->mu held. A failed write is cut back so no torn line
