@@ -14,7 +14,8 @@
 #                 taking BENCH_SLOW_MS (tests/mock-llm)
 # hop, on, off and keepalive run BENCH_ROUNDS times, interleaved; medians
 # are shown.
-# Then spool-tail over a generated spool of BENCH_SPANS spans.
+# Then spool-tail over a generated spool of BENCH_SPANS spans. BENCH_ENV
+# (VAR=value words) goes to every stack, to measure a setting of one's own.
 # The table also goes to BENCH_OUT (default BUILD_DIR/bench.md).
 set -eu
 BUILD_DIR=$(cd "${1:-build}" && pwd)
@@ -195,7 +196,8 @@ run_stack() {
 	local name=$1 c=$2 body=$3 left rss=""
 	shift 3
 	rm -rf "$T/spool" "$T/run"
-	start_stack LOG_LEVEL=error NGINX_WORKERS=auto "$@"
+	# shellcheck disable=SC2086 # BENCH_ENV is a list of VAR=value words
+	start_stack LOG_LEVEL=error NGINX_WORKERS=auto "$@" ${BENCH_ENV:-}
 	FRONT_MASTER=$(cat "$T/run/nginx.pid")
 	if [ "$name" = slow ]; then
 		rss_watch "$T/rss" &
