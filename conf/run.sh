@@ -166,6 +166,12 @@ if ! wait_http "http://$CHAT_ADDR:$CHAT_PORT/healthz"; then
 	stop_all
 	die "the stack did not come up; see $RUN_DIR/nginx-error.log"
 fi
+# Ready means a chat can be answered: the offline model too (it loads its
+# recipe book after nginx is up; a first turn before that got a 502).
+if [ $OFFLINE -eq 1 ] && ! wait_http "http://127.0.0.1:$OFFLINE_PORT/healthz"; then
+	stop_all
+	die "the offline model did not come up; see $RUN_DIR/nginx-error.log"
+fi
 cat <<EOF
 Recipe chatbot: http://$CHAT_ADDR:$CHAT_PORT/
   model:  ${MODEL_NAME:-gpt-4o-mini}$([ $OFFLINE -eq 1 ] && echo " (offline, $OPENAI_BASE_URL)")

@@ -229,6 +229,7 @@ it_try_stack() {
 	SPOOL=$T/spool
 	touch "$T/stack.log"
 	off=$(wc -c < "$T/stack.log")
+	IT_STACK_OFF=$off
 	env CHAT_PORT="$CHAT_PORT" OFFLINE_PORT="$(echo "$ports" | sed -n 2p)" \
 	    RUN_DIR="$T/run" SPOOL_DIR="$SPOOL" NGINX_WORKERS=1 \
 	    PHOENIX_COLLECTOR_ENDPOINT="${RECV_URL:-http://127.0.0.1:9}" \
@@ -248,9 +249,11 @@ it_try_stack() {
 	return 1
 }
 
-# The stack answers /healthz, or its run script has ended.
+# The stack says it is ready (run.sh prints its banner once /healthz and,
+# offline, the model answer), or its run script has ended.
 it_stack_settled() {
-	curl -fsS -o /dev/null "$BASE/healthz" || ! kill -0 "$STACK_PID"
+	tail -c +"$((IT_STACK_OFF + 1))" "$T/stack.log" | grep -q '^Recipe chatbot: ' ||
+	    ! kill -0 "$STACK_PID"
 }
 
 stop_stack() {
