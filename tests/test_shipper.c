@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <time.h>
 #include <string.h>
 
 #include "feedship.h"
@@ -29,6 +30,7 @@ static char fake_f, fake_fs;
 static volatile sig_atomic_t stop;
 static int stop_after;	/* > 0: set stop at this span step */
 static int span_steps;
+static long span_nap_ms;	/* each span step takes this long */
 
 enum flusher_step
 __wrap_flusher_step(struct flusher *f, long *delay_ms)
@@ -36,6 +38,11 @@ __wrap_flusher_step(struct flusher *f, long *delay_ms)
 	assert_ptr_equal(f, F);
 	if (++span_steps == stop_after)
 		stop = 1;
+	if (span_nap_ms > 0) {
+		struct timespec ts = { 0, span_nap_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	*delay_ms = mock_type(long);
 	return mock_type(enum flusher_step);
 }
@@ -85,6 +92,7 @@ setup(void **state)
 	stop = 0;
 	stop_after = 0;
 	span_steps = 0;
+	span_nap_ms = 0;
 	return 0;
 }
 
@@ -238,6 +246,23 @@ test_totals(void **state)
 	    -1);
 }
 
+/* --once takes a feedback failure as final even while the spans still
+ * ship: a settings error (401) probed again after its delay could pass,
+ * and the status would depend on how long the spans took. Here the
+ * probe's delay (1 ms) passes during the next span step (2 ms), so
+ * without that rule the vote would be tried a second time. */
+static void
+test_once_feedback_failure_final(void **state)
+{
+	(void)state;
+	span_nap_ms = 2;
+	spans(FLUSHER_SENT, 0);
+	votes(FLUSHER_CONFIG, 1);
+	spans(FLUSHER_SENT, 0);
+	spans(FLUSHER_IDLE, 0);
+	assert_int_equal(run_once(0), SHIPPER_EXIT_SETTINGS);
+}
+
 int
 main(void)
 {
@@ -246,6 +271,7 @@ main(void)
 		cmocka_unit_test_setup(test_once_all_shipped, setup),
 		cmocka_unit_test_setup(test_once_span_failures, setup),
 		cmocka_unit_test_setup(test_once_feedback_config, setup),
+		cmocka_unit_test_setup(test_once_feedback_failure_final, setup),
 		cmocka_unit_test_setup(test_once_waits_for_spans, setup),
 		cmocka_unit_test_setup(test_once_gives_up, setup),
 		cmocka_unit_test_setup(test_feedback_delay_apart, setup),

@@ -36,14 +36,20 @@ shipper_once_status(enum flusher_step r)
 }
 
 /* The feedback shipper's turn, when its own delay has passed (*next, ms
- * on the monotonic clock); until then its last answer stands. */
+ * on the monotonic clock); until then its last answer stands. With once,
+ * a failure stands for good, as it does for spans: --once tries each
+ * thing once, so its status does not depend on how long the spans took
+ * (a settings error probed again a moment later could pass). */
 static enum flusher_step
-shipper_feedback(struct feedship *fs, long long *next, enum flusher_step *last)
+shipper_feedback(struct feedship *fs, int once, long long *next,
+    enum flusher_step *last)
 {
 	struct timespec ts;
 	long long now;
 	long delay;
 
+	if (once && *last != FLUSHER_IDLE && *last != FLUSHER_SENT)
+		return *last;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now < *next)
@@ -82,7 +88,7 @@ shipper_run(struct flusher *f, struct feedship *fs,
 	waits = cfg->once_waits > 0 ? cfg->once_waits : SHIPPER_ONCE_WAITS;
 	while (!*cfg->stop) {
 		r = flusher_step(f, &delay);
-		rf = shipper_feedback(fs, &fb_next, &fb_last);
+		rf = shipper_feedback(fs, cfg->once, &fb_next, &fb_last);
 		if (r == FLUSHER_SENT || rf == FLUSHER_SENT) {
 			stuck = 0;
 			continue;
